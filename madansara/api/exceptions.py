@@ -1,0 +1,53 @@
+"""One error body for every API error:
+
+{"error": {"code": "validation_error", "message": "...", "details": {...}}}
+"""
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The request conflicts with the current state."
+    default_code = "conflict"
+
+
+def _message(detail) -> str:
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            inner = _message(value)
+            return inner if key in ("non_field_errors", "detail") else f"{key}: {inner}"
+        return "Invalid input."
+    if isinstance(detail, list):
+        return _message(detail[0]) if detail else "Invalid input."
+    return str(detail)
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(
+            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        )
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    detail = getattr(exc, "detail", None)
+    if isinstance(exc, exceptions.ValidationError):
+        code = "validation_error"
+    else:
+        code = getattr(exc, "default_code", "error")
+        if hasattr(detail, "code") and detail.code:
+            code = detail.code
+    body = {"error": {"code": code, "message": _message(detail), "details": detail}}
+    if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
+        body["error"]["retry_after"] = exc.wait
+    return Response(body, status=response.status_code, headers=dict(response.items()))

@@ -1,0 +1,228 @@
+"""Outbound messages and their attempts/events; raw webhook events; normalised inbound messages."""
+
+import uuid
+
+from django.db import models
+from django.utils import timezone
+
+from madansara.choices import Channel
+
+
+class MessageStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    DELIVERED = "delivered", "Delivered"
+    OPENED = "opened", "Opened"
+    CLICKED = "clicked", "Clicked"
+    REPLIED = "replied", "Replied"
+    FAILED = "failed", "Failed"
+
+
+# How far along a status is; a late event never moves a message backwards.
+STATUS_RANK = {
+    MessageStatus.QUEUED: 0,
+    MessageStatus.SENDING: 1,
+    MessageStatus.SENT: 2,
+    MessageStatus.DELIVERED: 3,
+    MessageStatus.OPENED: 4,
+    MessageStatus.CLICKED: 5,
+    MessageStatus.REPLIED: 6,
+    MessageStatus.FAILED: 7,
+}
+
+
+class Message(models.Model):
+    """One outbound message to one contact on one channel; its id travels to the provider."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    channel = models.CharField(max_length=16, choices=Channel.choices, db_index=True)
+    contact = models.ForeignKey(
+        "outreach.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
+    )
+    to = models.CharField(max_length=255, help_text="Identity value at send time")
+    provider = models.CharField(max_length=32, blank=True)
+    status = models.CharField(max_length=16, choices=MessageStatus.choices, default=MessageStatus.QUEUED, db_index=True)
+    source = models.CharField(max_length=32, blank=True, db_index=True, help_text="campaign, inbox, social, test…")
+    subject = models.CharField(max_length=998, blank=True)
+    text = models.TextField(blank=True)
+    html = models.TextField(blank=True)
+    media_urls = models.JSONField(default=list, blank=True)
+    template_name = models.CharField(max_length=200, blank=True)
+    template_variables = models.JSONField(default=dict, blank=True)
+    headers = models.JSONField(default=dict, blank=True)
+    reply_to = models.CharField(max_length=255, blank=True)
+    categories = models.JSONField(default=list, blank=True)
+    context = models.JSONField(default=dict, blank=True)
+    human_approved = models.BooleanField(default=False)
+    in_reply_to = models.ForeignKey(
+        "channels.InboundMessage", null=True, blank=True, on_delete=models.SET_NULL, related_name="replies"
+    )
+    provider_message_id = models.CharField(max_length=255, null=True, blank=True)
+    cost = models.DecimalField(max_digits=12, decimal_places=5, null=True, blank=True)
+    currency = models.CharField(max_length=3, default="USD")
+    attempts_count = models.PositiveIntegerField(default=0)
+    failure_code = models.CharField(max_length=64, blank=True)
+    failure_reason = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    opened_at = models.DateTimeField(null=True, blank=True)
+    clicked_at = models.DateTimeField(null=True, blank=True)
+    replied_at = models.DateTimeField(null=True, blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "provider_message_id"],
+                condition=models.Q(provider_message_id__isnull=False),
+                name="message_unique_provider_id",
+            )
+        ]
+        indexes = [models.Index(fields=["contact", "channel", "created_at"])]
+
+    def __str__(self):
+        return f"{self.channel} → {self.to} ({self.status})"
+
+    @property
+    def is_final(self) -> bool:
+        """Sent (or further) or failed: never to be sent again."""
+        return self.status not in (MessageStatus.QUEUED, MessageStatus.SENDING)
+
+
+class AttemptOutcome(models.TextChoices):
+    SUCCESS = "success", "Success"
+    TRANSIENT = "transient", "Transient error"
+    PERMANENT = "permanent", "Permanent error"
+
+
+class DeliveryAttempt(models.Model):
+    """Every call to a provider, successful or not."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attempts")
+    provider = models.CharField(max_length=32)
+    outcome = models.CharField(max_length=16, choices=AttemptOutcome.choices, db_index=True)
+    error_code = models.CharField(max_length=64, blank=True)
+    error_message = models.CharField(max_length=500, blank=True)
+    retry_after = models.FloatField(null=True, blank=True)
+    latency_ms = models.PositiveIntegerField(default=0)
+    provider_message_id = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.provider} {self.outcome} {self.error_code}".strip()
+
+
+class MessageEventKind(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    SENT = "sent", "Sent"
+    DELIVERED = "delivered", "Delivered"
+    DEFERRED = "deferred", "Deferred"
+    OPENED = "opened", "Opened"
+    CLICKED = "clicked", "Clicked"
+    REPLIED = "replied", "Replied"
+    BOUNCED = "bounced", "Bounced"
+    DROPPED = "dropped", "Dropped"
+    FAILED = "failed", "Failed"
+    UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
+    SPAM_REPORT = "spam_report", "Spam report"
+
+
+class MessageEvent(models.Model):
+    """The status timeline of an outbound message."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=16, choices=MessageEventKind.choices, db_index=True)
+    occurred_at = models.DateTimeField(default=timezone.now, db_index=True)
+    provider_event_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["occurred_at", "id"]
+
+    def __str__(self):
+        return f"{self.kind} at {self.occurred_at:%Y-%m-%d %H:%M:%S}"
+
+
+class WebhookStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    PROCESSED = "processed", "Processed"
+    FAILED = "failed", "Failed"
+
+
+class WebhookEvent(models.Model):
+    """A verified raw webhook request, stored before processing (only verified ones are stored)."""
+
+    provider = models.CharField(max_length=32, db_index=True)
+    kind = models.CharField(max_length=32, blank=True)
+    dedup_key = models.CharField(max_length=255, null=True, blank=True, unique=True)
+    received_at = models.DateTimeField(default=timezone.now, db_index=True)
+    verification = models.CharField(max_length=100, blank=True, help_text="How the request was verified")
+    headers = models.JSONField(default=dict, blank=True)
+    body = models.TextField(blank=True)
+    status = models.CharField(
+        max_length=16, choices=WebhookStatus.choices, default=WebhookStatus.PENDING, db_index=True
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+
+    def __str__(self):
+        return f"{self.provider}/{self.kind} {self.received_at:%Y-%m-%d %H:%M:%S} ({self.status})"
+
+
+class InboundKind(models.TextChoices):
+    MESSAGE = "message", "Message"
+    COMMENT = "comment", "Comment"
+    MENTION = "mention", "Mention"
+    POSTBACK = "postback", "Postback"
+    STORY_REPLY = "story_reply", "Story reply"
+
+
+class InboundMessage(models.Model):
+    """A normalised inbound message: the single hand-off to the inbox and social apps."""
+
+    channel = models.CharField(max_length=16, choices=Channel.choices, db_index=True)
+    kind = models.CharField(max_length=16, choices=InboundKind.choices, default=InboundKind.MESSAGE)
+    contact = models.ForeignKey(
+        "outreach.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="inbound_messages"
+    )
+    identity = models.ForeignKey(
+        "outreach.ContactIdentity", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    sender = models.CharField(max_length=255, help_text="Normalised sender identity value")
+    recipient = models.CharField(max_length=255, blank=True)
+    external_id = models.CharField(max_length=255, help_text="Provider's id of this message/comment")
+    thread_id = models.CharField(max_length=255, blank=True, db_index=True)
+    post_id = models.CharField(max_length=255, blank=True, help_text="Post a comment/mention belongs to")
+    parent_id = models.CharField(max_length=255, blank=True, help_text="Comment this one replies to")
+    subject = models.CharField(max_length=998, blank=True)
+    text = models.TextField(blank=True)
+    html = models.TextField(blank=True, help_text="Sanitised HTML")
+    attachments = models.JSONField(default=list, blank=True)
+    headers = models.JSONField(default=dict, blank=True, help_text="message_id, in_reply_to, references")
+    in_reply_to_message = models.ForeignKey(
+        Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="inbound_replies"
+    )
+    raw_event = models.ForeignKey(
+        WebhookEvent, null=True, blank=True, on_delete=models.SET_NULL, related_name="inbound_messages"
+    )
+    received_at = models.DateTimeField(default=timezone.now, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "external_id"], name="inbound_unique_external_id"),
+        ]
+
+    def __str__(self):
+        return f"{self.channel} {self.kind} from {self.sender}"
