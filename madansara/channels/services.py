@@ -159,7 +159,7 @@ def _apply_side_effects(*, message: Message, error: ProviderError) -> None:
             is_valid=False, invalid_reason=error.message[:255]
         )
     if error.consent_revoked and message.contact_id:
-        from outreach.services import consent_set
+        from outreach.services.contacts import consent_set
 
         consent_set(
             contact=message.contact,

@@ -3,7 +3,7 @@
 from django.db import transaction
 from django.utils import timezone
 
-from outreach.models import ConsentEvent, ConsentStatus, Contact, ContactConsent, ContactIdentity, normalize_identity
+from outreach.models.contacts import ConsentEvent, ConsentStatus, Contact, ContactConsent, ContactIdentity, normalize_identity
 
 
 @transaction.atomic

@@ -1,0 +1,1 @@
+from outreach.admin import campaigns, contacts  # noqa: F401

@@ -1,0 +1,1 @@
+"""Admin for campaigns, templates and the outbox."""

@@ -1,0 +1,1 @@
+"""Campaigns, steps, templates and the outbox (the orchestrator)."""

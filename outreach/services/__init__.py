@@ -1,0 +1,1 @@
+"""Outreach services: `contacts` (contacts, identities, consent) and the campaign modules."""
