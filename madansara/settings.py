@@ -164,6 +164,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     }
     # The filesystem transport has no fanout exchange: no remote control or events.
     CELERY_WORKER_ENABLE_REMOTE_CONTROL = False
+    # kombu's transport with atomic writes (a worker could otherwise read a half-written file).
+    CELERY_BROKER_TRANSPORT = "madansara.broker:Transport"
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND") or (REDIS_URL or None)
@@ -200,6 +202,7 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "staticfiles"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns on every request otherwise
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -296,7 +299,7 @@ LOGGING = {
 DEFAULT_PHONE_REGION = os.environ.get("DEFAULT_PHONE_REGION") or None
 ANTHROPIC_API_KEY = os.environ.get("ANTHROPIC_API_KEY", "")
 ANTHROPIC_BASE_URL = os.environ.get("ANTHROPIC_BASE_URL") or None
-ANTHROPIC_MODEL = os.environ.get("ANTHROPIC_MODEL", "claude-sonnet-4-5")
+ANTHROPIC_MODEL = os.environ.get("ANTHROPIC_MODEL", "claude-sonnet-4-6")
 
 # --- channels ---------------------------------------------------------------------------
 # Provider credentials; a channel whose credentials are missing uses the sandbox provider.
@@ -327,3 +330,71 @@ LINKEDIN_CLIENT_SECRET = os.environ.get("LINKEDIN_CLIENT_SECRET", "")
 LINKEDIN_API_URL = os.environ.get("LINKEDIN_API_URL", "https://api.linkedin.com/rest")
 # Proxy headers trusted when rebuilding the public URL for webhook signatures.
 WEBHOOK_TRUST_FORWARDED_HEADERS = env_bool("WEBHOOK_TRUST_FORWARDED_HEADERS", default=False)
+
+# --- channels (helper) ---
+CHANNEL_HTTP_TIMEOUT = float(os.environ.get("CHANNEL_HTTP_TIMEOUT", "10"))
+# A rate-limited send sleeps up to this long for a token, else it is retried later.
+CHANNEL_RATE_LIMIT_MAX_SLEEP = float(os.environ.get("CHANNEL_RATE_LIMIT_MAX_SLEEP", "0.5"))
+# "redis" (default with REDIS_URL), "db" (default without) or "memory" (one process only).
+CHANNEL_RATE_LIMIT_BACKEND = os.environ.get("CHANNEL_RATE_LIMIT_BACKEND", "")
+# Signed webhooks older than this (SendGrid timestamp) are refused as replays.
+WEBHOOK_MAX_AGE_SECONDS = env_int("WEBHOOK_MAX_AGE_SECONDS", 300)
+SENDGRID_INBOUND_MAX_BYTES = env_int("SENDGRID_INBOUND_MAX_BYTES", 30 * 1024 * 1024)
+X_SENDER_USER_ID = os.environ.get("X_SENDER_USER_ID", "")
+# The Twilio SDK logs request details at INFO: keep message data out of the logs.
+LOGGING["loggers"]["twilio.http_client"] = {"level": "WARNING"}
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
+    {
+        "MessageStatusEnum": "madansara.channels.models.MessageStatus",
+        "WebhookStatusEnum": "madansara.channels.models.WebhookStatus",
+    }
+)
+
+# --- social ---
+SOCIAL_SCORE_HALF_LIFE_DAYS = float(os.environ.get("SOCIAL_SCORE_HALF_LIFE_DAYS", "30"))
+SOCIAL_SCORE_HORIZON_DAYS = env_int("SOCIAL_SCORE_HORIZON_DAYS", 365)
+SOCIAL_ADVOCATE_WINDOW_DAYS = env_int("SOCIAL_ADVOCATE_WINDOW_DAYS", 90)
+SOCIAL_ADVOCATE_MIN_ACTIONS = env_int("SOCIAL_ADVOCATE_MIN_ACTIONS", 3)
+SOCIAL_ADVOCATE_CAMPAIGN_TAG = os.environ.get("SOCIAL_ADVOCATE_CAMPAIGN_TAG", "advocate-campaign")
+SOCIAL_COMMENT_SYNC_DAYS = env_int("SOCIAL_COMMENT_SYNC_DAYS", 14)
+# Synced comments older than this are stored but not auto-handled (backfills never reply to old comments).
+SOCIAL_HANDLE_SYNCED_WITHIN_HOURS = env_int("SOCIAL_HANDLE_SYNCED_WITHIN_HOURS", 24)
+
+# --- conversion ---
+# The touchpoint channel taxonomy is wider than the messaging channels: give it its own schema name.
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {})["TouchpointChannelEnum"] = "conversion.models.Channel"
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].setdefault("ChannelEnum", "madansara.choices.Channel")
+
+# --- outreach ---
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
+    {
+        "OutreachCampaignStatusEnum": "outreach.models.campaigns.CampaignStatus",
+        "TemplateVariantStatusEnum": "outreach.models.campaigns.VariantStatus",
+        "CampaignStepChannelEnum": "outreach.models.campaigns.STEP_CHANNEL_CHOICES",
+    }
+)
+# A dispatcher's claim on outbox rows; must exceed any provider call timeout.
+OUTREACH_LEASE_SECONDS = env_int("OUTREACH_LEASE_SECONDS", 60)
+# Dispatcher sessions with synchronous_commit=off (PostgreSQL): ~4 fewer fsyncs per message; a
+# database crash may forget the last few hundred ms of commits (resolved by provider lookup).
+OUTREACH_DISPATCH_ASYNC_COMMIT = env_bool("OUTREACH_DISPATCH_ASYNC_COMMIT", default=False)
+
+# --- foundation ---
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
+    {
+        "ConsentStatusEnum": "outreach.models.contacts.ConsentStatus",
+        "LifecycleStageEnum": "outreach.models.contacts.LifecycleStage",
+        "UpsertStatusEnum": "outreach.services.contacts.UpsertStatus",
+    }
+)
+
+# --- inbox ---
+ANTHROPIC_TIMEOUT_SECONDS = float(os.environ.get("ANTHROPIC_TIMEOUT_SECONDS", "30"))
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
+    {
+        "ConversationStatusEnum": "inbox.models.ConversationStatus",
+        "DraftStatusEnum": "inbox.models.DraftStatus",
+    }
+)
+# Workers and beat log through LOGGING above (JSON lines with the request id), not Celery's own format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
