@@ -63,6 +63,13 @@ class Provider:
     name = "base"
     channels: tuple[str, ...] = ()
     is_sandbox = False
+    # Sends per second allowed for one provider account, shared by all workers (None: unlimited).
+    rate_per_second: float | None = None
+    burst: int = 1
+
+    def rate_limit_keys(self, payload: OutboundPayload) -> list[str]:
+        """Token buckets this send draws from (per provider account, per user where relevant)."""
+        return [self.name]
 
     def send(self, payload: OutboundPayload) -> SendResult:
         raise NotImplementedError

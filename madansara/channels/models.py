@@ -226,3 +226,23 @@ class InboundMessage(models.Model):
 
     def __str__(self):
         return f"{self.channel} {self.kind} from {self.sender}"
+
+
+class RateLimitBucket(models.Model):
+    """A provider account's token bucket when Redis is not configured (see ratelimit.py)."""
+
+    key = models.CharField(max_length=200, primary_key=True)
+    tokens = models.FloatField()
+    updated = models.FloatField(help_text="Epoch seconds of the last refill")
+    blocked_until = models.FloatField(default=0.0, help_text="Epoch seconds; set from Retry-After")
+
+    def __str__(self):
+        return f"{self.key}: {self.tokens:.2f}"
+
+
+class SandboxMessage(Message):
+    """Messages that went through the sandbox provider: what would have been sent."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "sandbox outbox message"

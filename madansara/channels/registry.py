@@ -10,6 +10,7 @@ from functools import cache
 from django.utils.module_loading import import_string
 
 from madansara.channels.base import Provider
+from madansara.channels.rules import requires_human_approval
 from madansara.choices import Channel
 
 REAL_PROVIDERS: dict[str, str] = {
@@ -59,6 +60,12 @@ def channel_status() -> list[dict]:
     for channel in Channel:
         cls = provider_class_for(channel)
         rows.append(
-            {"channel": channel.value, "label": channel.label, "provider": cls.name, "live": not cls.is_sandbox}
+            {
+                "channel": channel.value,
+                "label": channel.label,
+                "provider": cls.name,
+                "live": not cls.is_sandbox,
+                "manual_approval_only": requires_human_approval(channel),
+            }
         )
     return rows

@@ -13,6 +13,11 @@ HUMAN_AGENT_WINDOW = timedelta(days=7)
 META_CHANNELS = {Channel.FACEBOOK, Channel.INSTAGRAM}
 
 
+def requires_human_approval(channel: str) -> bool:
+    """LinkedIn is manual-approval-only: every message needs a human's approval, one by one."""
+    return channel == Channel.LINKEDIN
+
+
 def window_error(payload: OutboundPayload, now=None) -> ProviderError | None:
     """Messaging-window and approval rules of the channel."""
     now = now or timezone.now()
@@ -38,7 +43,7 @@ def window_error(payload: OutboundPayload, now=None) -> ProviderError | None:
             permanent=True,
             code="window_closed",
         )
-    if payload.channel == Channel.LINKEDIN and not payload.human_approved:
+    if requires_human_approval(payload.channel) and not payload.human_approved:
         return ProviderError(
             "LinkedIn messages must be approved by a human one by one", permanent=True, code="approval_required"
         )
@@ -52,3 +57,15 @@ def meta_message_tag(payload: OutboundPayload, now=None) -> str | None:
         return None
     since = now - payload.last_inbound_at
     return "HUMAN_AGENT" if STANDARD_WINDOW <= since < HUMAN_AGENT_WINDOW else None
+
+
+def private_reply_error(*, comment_at, already_replied: bool, now=None) -> ProviderError | None:
+    """A private reply to a comment: one per comment, within 7 days of the comment."""
+    now = now or timezone.now()
+    if already_replied:
+        return ProviderError("This comment already got its private reply", permanent=True, code="already_replied")
+    if comment_at is None or now - comment_at >= HUMAN_AGENT_WINDOW:
+        return ProviderError(
+            "Private replies are allowed within 7 days of the comment", permanent=True, code="window_closed"
+        )
+    return None

@@ -3,7 +3,8 @@
 import logging
 import time
 
-from django.db import transaction
+from django.conf import settings
+from django.db import connection, transaction
 from django.utils import timezone
 
 from madansara.channels import registry, rules
@@ -17,6 +18,8 @@ from madansara.channels.models import (
     MessageEventKind,
     MessageStatus,
 )
+from madansara.channels.ratelimit import rate_limit_acquire, rate_limit_block
+from madansara.channels.signals import message_event
 
 logger = logging.getLogger(__name__)
 
@@ -89,18 +92,59 @@ def message_send(*, message: Message, provider: Provider | None = None) -> Deliv
     provider = provider or registry.provider_for(message.channel)
     payload = payload_for(message)
     started = time.perf_counter()
-    error = _consent_error(message) or rules.window_error(payload)
+    error = _consent_error(message) or rules.window_error(payload) or _private_reply_error(message, payload)
+    if error is None:
+        error = _rate_limit_error(provider, payload)
     result = None
     if error is None:
         try:
             result = provider.send(payload)
         except ProviderError as exc:
             error = exc
+            if not exc.permanent and exc.retry_after:
+                for key in provider.rate_limit_keys(payload):
+                    rate_limit_block(key=key, seconds=exc.retry_after)
         except Exception as exc:  # noqa: BLE001 - network failures etc. are transient by default
             logger.warning("provider call failed", extra={"provider": provider.name, "error": exc.__class__.__name__})
             error = ProviderError(f"{exc.__class__.__name__}: {exc}", permanent=False, code="exception")
     latency_ms = int((time.perf_counter() - started) * 1000)
     return _record_attempt(message=message, provider=provider, result=result, error=error, latency_ms=latency_ms)
+
+
+def _private_reply_error(message: Message, payload: OutboundPayload) -> ProviderError | None:
+    from madansara.channels.models import InboundMessage
+
+    comment_id = payload.context.get("comment_id")
+    if not comment_id or message.channel not in rules.META_CHANNELS:
+        return None
+    comment_at = (
+        InboundMessage.objects.filter(channel=message.channel, external_id=comment_id)
+        .values_list("received_at", flat=True)
+        .first()
+    )
+    already = (
+        Message.objects.filter(channel=message.channel, context__comment_id=comment_id)
+        .exclude(pk=message.pk)
+        .exclude(status__in=[MessageStatus.QUEUED, MessageStatus.SENDING, MessageStatus.FAILED])
+        .exists()
+    )
+    return rules.private_reply_error(comment_at=comment_at, already_replied=already)
+
+
+def _rate_limit_error(provider: Provider, payload: OutboundPayload) -> ProviderError | None:
+    """Take a token from each of the provider account's buckets; a short wait is slept off."""
+    if not provider.rate_per_second:
+        return None
+    for key in provider.rate_limit_keys(payload):
+        wait = rate_limit_acquire(key=key, rate=provider.rate_per_second, burst=provider.burst)
+        if 0 < wait <= settings.CHANNEL_RATE_LIMIT_MAX_SLEEP:
+            time.sleep(wait)
+            wait = rate_limit_acquire(key=key, rate=provider.rate_per_second, burst=provider.burst)
+        if wait > 0:
+            return ProviderError(
+                f"Rate limit of {provider.name} reached", permanent=False, code="rate_limited", retry_after=wait
+            )
+    return None
 
 
 @transaction.atomic
@@ -142,16 +186,17 @@ def _record_attempt(*, message, provider, result, error, latency_ms) -> Delivery
             failure_reason=error.message[:500],
             failed_at=now,
         )
-        MessageEvent.objects.create(
+        event = MessageEvent.objects.create(
             message=message, kind=MessageEventKind.FAILED, occurred_at=now, data={"code": error.code}
         )
-        _apply_side_effects(message=message, error=error)
+        _apply_side_effects(message=message, error=error, provider_name=provider.name)
+        _signal_on_commit(message, [event])
     else:
         Message.objects.filter(pk=message.pk).update(status=MessageStatus.QUEUED, provider=provider.name)
     return attempt
 
 
-def _apply_side_effects(*, message: Message, error: ProviderError) -> None:
+def _apply_side_effects(*, message: Message, error: ProviderError, provider_name: str) -> None:
     from outreach.models import ContactIdentity
 
     if error.identity_invalid:
@@ -165,7 +210,7 @@ def _apply_side_effects(*, message: Message, error: ProviderError) -> None:
             contact=message.contact,
             channel=message.channel,
             status="unsubscribed",
-            source=f"{message.provider or 'provider'}:{error.code}",
+            source=f"{provider_name}:{error.code}",
         )
 
 
@@ -200,4 +245,112 @@ def message_event_record(
         if status == MessageStatus.FAILED or moves_forward:
             fields["status"] = status
         Message.objects.filter(pk=message.pk).update(**fields)
+    _signal_on_commit(message, [event])
     return event
+
+
+def _signal_on_commit(message: Message, events: list[MessageEvent]) -> None:
+    def send():
+        for event in events:
+            message_event.send(sender=Message, message=message, event=event)
+
+    transaction.on_commit(send)
+
+
+def _stamps_set_if_empty(*, stamp: str, first_at: dict) -> None:
+    """Set `stamp` to first_at[message_id] on messages where it is still empty: one statement on
+    PostgreSQL (UPDATE … FROM unnest), one per distinct time elsewhere."""
+    if connection.vendor == "postgresql":
+        table, column = Message._meta.db_table, Message._meta.get_field(stamp).column
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f'UPDATE "{table}" AS m SET "{column}" = v.at FROM unnest(%s::uuid[], %s::timestamptz[]) AS v(id, at) '
+                f'WHERE m."id" = v.id AND m."{column}" IS NULL',
+                [list(first_at), list(first_at.values())],
+            )
+        return
+    ids_by_time: dict = {}
+    for message_id, at in first_at.items():
+        ids_by_time.setdefault(at, []).append(message_id)
+    for at, ids in ids_by_time.items():
+        Message.objects.filter(pk__in=ids, **{f"{stamp}__isnull": True}).update(**{stamp: at})
+
+
+def _advance_statuses(events: list[MessageEvent]) -> None:
+    """Set-based: first-time stamps from the earliest event of each kind, and each message's status
+    moved to the furthest one its new events reach (failed always wins; never backwards)."""
+    first_stamps: dict[str, dict] = {}
+    target: dict = {}
+    for event in events:
+        if event.kind not in EVENT_STATUS:
+            continue
+        status, stamp = EVENT_STATUS[event.kind]
+        firsts = first_stamps.setdefault(stamp, {})
+        if event.message_id not in firsts or event.occurred_at < firsts[event.message_id]:
+            firsts[event.message_id] = event.occurred_at
+        current = target.get(event.message_id)
+        if current is None or current != MessageStatus.FAILED and STATUS_RANK[status] > STATUS_RANK[current]:
+            target[event.message_id] = status
+    for stamp, first_at in first_stamps.items():
+        _stamps_set_if_empty(stamp=stamp, first_at=first_at)
+    ids_by_status: dict[str, list] = {}
+    for message_id, status in target.items():
+        ids_by_status.setdefault(status, []).append(message_id)
+    for status, ids in ids_by_status.items():
+        if status == MessageStatus.FAILED:
+            Message.objects.filter(pk__in=ids).update(status=status)
+            continue
+        lower = [s for s, rank in STATUS_RANK.items() if rank < STATUS_RANK[status] and s != MessageStatus.FAILED]
+        Message.objects.filter(pk__in=ids, status__in=lower).update(status=status)
+
+
+@transaction.atomic
+def message_events_record_many(*, events: list[dict]) -> list[MessageEvent]:
+    """Set-based message_event_record for a webhook batch. Each dict has message_id, kind,
+    occurred_at, provider_event_id and data; events already recorded are skipped. Returns the new ones."""
+    wanted = {e["provider_event_id"] for e in events if e.get("provider_event_id")}
+    seen = set(MessageEvent.objects.filter(provider_event_id__in=wanted).values_list("provider_event_id", flat=True))
+    fresh: list[MessageEvent] = []
+    for item in events:
+        key = item.get("provider_event_id")
+        if key and key in seen:
+            continue
+        seen.add(key)
+        fresh.append(
+            MessageEvent(
+                message_id=item["message_id"],
+                kind=item["kind"],
+                occurred_at=item.get("occurred_at") or timezone.now(),
+                provider_event_id=key,
+                data=item.get("data") or {},
+            )
+        )
+    if not fresh:
+        return []
+    MessageEvent.objects.bulk_create(fresh)
+    _advance_statuses(fresh)
+    messages = Message.objects.in_bulk({e.message_id for e in fresh})
+    for event in fresh:
+        event.message = messages[event.message_id]
+
+    def send():
+        for event in fresh:
+            message_event.send(sender=Message, message=event.message, event=event)
+
+    transaction.on_commit(send)
+    return fresh
+
+
+@transaction.atomic
+def message_fail(*, message: Message, code: str, reason: str) -> bool:
+    """Give up on a message that is still queued or sending (e.g. retries exhausted)."""
+    now = timezone.now()
+    updated = Message.objects.filter(pk=message.pk, status__in=[MessageStatus.QUEUED, MessageStatus.SENDING]).update(
+        status=MessageStatus.FAILED, failure_code=code[:64], failure_reason=reason[:500], failed_at=now
+    )
+    if updated:
+        event = MessageEvent.objects.create(
+            message=message, kind=MessageEventKind.FAILED, occurred_at=now, data={"code": code}
+        )
+        _signal_on_commit(message, [event])
+    return bool(updated)

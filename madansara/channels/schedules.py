@@ -1,0 +1,9 @@
+from madansara.periodic import every
+
+SCHEDULES = {
+    "channels.webhook-events-sweep": every(
+        minutes=1,
+        task="madansara.channels.tasks.webhook_events_sweep_task",
+        description="Re-enqueue webhook events whose processing was lost or failed",
+    ),
+}

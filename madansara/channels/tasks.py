@@ -1,0 +1,67 @@
+"""Thin Celery entry points of the channel layer."""
+
+from datetime import timedelta
+
+from celery import shared_task
+from django.utils import timezone
+
+from madansara.channels.models import AttemptOutcome, Message, WebhookEvent, WebhookStatus
+
+MAX_WEBHOOK_ATTEMPTS = 10
+MAX_SEND_RETRIES = 8
+
+
+def _backoff(retries: int) -> int:
+    return min(900, 5 * 2**retries)
+
+
+@shared_task(bind=True, max_retries=MAX_WEBHOOK_ATTEMPTS, acks_late=True)
+def webhook_event_process_task(self, event_id: int) -> None:
+    """Process one stored webhook event; a failure is retried with backoff (and swept later)."""
+    from madansara.channels.webhooks.processing import webhook_event_process
+
+    event = WebhookEvent.objects.filter(pk=event_id).first()
+    if event is None:
+        return
+    try:
+        webhook_event_process(event=event)
+    except Exception as exc:
+        if self.request.is_eager:
+            raise
+        raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
+
+
+@shared_task
+def webhook_events_sweep_task() -> int:
+    """Re-enqueue events whose processing was lost (pending > 2 min) or failed with attempts left."""
+    stale = timezone.now() - timedelta(minutes=2)
+    ids = list(
+        WebhookEvent.objects.filter(status=WebhookStatus.PENDING, received_at__lt=stale).values_list("pk", flat=True)[
+            :500
+        ]
+    ) + list(
+        WebhookEvent.objects.filter(status=WebhookStatus.FAILED, attempts__lt=MAX_WEBHOOK_ATTEMPTS).values_list(
+            "pk", flat=True
+        )[:500]
+    )
+    for pk in ids:
+        webhook_event_process_task.delay(pk)
+    return len(ids)
+
+
+@shared_task(bind=True, max_retries=MAX_SEND_RETRIES, acks_late=True)
+def message_send_task(self, message_id: str) -> None:
+    """Send a queued message; a transient error is retried after the provider's Retry-After."""
+    from madansara.channels.services import message_fail, message_send
+
+    message = Message.objects.filter(pk=message_id).first()
+    if message is None:
+        return
+    attempt = message_send(message=message)
+    if attempt is None or attempt.outcome != AttemptOutcome.TRANSIENT:
+        return
+    if self.request.retries >= self.max_retries:
+        message_fail(message=message, code="retries_exhausted", reason=attempt.error_message)
+        return
+    countdown = attempt.retry_after if attempt.retry_after is not None else _backoff(self.request.retries)
+    raise self.retry(countdown=max(1, int(countdown + 0.999)))
