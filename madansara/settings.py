@@ -154,12 +154,13 @@ else:
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or REDIS_URL or "filesystem://"
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = VAR_DIR / "broker"
-    for _sub in ("queue", "processed"):
+    for _sub in ("queue", "processed", "control"):
         (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),
         "processed_folder": str(_broker_dir / "processed"),
+        "control_folder": str(_broker_dir / "control"),  # kombu's default is ./control
         "store_processed": False,
     }
     # The filesystem transport has no fanout exchange: no remote control or events.
@@ -387,6 +388,8 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
         "UpsertStatusEnum": "outreach.services.contacts.UpsertStatus",
     }
 )
+# Workers and beat log through LOGGING above (JSON lines with the request id), not Celery's own format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # --- inbox ---
 ANTHROPIC_TIMEOUT_SECONDS = float(os.environ.get("ANTHROPIC_TIMEOUT_SECONDS", "30"))
@@ -396,5 +399,8 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
         "DraftStatusEnum": "inbox.models.DraftStatus",
     }
 )
-# Workers and beat log through LOGGING above (JSON lines with the request id), not Celery's own format.
-CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# --- website ingest ---
+# > 0: publish events_ingested for many stored tracker batches at once, at most this many
+# seconds after they are stored (one broker publish per batch costs more than the COPY).
+WEBSITE_SIGNAL_BUFFER_SECONDS = float(os.environ.get("WEBSITE_SIGNAL_BUFFER_SECONDS", "0"))

@@ -1,1 +1,271 @@
-"""Admin for campaigns, templates and the outbox."""
+"""Admin for campaigns, templates and the outbox; actions call services; charts are inline SVG."""
+
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.utils.html import escape, format_html
+from django.utils.safestring import mark_safe
+
+from outreach import selectors
+from outreach.models import (
+    CampaignEnrollment,
+    CampaignSpend,
+    CampaignStep,
+    ChannelCost,
+    ChannelTemplate,
+    ContactEngagement,
+    FrequencyCap,
+    OutboxMessage,
+    OutreachCampaign,
+    Segment,
+    SuppressionEntry,
+    TemplateVariant,
+    VariantStatus,
+)
+from outreach.services import campaigns as services
+from outreach.services.content import variant_approve, variant_reject, variants_generate
+from outreach.services.dispatch import outbox_retry_now
+
+FUNNEL = ["planned", "sent", "delivered", "opened", "clicked", "replied"]
+COLOURS = ["#94a3b8", "#2563eb", "#0891b2", "#16a34a", "#ca8a04", "#c2410c"]
+
+
+def bar_chart_svg(groups: list[tuple[str, dict[str, float]]], series: list[str], *, height: int = 160) -> str:
+    """A grouped bar chart as inline SVG (no JavaScript, no CDN)."""
+    if not groups:
+        return "<p>No data yet.</p>"
+    peak = max((values.get(s, 0) or 0) for _, values in groups for s in series) or 1
+    bar, gap = 14, 18
+    width = len(groups) * (len(series) * bar + gap) + 40
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height + 60}" role="img">']
+    x = 30
+    for label, values in groups:
+        for index, name in enumerate(series):
+            value = values.get(name, 0) or 0
+            h = int(height * value / peak)
+            parts.append(
+                f'<rect x="{x}" y="{height - h + 10}" width="{bar - 2}" height="{h}" fill="{COLOURS[index % 6]}">'
+                f"<title>{escape(label)} {escape(name)}: {value}</title></rect>"
+            )
+            x += bar
+        parts.append(f'<text x="{x - len(series) * bar}" y="{height + 28}" font-size="11">{escape(label)}</text>')
+        x += gap
+    legend_x = 30
+    for index, name in enumerate(series):
+        parts.append(f'<rect x="{legend_x}" y="{height + 40}" width="10" height="10" fill="{COLOURS[index % 6]}"/>')
+        parts.append(f'<text x="{legend_x + 14}" y="{height + 49}" font-size="11">{escape(name)}</text>')
+        legend_x += 90
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+class StepInline(admin.StackedInline):
+    model = CampaignStep
+    extra = 0
+    filter_horizontal = ["templates"]
+
+
+@admin.register(OutreachCampaign)
+class OutreachCampaignAdmin(admin.ModelAdmin):
+    list_display = ["name", "status", "segment", "holdout_percent", "daily_volume_cap", "daily_spend_cap", "created_at"]
+    list_filter = ["status", "recurring", "sto_enabled"]
+    search_fields = ["name", "segment__name"]
+    readonly_fields = ["status", "launched_at", "completed_at", "results_chart"]
+    inlines = [StepInline]
+    actions = ["launch", "pause", "resume", "cancel"]
+
+    def _run(self, request, queryset, service, verb):
+        done = 0
+        for campaign in queryset:
+            try:
+                service(campaign=campaign, actor=request.user)
+                done += 1
+            except ValidationError as exc:
+                self.message_user(request, f"{campaign}: {'; '.join(exc.messages)}", messages.ERROR)
+        if done:
+            self.message_user(request, f"{verb} {done} campaign(s).", messages.SUCCESS)
+
+    @admin.action(description="Launch", permissions=["operate"])
+    def launch(self, request, queryset):
+        self._run(request, queryset, services.campaign_launch, "Launched")
+
+    @admin.action(description="Pause", permissions=["operate"])
+    def pause(self, request, queryset):
+        self._run(request, queryset, services.campaign_pause, "Paused")
+
+    @admin.action(description="Resume", permissions=["operate"])
+    def resume(self, request, queryset):
+        self._run(request, queryset, services.campaign_resume, "Resumed")
+
+    @admin.action(description="Cancel", permissions=["operate"])
+    def cancel(self, request, queryset):
+        self._run(request, queryset, services.campaign_cancel, "Cancelled")
+
+    def has_operate_permission(self, request):
+        return request.user.has_perm("outreach.operate_outreachcampaign")
+
+    @admin.display(description="Results")
+    def results_chart(self, obj):
+        if obj.pk is None:
+            return "-"
+        results = selectors.campaign_results(campaign=obj)
+        groups = [(f"step {row['step__position']} {row['channel']}", row) for row in results["by_step_channel"]]
+        chart = bar_chart_svg(groups, FUNNEL)
+        lift = results["lift"]
+        held = ", ".join(f"{k}: {v}" for k, v in results["held_back"].items()) or "none"
+        rows = "".join(
+            f"<tr><td>{escape(g)}</td>"
+            + "".join(f"<td>{r.get(s, 0)}</td>" for s in [*FUNNEL, "failed"])
+            + f"<td>{escape(r['cost'])}</td></tr>"
+            for g, r in groups
+        )
+        table = (
+            "<table><tr><th>step/channel</th>"
+            + "".join(f"<th>{s}</th>" for s in [*FUNNEL, "failed", "cost"])
+            + f"</tr>{rows}</table>"
+        )
+        lift_chart = (
+            bar_chart_svg(
+                [
+                    ("holdout", {"conversion %": round(100 * (lift.get("holdout_rate") or 0), 2)}),
+                    ("treated", {"conversion %": round(100 * (lift.get("treated_rate") or 0), 2)}),
+                ],
+                ["conversion %"],
+                height=80,
+            )
+            if lift
+            else ""
+        )
+        return format_html(
+            "{}{}<p>Held back by guard: {}</p><p>Journeys: {}</p>{}<p>STO split: {}</p>",
+            mark_safe(chart),  # noqa: S308 - built from escaped values above
+            mark_safe(table),  # noqa: S308
+            held,
+            results["journeys"],
+            mark_safe(lift_chart),  # noqa: S308
+            results["sto"],
+        )
+
+
+@admin.register(Segment)
+class SegmentAdmin(admin.ModelAdmin):
+    list_display = ["name", "is_static", "created_at"]
+    list_filter = ["is_static"]
+    search_fields = ["name", "description"]
+    raw_id_fields = ["contacts"]
+
+
+class VariantInline(admin.TabularInline):
+    model = TemplateVariant
+    extra = 0
+    fields = ["field", "content", "status", "source", "approved_by", "approved_at"]
+    readonly_fields = ["source", "approved_by", "approved_at"]
+
+
+@admin.register(ChannelTemplate)
+class ChannelTemplateAdmin(admin.ModelAdmin):
+    list_display = ["name", "channel", "subject", "updated_at"]
+    list_filter = ["channel"]
+    search_fields = ["name", "subject", "text"]
+    inlines = [VariantInline]
+    actions = ["draft_subject_variants"]
+
+    @admin.action(description="Draft 3 subject-line variants (LLM, or local fallback)")
+    def draft_subject_variants(self, request, queryset):
+        made = sum(
+            len(variants_generate(template=t, field_name="subject", brief=t.name, count=3))
+            for t in queryset.filter(channel="email")
+        )
+        self.message_user(request, f"Drafted {made} variants; approve them before use.")
+
+
+@admin.register(TemplateVariant)
+class TemplateVariantAdmin(admin.ModelAdmin):
+    list_display = ["content", "template", "field", "status", "source", "approved_by", "created_at"]
+    list_filter = ["status", "field", "source"]
+    search_fields = ["content", "template__name"]
+    readonly_fields = ["approved_by", "approved_at"]
+    actions = ["approve", "reject"]
+
+    @admin.action(description="Approve for use", permissions=["approve"])
+    def approve(self, request, queryset):
+        for variant in queryset.exclude(status=VariantStatus.APPROVED):
+            variant_approve(variant=variant, actor=request.user)
+
+    @admin.action(description="Reject", permissions=["approve"])
+    def reject(self, request, queryset):
+        for variant in queryset:
+            variant_reject(variant=variant, actor=request.user)
+
+    def has_approve_permission(self, request):
+        return request.user.has_perm("outreach.approve_templatevariant")
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(admin.ModelAdmin):
+    list_display = [
+        "id",
+        "campaign",
+        "step",
+        "contact",
+        "channel",
+        "status",
+        "due_at",
+        "reason",
+        "hold_reason",
+        "attempts",
+    ]
+    list_filter = ["status", "channel", "hold_reason", "reason", "sto_arm"]
+    search_fields = ["contact__name", "campaign__name", "error"]
+    raw_id_fields = ["campaign", "step", "contact", "message"]
+    list_select_related = ["campaign", "step", "contact"]
+    show_full_result_count = False
+    actions = ["retry_now"]
+
+    @admin.action(description="Retry now (pending rows)")
+    def retry_now(self, request, queryset):
+        done = sum(outbox_retry_now(row=row) for row in queryset.filter(status="pending"))
+        self.message_user(request, f"{done} row(s) due now.")
+
+
+@admin.register(CampaignEnrollment)
+class CampaignEnrollmentAdmin(admin.ModelAdmin):
+    list_display = ["campaign", "contact", "state", "position", "step_entered_at"]
+    list_filter = ["state"]
+    search_fields = ["contact__name", "campaign__name"]
+    raw_id_fields = ["campaign", "contact"]
+    list_select_related = ["campaign", "contact"]
+    show_full_result_count = False
+
+
+@admin.register(SuppressionEntry)
+class SuppressionEntryAdmin(admin.ModelAdmin):
+    list_display = ["value", "channel", "reason", "created_at"]
+    list_filter = ["channel"]
+    search_fields = ["value", "reason"]
+
+
+@admin.register(FrequencyCap)
+class FrequencyCapAdmin(admin.ModelAdmin):
+    list_display = ["channel", "per_day", "per_week"]
+
+
+@admin.register(ChannelCost)
+class ChannelCostAdmin(admin.ModelAdmin):
+    list_display = ["channel", "cost_per_message"]
+
+
+@admin.register(CampaignSpend)
+class CampaignSpendAdmin(admin.ModelAdmin):
+    list_display = ["campaign", "day", "channel", "messages", "cost"]
+    list_filter = ["channel", "day"]
+    search_fields = ["campaign__name"]
+    list_select_related = ["campaign"]
+
+
+@admin.register(ContactEngagement)
+class ContactEngagementAdmin(admin.ModelAdmin):
+    list_display = ["contact", "channel", "sent", "responses", "score", "best_hour", "last_engaged_at"]
+    list_filter = ["channel"]
+    search_fields = ["contact__name"]
+    raw_id_fields = ["contact"]
+    list_select_related = ["contact"]

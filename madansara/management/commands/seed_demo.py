@@ -1,22 +1,30 @@
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from importlib import import_module
+
+from django.apps import apps
 from django.core.management.base import BaseCommand
 
 
 class Command(BaseCommand):
-    help = "Build a small believable demo workspace (idempotent) and an admin account."
+    help = (
+        "Build a small believable demo workspace (idempotent): users per role, contacts, then each app's "
+        "`<app>/demo.py: seed_demo(stdout)`."
+    )
 
-    def handle(self, *args, **options):
-        import os
+    def add_arguments(self, parser):
+        parser.add_argument("--only", nargs="*", metavar="APP", help="run only these apps' demo steps")
 
-        User = get_user_model()
-        username = os.environ.get("DEMO_ADMIN_USER", "admin")
-        password = os.environ.get("DEMO_ADMIN_PASSWORD", "madansara")
-        user, created = User.objects.get_or_create(
-            username=username, defaults={"is_staff": True, "is_superuser": True, "email": "admin@example.com"}
-        )
-        if created:
-            user.set_password(password)
-            user.save()
-            user.groups.add(Group.objects.get(name="Admin"))
-        self.stdout.write(f"demo admin: {username}")
+    def handle(self, *args, only=None, **options):
+        for config in apps.get_app_configs():
+            if only and config.label not in only:
+                continue
+            try:
+                module = import_module(f"{config.name}.demo")
+            except ModuleNotFoundError as exc:
+                if exc.name != f"{config.name}.demo":
+                    raise
+                continue
+            seed = getattr(module, "seed_demo", None)
+            if seed is not None:
+                self.stdout.write(f"==> {config.label}")
+                seed(self.stdout)
+        self.stdout.write(self.style.SUCCESS("demo workspace ready"))

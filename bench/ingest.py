@@ -1,0 +1,268 @@
+"""Sustained ingest: gunicorn + PostgreSQL, 50-event gzip batches, vs a plain COPY of the same rows.
+
+    createdb -h 127.0.0.1 -U postgres ms_bench_ingest
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/ms_bench_ingest .venv/bin/python bench/ingest.py
+
+A load generator (processes x keep-alive connections, gzip bodies prepared up front) posts to
+`POST /t/batch` served by gunicorn (gthread) on 127.0.0.1. Events count as stored only when they
+are rows in website_event (counted after the run). The baseline COPYs exactly those rows.
+The CPU seconds used by the load generator and by gunicorn are printed too (2 shared cores).
+"""
+
+import gzip
+import http.client
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from multiprocessing import Pool
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "madansara.settings")
+
+import django
+
+django.setup()
+
+from django.core.management import call_command
+from django.db import connection
+from django.utils import timezone
+
+from website.models import Site, WebsiteEvent
+from website.services import COPY_COLUMNS
+
+BATCHES = int(os.environ.get("BENCH_BATCHES", 3000))
+EVENTS_PER_BATCH = 50
+PROCESSES = int(os.environ.get("BENCH_CLIENT_PROCESSES", 2))
+CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", 8))  # per process
+WORKERS = os.environ.get("BENCH_GUNICORN_WORKERS", "4")
+THREADS = os.environ.get("BENCH_GUNICORN_THREADS", "3")
+SIGNAL_BUFFER_SECONDS = os.environ.get("WEBSITE_SIGNAL_BUFFER_SECONDS", "1")
+UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
+ORIGIN = "https://bench.example.com"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def make_bodies(site_key: str, count: int) -> list[bytes]:
+    now = int(time.time() * 1000)
+    rng = random.Random(1)
+    bodies = []
+    for b in range(count):
+        visitor = f"v{rng.randrange(100_000)}"
+        events = [
+            {
+                "n": rng.choice(["pageview", "pageview", "pageview", "click", "add_to_cart"]),
+                "t": now - rng.randrange(3_600_000),
+                "u": f"https://bench.example.com/p/{rng.randrange(500)}?utm_source=news",
+                "r": "https://www.google.com/",
+                "a": visitor,
+                "s": f"{visitor}-s{b % 7}",
+                "p": {"title": "Product page", "position": rng.randrange(20)},
+            }
+            for _ in range(EVENTS_PER_BATCH)
+        ]
+        bodies.append(gzip.compress(json.dumps({"site": site_key, "events": events}).encode()))
+    return bodies
+
+
+def _post_all(args) -> tuple[int, int, float]:
+    port, bodies = args
+    cpu_began = time.process_time()
+
+    def worker(chunk: list[bytes]) -> tuple[int, int]:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        ok = failed = 0
+        headers = {"Content-Type": "text/plain", "Content-Encoding": "gzip", "User-Agent": UA, "Origin": ORIGIN}
+        for body in chunk:
+            conn.request("POST", "/t/batch", body=body, headers=headers)
+            response = conn.getresponse()
+            response.read()
+            if response.status == 202:
+                ok += 1
+            else:
+                failed += 1
+        conn.close()
+        return ok, failed
+
+    chunks = [bodies[i::CONNECTIONS] for i in range(CONNECTIONS)]
+    with ThreadPoolExecutor(CONNECTIONS) as pool:
+        results = list(pool.map(worker, chunks))
+    return sum(r[0] for r in results), sum(r[1] for r in results), time.process_time() - cpu_began
+
+
+def process_tree_cpu(pid: int) -> float:
+    """CPU seconds (user + system) used so far by a process and its direct children (Linux /proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    pids = [pid]
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        children = task / "children"
+        if children.exists():
+            pids += [int(c) for c in children.read_text().split()]
+    total = 0.0
+    for p in pids:
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def postgres_cpu() -> float:
+    """CPU seconds used so far by local PostgreSQL processes (all databases: other users included)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        if "(postgres)" in text:
+            fields = text.rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def machine_busy() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine so far, from /proc/stat."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    tick = os.sysconf("SC_CLK_TCK")
+    idle = values[3] + values[4]
+    return (sum(values) - idle) / tick, sum(values) / tick
+
+
+def wait_ready(port: int, server: subprocess.Popen) -> None:
+    for _ in range(200):
+        if server.poll() is not None:
+            sys.exit("gunicorn exited early")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.1)
+    sys.exit("gunicorn did not start")
+
+
+def copy_baseline(rows: list[tuple]) -> float:
+    """COPY the same rows into the same (partitioned, indexed) table, time it, remove them."""
+    columns = ", ".join(COPY_COLUMNS)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT coalesce(max(id), 0) FROM website_event")
+        last_id = cursor.fetchone()[0]
+    began = time.perf_counter()
+    with connection.cursor() as cursor, cursor.copy(f"COPY website_event ({columns}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+    seconds = time.perf_counter() - began
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM website_event WHERE id > %s AND site_id = %s", [last_id, rows[0][0]])
+    return seconds
+
+
+def purge_queued_tasks() -> None:
+    """No worker ran during the bench: drop the events_ingested tasks it queued."""
+    import redis
+
+    redis.Redis.from_url(os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/5")).delete("celery")
+
+
+def main() -> None:
+    if connection.vendor != "postgresql":
+        sys.exit("bench/ingest.py needs PostgreSQL: set DATABASE_URL")
+    call_command("migrate", "website", verbosity=0)
+    site, _ = Site.objects.get_or_create(
+        name="bench-ingest", defaults={"domain": "bench.example.com", "allowed_origins": [ORIGIN], "respect_dnt": False}
+    )
+    started_at = timezone.now()
+    WebsiteEvent.objects.filter(site_id=site.pk).delete()
+    bodies = make_bodies(site.public_key, BATCHES)
+    port = free_port()
+    env = {
+        **os.environ,
+        "DEBUG": "0",
+        "SECRET_KEY": "bench-only-secret-key-bench-only-secret-key-0123456789",
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "0",
+        "SECURE_HSTS_SECONDS": "0",
+        "LOG_LEVEL": "WARNING",
+        "DATABASE_CONN_MAX_AGE": "600",
+        "WEBSITE_SIGNAL_BUFFER_SECONDS": SIGNAL_BUFFER_SECONDS,
+        # events_ingested subscribers run in Celery workers (not started here); tasks queue in Redis.
+        "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/5"),
+    }
+    server = subprocess.Popen(
+        [
+            str(ROOT / ".venv/bin/gunicorn"),
+            "madansara.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            WORKERS,
+            "--worker-class",
+            "gthread",
+            "--threads",
+            THREADS,
+            "--keep-alive",
+            "30",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    try:
+        wait_ready(port, server)
+        # warm-up (connections, imports), not counted
+        with Pool(1) as pool:
+            pool.map(_post_all, [(port, bodies[:20])])
+        WebsiteEvent.objects.filter(site_id=site.pk).delete()
+        with Pool(PROCESSES) as pool:
+            server_cpu = process_tree_cpu(server.pid)
+            pg_cpu = postgres_cpu()
+            busy, total = machine_busy()
+            began = time.perf_counter()
+            results = pool.map(_post_all, [(port, bodies[i::PROCESSES]) for i in range(PROCESSES)])
+            elapsed = time.perf_counter() - began
+            server_cpu = process_tree_cpu(server.pid) - server_cpu
+            pg_cpu = postgres_cpu() - pg_cpu
+            busy, total = (a - b for a, b in zip(machine_busy(), (busy, total), strict=True))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        purge_queued_tasks()
+    ok = sum(r[0] for r in results)
+    failed = sum(r[1] for r in results)
+    client_cpu = sum(r[2] for r in results)
+    stored = WebsiteEvent.objects.filter(site_id=site.pk, received_at__gte=started_at).count()
+    rows = list(
+        WebsiteEvent.objects.filter(site_id=site.pk).values_list(*COPY_COLUMNS[:-5], "props", *COPY_COLUMNS[-4:])
+    )
+    rows = [(*r[:-5], json.dumps(r[-5]), *r[-4:]) for r in rows]
+    copy_seconds = copy_baseline(rows)
+    ingest_rate = stored / elapsed
+    copy_rate = len(rows) / copy_seconds
+    print(f"gunicorn {WORKERS} workers x {THREADS} threads; load: {PROCESSES} processes x {CONNECTIONS} connections")
+    print(f"batches: {ok} accepted (202), {failed} failed; events stored: {stored:,} of {BATCHES * EVENTS_PER_BATCH:,}")
+    print(f"ingest: {elapsed:.2f} s -> {ingest_rate:,.0f} stored events/s ({ok / elapsed:,.0f} batches/s)")
+    print(f"plain COPY of the same {len(rows):,} rows: {copy_seconds:.2f} s -> {copy_rate:,.0f} events/s")
+    print(
+        f"CPU during the run ({elapsed:.1f} s wall, {os.cpu_count()} cores): load generator {client_cpu:.1f} s,"
+        f" gunicorn {server_cpu:.1f} s ({server_cpu / stored * 50_000:.2f} ms per 50-event batch),"
+        f" PostgreSQL {pg_cpu:.1f} s (all sessions), whole machine {busy:.1f} of {total:.1f} s busy"
+    )
+    print(f"ratio ingest / COPY: {ingest_rate / copy_rate:.2f} (goal >= 0.5)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,32 @@
+"""Signal receivers: thin hand-offs from the channel layer and the website tracker to services."""
+
+import logging
+
+from django.dispatch import receiver
+
+from conversion import services
+from madansara.channels.signals import inbound_received, message_event
+from website.signals import events_ingested
+
+logger = logging.getLogger(__name__)
+
+
+@receiver(message_event, dispatch_uid="conversion.touchpoint_from_message_event")
+def touchpoint_from_message_event(sender, message, event, **kwargs):
+    if event.kind in services.MESSAGE_TOUCH_KINDS and message.contact_id:
+        services.touchpoints_capture_messages(event_ids=[event.pk])
+
+
+@receiver(inbound_received, dispatch_uid="conversion.touchpoint_from_inbound")
+def touchpoint_from_inbound(sender, inbound, **kwargs):
+    if inbound.contact_id:
+        services.touchpoints_capture_messages(inbound_ids=[inbound.pk])
+
+
+@receiver(events_ingested, dispatch_uid="conversion.from_tracker_events")
+def from_tracker_events(sender, site_id, events, **kwargs):
+    try:
+        services.touchpoints_from_tracker_events(site_id=site_id, events=events)
+        services.conversions_from_tracker_events(site_id=site_id, events=events)
+    except Exception:  # never fail the website's ingest: sessions are re-captured by the refresh
+        logger.exception("tracker events not applied to conversions (site %s, %d events)", site_id, len(events))

@@ -1,0 +1,22 @@
+"""Thin Celery entry points: load by id, call a service."""
+
+from celery import shared_task
+from django.utils import timezone
+
+from conversion import services
+from conversion.models import ConversionEvent
+
+
+@shared_task(name="conversion.tasks.conversion_attribute_task", autoretry_for=(OSError,), retry_backoff=True)
+def conversion_attribute_task(conversion_id: int) -> None:
+    conversion = ConversionEvent.objects.filter(pk=conversion_id).first()
+    if conversion is None:
+        return
+    # one conversion reuses the day's Markov effects for 15 minutes; the beat refresh and backfill recompute
+    services.conversions_attribute(conversion_ids=[conversion.pk], effects_max_age=900)
+    services.channel_performance_refresh(day=conversion.occurred_at.astimezone(timezone.UTC).date())
+
+
+@shared_task(name="conversion.tasks.attribution_refresh_task")
+def attribution_refresh_task() -> dict:
+    return services.attribution_refresh()

@@ -1,0 +1,1 @@
+"""Inbox services (writes): conversations, assignment, classification, drafts, SLA."""

@@ -1,0 +1,45 @@
+"""Roles: the four groups exist after migrate, with permissions that fit each job."""
+
+import pytest
+from django.contrib.auth.models import Group
+
+from madansara.roles import ROLES
+
+pytestmark = pytest.mark.django_db
+
+
+def _perms(role: str) -> set[str]:
+    group = Group.objects.get(name=role)
+    return {f"{p.content_type.app_label}.{p.codename}" for p in group.permissions.select_related("content_type")}
+
+
+def test_the_four_roles_exist():
+    assert set(Group.objects.filter(name__in=ROLES).values_list("name", flat=True)) == set(ROLES)
+
+
+def test_marketers_run_campaigns_and_contacts_but_only_read_the_inbox():
+    perms = _perms("Marketer")
+    assert {"outreach.add_contact", "outreach.change_contact", "outreach.delete_contact"} <= perms
+    assert "channels.view_message" in perms and "channels.add_message" not in perms
+    assert not any(p.startswith("inbox.") and not p.split(".")[1].startswith("view_") for p in perms)
+    assert "auth.add_user" not in perms
+
+
+def test_agents_work_the_inbox_and_may_edit_but_not_create_or_delete_contacts():
+    perms = _perms("Agent")
+    assert any(p.startswith("inbox.change_") for p in perms) or not any(p.startswith("inbox.") for p in perms)
+    assert {"outreach.view_contact", "outreach.change_contact"} <= perms
+    assert "outreach.add_contact" not in perms and "outreach.delete_contact" not in perms
+
+
+def test_analysts_only_read():
+    perms = _perms("Analyst")
+    writes = {p for p in perms if not p.split(".")[1].startswith("view_") and not p.startswith("madansara.")}
+    assert writes == set() and "outreach.view_contact" in perms
+    # their own API keys are the one thing they may create
+    assert "madansara.add_apikey" in perms and "madansara.change_auditevent" not in perms
+
+
+def test_admins_hold_every_domain_permission_and_user_management():
+    perms = _perms("Admin")
+    assert {"outreach.delete_contact", "channels.change_message", "auth.change_user", "madansara.add_apikey"} <= perms

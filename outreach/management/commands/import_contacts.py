@@ -1,0 +1,47 @@
+import time
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import DataError
+
+from outreach.services.contacts_import import BATCH_SIZE, contacts_import_csv, parse_mapping
+
+
+class Command(BaseCommand):
+    help = (
+        "Import contacts from a CSV file (upsert by external_id or identity). Columns named like a field "
+        "(external_id, name, timezone, locale, lifecycle_stage, tags 'a;b', email, sms|phone, whatsapp, instagram, "
+        "facebook, linkedin, x, consent_<channel>, attr_<key>) are used; --map renames others."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("file")
+        parser.add_argument("--map", default="", help="field=Column pairs, e.g. 'email=E-mail,name=Full name'")
+        parser.add_argument("--batch-size", type=int, default=BATCH_SIZE, help="rows written (or not) as a whole")
+        parser.add_argument("--source", default="import", help="consent source recorded for this import")
+        parser.add_argument("--no-copy", action="store_true", help="use the portable batched path on PostgreSQL")
+        parser.add_argument("--max-errors-shown", type=int, default=200)
+
+    def handle(self, *args, file, map, batch_size, source, no_copy, max_errors_shown, **options):
+        started = time.monotonic()
+        try:
+            report = contacts_import_csv(
+                path=file,
+                mapping=parse_mapping(map),
+                batch_size=batch_size,
+                source=source,
+                progress=lambda message: self.stdout.write(f"  {message}"),
+                use_copy=False if no_copy else None,
+            )
+        except (OSError, ValueError, UnicodeDecodeError, DataError) as exc:  # DataError: malformed CSV for COPY
+            raise CommandError(str(exc)) from exc
+        for line, message in report.errors[:max_errors_shown]:
+            self.stderr.write(f"line {line}: {message}")
+        if len(report.errors) > max_errors_shown:
+            self.stderr.write(f"… and {len(report.errors) - max_errors_shown} more errors")
+        elapsed = time.monotonic() - started
+        self.stdout.write(
+            f"{report.rows} rows in {elapsed:.1f} s: {report.created} created, {report.updated} updated, "
+            f"{len(report.errors)} errors, {report.skipped} valid rows skipped (their batch had errors)"
+        )
+        if report.errors:
+            raise CommandError(f"{len(report.errors)} rows had errors; their batches were not imported.")

@@ -1,0 +1,18 @@
+from madansara.periodic import cron, every
+
+SCHEDULES = {
+    "outreach.plan-campaigns": cron(
+        task="outreach.tasks.campaigns_plan_task",
+        minute="5",
+        description="Plan the day's sends of running campaigns (hourly: new zones' days, waits, branches)",
+    ),
+    "outreach.dispatch-outbox": every(
+        minutes=1, task="outreach.tasks.outbox_dispatch_task", description="Send due outbox rows, exactly once"
+    ),
+    "outreach.recompute-engagement": cron(
+        task="outreach.tasks.engagement_recompute_task",
+        hour="3",
+        minute="30",
+        description="Rebuild contact engagement, channel preference and best hours",
+    ),
+}

@@ -1,0 +1,162 @@
+"""Outreach reads. Contact part: `contacts_*` (campaign selectors live beside them)."""
+
+from collections.abc import Iterator
+
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+
+from outreach.models.contacts import Contact, ContactConsent, ContactIdentity
+
+
+def contacts_list(*, include_inactive: bool = False) -> QuerySet[Contact]:
+    """Contacts with identities, consents and tags prefetched (a fixed number of queries per page)."""
+    queryset = Contact.objects.all() if include_inactive else Contact.objects.active()
+    return queryset.prefetch_related(
+        Prefetch("identities", queryset=ContactIdentity.objects.order_by("channel")),
+        Prefetch("consents", queryset=ContactConsent.objects.order_by("channel")),
+        "tags",
+    )
+
+
+def contacts_with_consent(*, queryset: QuerySet[Contact], channel: str, status: str) -> QuerySet[Contact]:
+    """Contacts whose consent on `channel` is `status` ('unknown' also matches no consent row)."""
+    row = ContactConsent.objects.filter(contact=OuterRef("pk"), channel=channel)
+    if status == "unknown":
+        return queryset.exclude(Exists(row.exclude(status="unknown")))
+    return queryset.filter(Exists(row.filter(status=status)))
+
+
+def contacts_with_identity(*, queryset: QuerySet[Contact], channel: str, present: bool = True) -> QuerySet[Contact]:
+    """Contacts that have (or lack) an identity on `channel`."""
+    exists = Exists(ContactIdentity.objects.filter(contact=OuterRef("pk"), channel=channel))
+    return queryset.filter(exists) if present else queryset.exclude(exists)
+
+
+def contacts_for_export(*, queryset: QuerySet[Contact] | None = None, chunk_size: int = 2000) -> Iterator[Contact]:
+    """Active contacts in id order, streamed in chunks with their relations prefetched."""
+    queryset = queryset if queryset is not None else Contact.objects.active()
+    return queryset.order_by("pk").prefetch_related("identities", "consents", "tags").iterator(chunk_size=chunk_size)
+
+
+# --- campaigns (orchestrator) ---------------------------------------------------------------
+def segment_contacts(*, segment) -> QuerySet[Contact]:
+    """The active contacts a segment selects now: its static list, or its filters (see Segment)."""
+    from django.db.models import Q
+
+    from outreach.models.campaigns import ContactEngagement
+
+    contacts = Contact.objects.active()
+    if segment.is_static:
+        return contacts.filter(static_segments=segment)
+    filters = segment.filters or {}
+    if stages := filters.get("lifecycle_stage"):
+        contacts = contacts.filter(lifecycle_stage__in=stages)
+    if tags := filters.get("tags_any"):
+        contacts = contacts.filter(Exists(Contact.tags.through.objects.filter(contact_id=OuterRef("pk"), tag__name__in=tags)))
+    if channel := filters.get("consent_channel"):
+        contacts = contacts_with_consent(queryset=contacts, channel=channel, status="opted_in")
+    if (minimum := filters.get("min_engagement")) is not None:
+        engaged = ContactEngagement.objects.filter(contact_id=OuterRef("pk"), score__gte=minimum)
+        contacts = contacts.filter(Q(engagement_score__gte=minimum) | Exists(engaged))
+    for key, value in (filters.get("attributes") or {}).items():
+        contacts = contacts.filter(**{f"attributes__{key}": value})
+    if zones := filters.get("timezone"):
+        contacts = contacts.filter(timezone__in=zones)
+    if after := filters.get("created_after"):
+        contacts = contacts.filter(created_at__date__gte=after)
+    if code := filters.get("converted"):
+        contacts = contacts.filter(Exists(_conversions_of(code)))
+    if code := filters.get("not_converted"):
+        contacts = contacts.exclude(Exists(_conversions_of(code)))
+    if dropped := filters.get("funnel_dropped"):
+        from website.models import WebsiteEvent
+
+        reached = WebsiteEvent.objects.filter(contact_id=OuterRef("pk"), name=dropped["reached"])
+        went_on = WebsiteEvent.objects.filter(contact_id=OuterRef("pk"), name=dropped["missing"])
+        contacts = contacts.filter(Exists(reached)).exclude(Exists(went_on))
+    return contacts
+
+
+def _conversions_of(code: str):
+    from conversion.models import ConversionEvent
+
+    return ConversionEvent.objects.filter(contact_id=OuterRef("pk"), conversion_type__code=code)
+
+
+def campaign_results(*, campaign) -> dict:
+    """Per channel and step: planned, held back (by guard), sent, delivered, opened, clicked,
+    replied, failed, cost; journeys per state; conversions of holdout vs treated contacts."""
+    from django.db.models import Count, Q, Sum
+
+    from outreach.models.campaigns import CampaignEnrollment, OutboxMessage
+
+    rows = (
+        OutboxMessage.objects.filter(campaign=campaign)
+        .values("step__position", "channel")
+        .annotate(
+            planned=Count("id", filter=~Q(status="skipped")),
+            held=Count("id", filter=Q(status="skipped")),
+            pending=Count("id", filter=Q(status__in=["pending", "claimed"])),
+            sent=Count("id", filter=Q(status="sent")),
+            failed=Count("id", filter=Q(status="failed")),
+            delivered=Count("id", filter=Q(message__delivered_at__isnull=False)),
+            opened=Count("id", filter=Q(message__opened_at__isnull=False)),
+            clicked=Count("id", filter=Q(message__clicked_at__isnull=False)),
+            replied=Count("id", filter=Q(message__replied_at__isnull=False)),
+            cost=Sum("cost", filter=Q(status="sent")),
+        )
+        .order_by("step__position", "channel")
+    )
+    held = dict(
+        OutboxMessage.objects.filter(campaign=campaign)
+        .exclude(hold_reason="")
+        .values_list("hold_reason")
+        .annotate(n=Count("id"))
+    )
+    states = dict(
+        CampaignEnrollment.objects.filter(campaign=campaign).values_list("state").annotate(n=Count("id"))
+    )
+    sto = list(
+        OutboxMessage.objects.filter(campaign=campaign, status="sent")
+        .exclude(sto_arm="")
+        .values("sto_arm")
+        .annotate(
+            sent=Count("id"),
+            opened=Count("id", filter=Q(message__opened_at__isnull=False) | Q(message__clicked_at__isnull=False)),
+        )
+        .order_by("sto_arm")
+    )
+    return {
+        "campaign": campaign.pk,
+        "by_step_channel": [{**row, "cost": str(row["cost"] or 0)} for row in rows],
+        "held_back": held,
+        "journeys": states,
+        "lift": _campaign_lift(campaign, CampaignEnrollment),
+        "sto": sto,
+    }
+
+
+def _campaign_lift(campaign, enrollment_model) -> dict:
+    """Conversion rate of treated vs holdout contacts (goal conversion, or any)."""
+    from django.db.models import Count, Q
+
+    try:
+        from conversion.models import ConversionEvent
+    except ImportError:  # pragma: no cover - the conversion app is always installed
+        return {}
+    events = ConversionEvent.objects.filter(contact_id=OuterRef("contact_id"), occurred_at__gte=OuterRef("enrolled_at"))
+    if campaign.goal_conversion:
+        events = events.filter(conversion_type__code=campaign.goal_conversion)
+    agg = (
+        enrollment_model.objects.filter(campaign=campaign)
+        .annotate(converted=Exists(events))
+        .aggregate(
+            holdout=Count("id", filter=Q(state="holdout")),
+            holdout_converted=Count("id", filter=Q(state="holdout", converted=True)),
+            treated=Count("id", filter=~Q(state="holdout")),
+            treated_converted=Count("id", filter=~Q(state="holdout") & Q(converted=True)),
+        )
+    )
+    holdout_rate = agg["holdout_converted"] / agg["holdout"] if agg["holdout"] else None
+    treated_rate = agg["treated_converted"] / agg["treated"] if agg["treated"] else None
+    lift = (treated_rate - holdout_rate) if holdout_rate is not None and treated_rate is not None else None
+    return {**agg, "holdout_rate": holdout_rate, "treated_rate": treated_rate, "lift": lift}

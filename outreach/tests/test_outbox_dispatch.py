@@ -1,0 +1,215 @@
+"""The dispatcher: claims, leases, retries, send-time guards and exactly-once delivery."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from datetime import timedelta
+from pathlib import Path
+from urllib import request
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from madansara.channels.models import DeliveryAttempt, Message
+from outreach.models import OutboxMessage, SuppressionEntry
+from outreach.services.contacts import consent_set
+from outreach.services.dispatch import (
+    MAX_ATTEMPTS,
+    backoff_seconds,
+    outbox_claim,
+    outbox_dispatch,
+    outbox_send_one,
+)
+from outreach.services.planning import campaign_plan
+from outreach.tests.campaign_helpers import NOON, campaign, contact
+from outreach.tests.fake_provider import CountingProvider, CountingServer
+
+WORKER = Path(__file__).with_name("dispatch_worker.py")
+
+
+def planned(n=3, **fields):
+    people = [contact(**fields) for _ in range(n)]
+    camp = campaign(contacts=people)
+    now = timezone.now()
+    campaign_plan(campaign=camp, now=now)
+    OutboxMessage.objects.update(due_at=now)  # all due now (planning spreads them over the day)
+    return camp, people
+
+
+@pytest.mark.django_db
+def test_a_claimed_row_is_not_claimed_again_until_its_lease_expires():
+    camp, _ = planned(1)
+    now = timezone.now()
+    assert len(outbox_claim(worker="a", now=now)) == 1
+    assert outbox_claim(worker="b", now=now) == []
+    # worker "a" died: after the lease, "b" takes over and sends it, once
+    later = now + timedelta(seconds=61)
+    assert outbox_dispatch(worker="b", now=later) == {"sent": 1}
+    assert outbox_send_one(row_id=OutboxMessage.objects.get().pk, worker="a", now=later) == "lost"
+    assert Message.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_transient_errors_retry_with_backoff_then_fail():
+    camp, _ = planned(1, values={"email": "fail-transient@example.com"})
+    now = timezone.now()
+    assert outbox_dispatch(now=now) == {"retry": 1}
+    row = OutboxMessage.objects.get()
+    assert (row.status, row.attempts) == ("pending", 1)
+    assert row.due_at >= now + timedelta(seconds=1)
+    for _ in range(MAX_ATTEMPTS):
+        row.refresh_from_db()
+        if row.status != "pending":
+            break
+        outbox_dispatch(now=row.due_at)
+    row.refresh_from_db()
+    assert row.status == "failed"
+    # the same message (same id) was retried: one Message, one attempt row per try
+    assert Message.objects.count() == 1
+    assert DeliveryAttempt.objects.count() == MAX_ATTEMPTS
+
+
+def test_backoff_grows_exponentially_with_jitter_and_honours_retry_after():
+    assert 15 <= backoff_seconds(1) <= 30
+    assert 120 <= backoff_seconds(4) <= 240
+    assert backoff_seconds(20) <= 3600
+    assert backoff_seconds(1, retry_after=500) >= 500
+
+
+@pytest.mark.django_db
+def test_unsubscribe_and_suppression_after_planning_are_honoured_at_send_time():
+    camp, (unsub, supp, ok) = planned(3)
+    consent_set(contact=unsub, channel="email", status="unsubscribed", source="test")
+    SuppressionEntry.objects.create(value=supp.identities.get().value)
+
+    outbox_dispatch(now=timezone.now())
+
+    rows = {row.contact_id: row for row in OutboxMessage.objects.all()}
+    assert (rows[unsub.pk].status, rows[unsub.pk].hold_reason) == ("skipped", "unsubscribed")
+    assert (rows[supp.pk].status, rows[supp.pk].hold_reason) == ("skipped", "suppressed")
+    assert rows[ok.pk].status == "sent"
+    assert Message.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_row_due_in_quiet_hours_at_send_time_is_deferred_to_the_window():
+    person = contact(tz="UTC")
+    camp = campaign(contacts=[person], window_start_hour=9, window_end_hour=20)
+    campaign_plan(campaign=camp, now=NOON)
+    late = NOON.replace(hour=21)
+    OutboxMessage.objects.update(due_at=late)
+    outbox_dispatch(now=late)
+    row = OutboxMessage.objects.get()
+    assert (row.status, row.hold_reason) == ("pending", "quiet_hours")
+    assert row.due_at == (NOON + timedelta(days=1)).replace(hour=9)
+
+
+@pytest.mark.django_db
+def test_email_carries_one_click_unsubscribe_headers_footer_and_our_message_id():
+    camp, _ = planned(1)
+    outbox_dispatch(now=timezone.now())
+    message = Message.objects.get()
+    assert message.headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert message.headers["List-Unsubscribe"].startswith("<http")
+    assert "Unsubscribe:" in message.text and "Port-au-Prince" in message.text
+    assert message.context["outbox_id"] == OutboxMessage.objects.get().pk
+    assert message.context["channel_reason"] == "fixed"
+
+
+@pytest.mark.django_db
+def test_ambiguous_send_is_recognised_at_the_provider_and_not_sent_again():
+    # given a worker that died after the provider got the message but before recording it
+    with CountingServer() as server:
+        provider = CountingProvider(server.url)
+        camp, _ = planned(2)
+        now = timezone.now()
+        outbox_claim(worker="dead", now=now)
+        for row in OutboxMessage.objects.all():
+            outbox_send_one(row_id=row.pk, worker="dead", provider=provider, now=now)
+        first, second = OutboxMessage.objects.order_by("id")
+        # rewind both to "claimed by the dead worker, message sending"; only the first reached the provider
+        OutboxMessage.objects.update(status="claimed", claimed_by="dead", lease_until=now)
+        Message.objects.update(status="sending", provider_message_id=None)
+        del server.counts[str(second.message_id)]
+        # when another dispatcher re-claims them after the lease
+        outbox_dispatch(worker="next", provider=provider, now=now + timedelta(seconds=61))
+        # then each message reached the provider exactly once, and both rows are sent
+        assert server.counts[str(first.message_id)] == 1
+        assert server.counts[str(second.message_id)] == 1
+        assert set(OutboxMessage.objects.values_list("status", flat=True)) == {"sent"}
+        assert set(Message.objects.values_list("status", flat=True)) == {"sent"}
+
+
+# --- PostgreSQL: concurrency and crashes ------------------------------------------------------
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_dispatchers_send_every_message_exactly_once():
+    with CountingServer(delay=0.002) as server:
+        camp, _ = planned(40)
+        results = []
+
+        def run(name):
+            try:
+                results.append(outbox_dispatch(worker=name, batch=10, provider=CountingProvider(server.url)))
+            finally:
+                connection.close()
+
+        threads = [threading.Thread(target=run, args=(f"w{i}",)) for i in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        assert len(server.counts) == 40
+        assert set(server.counts.values()) == {1}
+        assert OutboxMessage.objects.filter(status="sent").count() == 40
+        assert all(r.get("sent", 0) > 0 for r in results)  # both really worked
+
+
+def _worker(url: str, lease_seconds: int):
+    db = connection.settings_dict
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "OUTREACH_LEASE_SECONDS": str(lease_seconds),
+        "BATCH": "10",
+    }
+    return subprocess.Popen([sys.executable, str(WORKER), url], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_dispatcher_killed_mid_batch_and_restarted_sends_every_message_exactly_once():
+    with CountingServer(delay=0.01) as server:
+        camp, _ = planned(60)
+        # given a dispatcher killed with SIGKILL in the middle of its work
+        first = _worker(server.url, lease_seconds=2)
+        deadline = time.monotonic() + 60
+        while sum(server.counts.values()) < 15 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        first.send_signal(signal.SIGKILL)
+        first.wait(10)
+        assert 0 < sum(server.counts.values()) < 60
+        # when a new dispatcher starts after the lease expired
+        time.sleep(2.5)
+        second = _worker(server.url, lease_seconds=2)
+        out, err = second.communicate(timeout=120)
+        assert second.returncode == 0, err.decode()[-2000:]
+        # then every message reached the provider exactly once and every row is sent
+        assert len(server.counts) == 60
+        assert set(server.counts.values()) == {1}
+        assert OutboxMessage.objects.filter(status="sent").count() == 60
+        assert Message.objects.filter(status="sent").count() == 60
+
+
+def test_the_fake_provider_server_answers_lookups():
+    with CountingServer() as server:
+        provider = CountingProvider(server.url)
+        assert provider.lookup("nope") is None
+        body = json.dumps({"message_id": "m1", "to": "x"}).encode()
+        request.urlopen(request.Request(f"{server.url}/send", data=body))
+        assert provider.lookup("m1").provider_message_id == "fp-m1"

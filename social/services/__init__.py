@@ -1,0 +1,1 @@
+"""Social services: `sync`, `engagements`, `comments`, `funnels`, `scoring` (scores and advocates)."""

@@ -1,0 +1,571 @@
+"""Website tracking writes: storing events (COPY / bulk insert / spool), identity stitching,
+sessions, funnel snapshots, drop-off segments and recommendations."""
+
+import atexit
+import hashlib
+import json
+import logging
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from django.conf import settings
+from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db.models import Count, Max, Min, OuterRef, Q, Subquery
+from django.utils import timezone
+
+from website import spool
+from website.classify import Client, classify_landing, truncate_ip
+from website.models import (
+    CustomerType,
+    FunnelAnalytics,
+    FunnelDefinition,
+    IngestSpoolReceipt,
+    WebsiteEvent,
+    WebsiteSession,
+    WebsiteVisitor,
+)
+from website.signals import events_ingested
+
+logger = logging.getLogger(__name__)
+
+IDENTIFY_EVENT = "$identify"
+COPY_COLUMNS = (
+    "site_id",
+    "occurred_at",
+    "received_at",
+    "name",
+    "visitor_id",
+    "contact_id",
+    "session_id",
+    "url",
+    "path",
+    "referrer",
+    "props",
+    "device",
+    "browser",
+    "os",
+    "ip",
+)
+
+
+@dataclass(frozen=True)
+class IngestOutcome:
+    """What happened to an accepted batch: stored now, or spooled for later."""
+
+    accepted: int
+    spooled: bool
+
+
+def cookieless_id(*, site_id: int, ip: str, user_agent: str, day: date) -> str:
+    """A daily, salted visitor hash for cookieless sites: nothing is stored on the device."""
+    raw = f"{settings.SECRET_KEY}|{site_id}|{day.isoformat()}|{ip}|{user_agent}"
+    return "cl_" + hashlib.sha256(raw.encode()).hexdigest()[:32]
+
+
+def _complete_rows(rows: list[dict], *, client: Client, ip: str, received_at: datetime) -> list[dict]:
+    truncated = truncate_ip(ip)
+    for row in rows:
+        row.update(device=client.device, browser=client.browser, os=client.os, ip=truncated, received_at=received_at)
+    return rows
+
+
+def _copy_rows(site_id: int, rows: list[dict]) -> None:
+    columns = ", ".join(COPY_COLUMNS)
+    with connection.cursor() as cursor, cursor.copy(f"COPY website_event ({columns}) FROM STDIN") as copy:
+        for r in rows:
+            copy.write_row(
+                (
+                    site_id,
+                    r["occurred_at"],
+                    r["received_at"],
+                    r["name"],
+                    r["visitor_id"],
+                    r.get("contact_id"),
+                    r["session_id"],
+                    r["url"],
+                    r["path"],
+                    r["referrer"],
+                    r.get("props_json") or json.dumps(r["props"]),
+                    r["device"],
+                    r["browser"],
+                    r["os"],
+                    r["ip"],
+                )
+            )
+
+
+def _insert_rows(site_id: int, rows: list[dict]) -> None:
+    WebsiteEvent.objects.bulk_create(
+        [
+            WebsiteEvent(
+                site_id=site_id,
+                contact_id=r.get("contact_id"),
+                **{k: r[k] for k in COPY_COLUMNS if k not in ("site_id", "contact_id")},
+            )
+            for r in rows
+        ],
+        batch_size=500,
+    )
+
+
+def _signal_payload(rows: list[dict]) -> list[dict]:
+    keys = ("name", "visitor_id", "contact_id", "session_id", "occurred_at", "url", "props")
+    return [{k: r.get(k) for k in keys} for r in rows]
+
+
+class _SignalBuffer:
+    """Stored events waiting to be handed to the events_ingested task, per site.
+
+    One broker publish per request cost more than storing the batch, so with
+    WEBSITE_SIGNAL_BUFFER_SECONDS > 0 the events of many committed batches are published
+    together, at most that many seconds later (a timer thread), and at exit. The events are
+    already stored durably; only the notification waits (a killed worker can drop at most that
+    window of notifications, never events).
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.pending: dict[int, list[dict]] = {}
+        self.timer: threading.Timer | None = None
+
+    def add(self, site_id: int, payload: list[dict], delay: float) -> None:
+        with self.lock:
+            self.pending.setdefault(site_id, []).extend(payload)
+            if self.timer is None:
+                self.timer = threading.Timer(delay, self.flush)
+                self.timer.daemon = True
+                self.timer.start()
+
+    def flush(self) -> int:
+        with self.lock:
+            pending, self.pending = self.pending, {}
+            if self.timer is not None:
+                self.timer.cancel()
+                self.timer = None
+        for site_id, events in pending.items():
+            _events_ingested_publish(site_id, events)
+        return sum(len(events) for events in pending.values())
+
+
+_signal_buffer = _SignalBuffer()
+atexit.register(_signal_buffer.flush)
+
+
+def events_ingested_flush() -> int:
+    """Publish the buffered events_ingested notifications now; returns how many events."""
+    return _signal_buffer.flush()
+
+
+def _events_ingested_publish(site_id: int, payload: list[dict]) -> None:
+    from website.tasks import events_ingested_task
+
+    wire = [{**event, "occurred_at": event["occurred_at"].isoformat()} for event in payload]
+    try:
+        events_ingested_task.delay(site_id, wire)
+    except Exception:  # noqa: BLE001 - broker down: the rows are stored, notify in-process instead
+        logger.warning("website ingest: broker unavailable, sending events_ingested inline")
+        events_ingested_send(site_id=site_id, events=wire)
+
+
+def _events_ingested_enqueue(site_id: int, payload: list[dict]) -> None:
+    """Hand the stored events to subscribers from a worker (buffered, see _SignalBuffer)."""
+    delay = getattr(settings, "WEBSITE_SIGNAL_BUFFER_SECONDS", 0)
+    if delay > 0:
+        _signal_buffer.add(site_id, payload, delay)
+    else:
+        _events_ingested_publish(site_id, payload)
+
+
+def events_ingested_send(*, site_id: int, events: list[dict]) -> None:
+    """Send the events_ingested signal (occurred_at as aware datetimes)."""
+    for event in events:
+        if isinstance(event["occurred_at"], str):
+            event["occurred_at"] = datetime.fromisoformat(event["occurred_at"])
+    events_ingested.send(sender=WebsiteEvent, site_id=site_id, events=events)
+
+
+_KNOWN_VISITORS_SQL = (
+    "SELECT anonymous_id, contact_id FROM website_websitevisitor"
+    " WHERE site_id = %s AND contact_id IS NOT NULL AND anonymous_id = ANY(%s)"
+)
+
+
+def _contacts_attach(site_id: int, rows: list[dict]) -> None:
+    """Set contact_id on rows of visitors already identified (one indexed query)."""
+    visitor_ids = list({r["visitor_id"] for r in rows})
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(_KNOWN_VISITORS_SQL, [site_id, visitor_ids])
+            known = dict(cursor.fetchall())
+    else:
+        known = dict(
+            WebsiteVisitor.objects.filter(
+                site_id=site_id, anonymous_id__in=visitor_ids, contact__isnull=False
+            ).values_list("anonymous_id", "contact_id")
+        )
+    for row in rows:
+        row["contact_id"] = known.get(row["visitor_id"])
+
+
+def _rows_write(site_id: int, rows: list[dict]) -> None:
+    if connection.vendor == "postgresql":
+        _copy_rows(site_id, rows)
+    else:
+        _insert_rows(site_id, rows)
+
+
+def events_store(*, site_id: int, rows: list[dict], batch_id: str = "") -> int:
+    """Store validated rows atomically (COPY on PostgreSQL); stitch identifies; signal after commit.
+
+    With a `batch_id` (a spooled batch) the batch is stored at most once.
+    """
+    if not rows:
+        return 0
+    if not batch_id and not any(r["name"] == IDENTIFY_EVENT for r in rows):
+        # The common case needs no explicit transaction: the COPY (or one multi-row INSERT) is a
+        # single statement, atomic and durably committed on its own - two round trips in all.
+        _contacts_attach(site_id, rows)
+        _rows_write(site_id, rows)
+        payload = _signal_payload(rows)
+        transaction.on_commit(lambda: _events_ingested_enqueue(site_id, payload))
+        return len(rows)
+    with transaction.atomic():
+        if batch_id:
+            try:
+                with transaction.atomic():
+                    IngestSpoolReceipt.objects.create(batch_id=batch_id, events=len(rows))
+            except IntegrityError:
+                return 0
+        _contacts_attach(site_id, rows)
+        _rows_write(site_id, rows)
+        for row in rows:
+            if row["name"] == IDENTIFY_EVENT:
+                contact_id = visitor_identify(
+                    site_id=site_id,
+                    visitor_id=row["visitor_id"],
+                    identifier=str(row["props"].get("id", "")),
+                    traits=row["props"].get("traits") or {},
+                    at=row["occurred_at"],
+                )
+                if contact_id:
+                    for other in rows:
+                        if other["visitor_id"] == row["visitor_id"]:
+                            other["contact_id"] = contact_id
+        payload = _signal_payload(rows)
+        transaction.on_commit(lambda: _events_ingested_enqueue(site_id, payload))
+    return len(rows)
+
+
+def events_ingest(*, site_id: int, rows: list[dict], client: Client, ip: str) -> IngestOutcome:
+    """Store an accepted batch now; if the database is unavailable, spool it durably instead."""
+    rows = _complete_rows(rows, client=client, ip=ip, received_at=timezone.now())
+    if not rows:
+        return IngestOutcome(accepted=0, spooled=False)
+    try:
+        events_store(site_id=site_id, rows=rows)
+    except DatabaseError as exc:
+        if isinstance(exc, IntegrityError):
+            raise
+        logger.warning("website ingest: database unavailable, spooling %d events (%s)", len(rows), type(exc).__name__)
+        connection.close_if_unusable_or_obsolete()
+        spool.spool_write(site_id=site_id, rows=rows)
+        return IngestOutcome(accepted=len(rows), spooled=True)
+    return IngestOutcome(accepted=len(rows), spooled=False)
+
+
+def spool_flush(*, limit: int = 1000) -> int:
+    """Store spooled batches, oldest first; stops at the first database error. Returns events stored."""
+    stored = 0
+    for index, path in enumerate(spool.spool_pending()):
+        if index >= limit:
+            break
+        batch = spool.spool_read(path)
+        try:
+            stored += events_store(site_id=batch["site_id"], rows=batch["rows"], batch_id=batch["batch_id"])
+        except DatabaseError:
+            logger.warning("website spool: database still unavailable, %s kept", path.name)
+            break
+        path.unlink()
+    return stored
+
+
+def _resolve_contact(identifier: str, traits: dict):
+    from django.core.exceptions import ValidationError
+
+    from madansara.choices import Channel
+    from outreach.models import Contact
+    from outreach.services.contacts import contact_get_or_create_by_identity
+
+    name = str(traits.get("name", ""))[:255]
+    if "@" in identifier:
+        try:
+            contact, _, _ = contact_get_or_create_by_identity(
+                channel=Channel.EMAIL, value=identifier, defaults={"name": name}
+            )
+        except ValidationError:
+            return None
+        return contact
+    contact, _ = Contact.objects.get_or_create(external_id=identifier[:255], defaults={"name": name})
+    email = traits.get("email")
+    if isinstance(email, str) and "@" in email:
+        from outreach.services.contacts import identity_add
+
+        try:
+            identity_add(contact=contact, channel=Channel.EMAIL, value=email)
+        except ValidationError:
+            pass
+    return contact
+
+
+def visitor_identify(*, site_id: int, visitor_id: str, identifier: str, traits: dict, at: datetime) -> int | None:
+    """Stitch an anonymous visitor to a contact (by email or external id) and re-attribute
+    their earlier events and sessions. Returns the contact id, or None for an unusable id."""
+    identifier = identifier.strip()
+    if not identifier:
+        return None
+    with transaction.atomic():
+        contact = _resolve_contact(identifier, traits)
+        if contact is None:
+            return None
+        visitor, created = WebsiteVisitor.objects.get_or_create(
+            site_id=site_id,
+            anonymous_id=visitor_id,
+            defaults={"contact": contact, "first_seen_at": at, "last_seen_at": at, "identified_at": at},
+        )
+        if not created and visitor.contact_id != contact.pk:
+            visitor.contact, visitor.identified_at = contact, at
+            visitor.save(update_fields=["contact", "identified_at"])
+        WebsiteEvent.objects.filter(site_id=site_id, visitor_id=visitor_id).exclude(contact_id=contact.pk).update(
+            contact_id=contact.pk
+        )
+        WebsiteSession.objects.filter(site_id=site_id, visitor__anonymous_id=visitor_id).update(
+            contact_id=contact.pk, customer_type=_customer_type(contact)
+        )
+    return contact.pk
+
+
+def _customer_type(contact) -> str:
+    if contact is None:
+        return CustomerType.ANONYMOUS
+    if contact.lifecycle_stage == "customer":
+        return CustomerType.CUSTOMER
+    return CustomerType.LEAD
+
+
+def _customer_types(contact_ids: Iterable[int]) -> dict[int, str]:
+    """Customer or lead per contact: lifecycle stage, or any recorded conversion."""
+    from outreach.models import Contact
+
+    ids = {c for c in contact_ids if c}
+    stages = dict(Contact.objects.filter(pk__in=ids).values_list("pk", "lifecycle_stage"))
+    converted: set[int] = set()
+    try:
+        from conversion.models import Conversion  # written by the conversion engineer
+
+        converted = set(Conversion.objects.filter(contact_id__in=ids).values_list("contact_id", flat=True))
+    except (ImportError, AttributeError, DatabaseError):
+        converted = set()
+    return {
+        pk: CustomerType.CUSTOMER if stage == "customer" or pk in converted else CustomerType.LEAD
+        for pk, stage in stages.items()
+    }
+
+
+def sessions_rebuild(*, start: datetime, end: datetime, site_id: int | None = None, chunk: int = 5000) -> int:
+    """(Re)build sessions and visitors for every session with an event in [start, end).
+
+    Sessions last 24 hours at most, so their events are read from a day either side.
+    Returns the number of sessions written.
+    """
+    events = WebsiteEvent.objects.filter(occurred_at__gte=start, occurred_at__lt=end)
+    if site_id is not None:
+        events = events.filter(site_id=site_id)
+    keys = events.values("site_id", "session_id").distinct()
+    touched = list(keys.values_list("site_id", "session_id"))
+    written = 0
+    for offset in range(0, len(touched), chunk):
+        written += _sessions_write(touched[offset : offset + chunk], start=start, end=end)
+    return written
+
+
+def _sessions_write(keys: list[tuple[int, str]], *, start: datetime, end: datetime) -> int:
+    by_site: dict[int, set[str]] = {}
+    for site, session in keys:
+        by_site.setdefault(site, set()).add(session)
+    written = 0
+    for site_id, session_keys in by_site.items():
+        scope = WebsiteEvent.objects.filter(
+            site_id=site_id,
+            session_id__in=session_keys,
+            occurred_at__gte=start - timedelta(days=1),
+            occurred_at__lt=end + timedelta(days=1),
+        )
+        ordered = WebsiteEvent.objects.filter(
+            site_id=site_id, session_id=OuterRef("session_id"), occurred_at__gte=start - timedelta(days=1)
+        )
+        first = ordered.order_by("occurred_at", "id")
+        last = ordered.order_by("-occurred_at", "-id")
+        rows = list(
+            scope.values("session_id")
+            .annotate(
+                started=Min("occurred_at"),
+                ended=Max("occurred_at"),
+                pageviews=Count("id", filter=Q(name="pageview")),
+                total=Count("id"),
+                contact=Max("contact_id"),
+                entry_url=Subquery(first.values("url")[:1]),
+                entry_path=Subquery(first.values("path")[:1]),
+                referrer=Subquery(first.values("referrer")[:1]),
+                visitor_id=Subquery(first.values("visitor_id")[:1]),
+                device=Subquery(first.values("device")[:1]),
+                browser=Subquery(first.values("browser")[:1]),
+                os=Subquery(first.values("os")[:1]),
+                exit_url=Subquery(last.values("url")[:1]),
+                exit_path=Subquery(last.values("path")[:1]),
+            )
+            .order_by()
+        )
+        written += _sessions_upsert(site_id, rows)
+    return written
+
+
+def _sessions_upsert(site_id: int, rows: list[dict]) -> int:
+    if not rows:
+        return 0
+    visitors = _visitors_upsert(site_id, rows)
+    types = _customer_types(v.contact_id for v in visitors.values())
+    sessions = []
+    for row in rows:
+        visitor = visitors[row["visitor_id"]]
+        contact_id = row["contact"] or visitor.contact_id
+        landing = classify_landing(row["entry_url"] or "", row["referrer"] or "")
+        sessions.append(
+            WebsiteSession(
+                site_id=site_id,
+                session_key=row["session_id"],
+                visitor=visitor,
+                contact_id=contact_id,
+                started_at=row["started"],
+                ended_at=row["ended"],
+                pageviews=row["pageviews"],
+                events=row["total"],
+                entry_url=row["entry_url"] or "",
+                exit_url=row["exit_url"] or "",
+                entry_path=(row["entry_path"] or "")[:500],
+                exit_path=(row["exit_path"] or "")[:500],
+                referrer=row["referrer"] or "",
+                source=landing.source,
+                medium=landing.medium,
+                campaign=landing.campaign,
+                traffic_class=landing.traffic_class,
+                outreach_message_id=landing.outreach_message_id,
+                device=row["device"] or "",
+                browser=row["browser"] or "",
+                os=row["os"] or "",
+                is_returning=row["started"] > visitor.first_seen_at,
+                customer_type=types.get(contact_id, CustomerType.ANONYMOUS) if contact_id else CustomerType.ANONYMOUS,
+            )
+        )
+    fields = [f.name for f in WebsiteSession._meta.concrete_fields if f.name not in ("id", "site", "session_key")]
+    WebsiteSession.objects.bulk_create(
+        sessions, update_conflicts=True, unique_fields=["site", "session_key"], update_fields=fields, batch_size=1000
+    )
+    _visitor_session_counts(site_id, list(visitors.values()))
+    return len(sessions)
+
+
+def _visitors_upsert(site_id: int, rows: list[dict]) -> dict[str, WebsiteVisitor]:
+    spans: dict[str, list] = {}
+    for row in rows:
+        span = spans.setdefault(row["visitor_id"], [row["started"], row["ended"], row["contact"]])
+        span[0], span[1] = min(span[0], row["started"]), max(span[1], row["ended"])
+        span[2] = span[2] or row["contact"]
+    existing = {
+        v.anonymous_id: v for v in WebsiteVisitor.objects.filter(site_id=site_id, anonymous_id__in=spans.keys())
+    }
+    to_write = []
+    for anonymous_id, (first_seen, last_seen, contact_id) in spans.items():
+        visitor = existing.get(anonymous_id)
+        if visitor is None:
+            visitor = WebsiteVisitor(
+                site_id=site_id, anonymous_id=anonymous_id, first_seen_at=first_seen, last_seen_at=last_seen
+            )
+        else:
+            visitor.first_seen_at = min(visitor.first_seen_at, first_seen)
+            visitor.last_seen_at = max(visitor.last_seen_at, last_seen)
+        if contact_id and not visitor.contact_id:
+            visitor.contact_id = contact_id
+        to_write.append(visitor)
+    WebsiteVisitor.objects.bulk_create(
+        to_write,
+        update_conflicts=True,
+        unique_fields=["site", "anonymous_id"],
+        update_fields=["first_seen_at", "last_seen_at", "contact"],
+    )
+    return {v.anonymous_id: v for v in WebsiteVisitor.objects.filter(site_id=site_id, anonymous_id__in=spans.keys())}
+
+
+def _visitor_session_counts(site_id: int, visitors: list[WebsiteVisitor]) -> None:
+    counts = dict(
+        WebsiteSession.objects.filter(visitor__in=visitors)
+        .values("visitor_id")
+        .annotate(n=Count("id"))
+        .values_list("visitor_id", "n")
+    )
+    for visitor in visitors:
+        visitor.sessions_count = counts.get(visitor.pk, 0)
+    WebsiteVisitor.objects.bulk_update(visitors, ["sessions_count"], batch_size=1000)
+
+
+def funnel_snapshot(*, funnel: FunnelDefinition, day: date) -> FunnelAnalytics:
+    """Compute and store the funnel for the cohort that entered on `day` (UTC)."""
+    from website.funnels import FunnelSpec, funnel_compute
+
+    start = datetime(day.year, day.month, day.day, tzinfo=UTC)
+    result = funnel_compute(FunnelSpec.for_funnel(funnel, start=start, end=start + timedelta(days=1)))
+    steps = result.steps
+    snapshot, _ = FunnelAnalytics.objects.update_or_create(
+        funnel=funnel,
+        day=day,
+        defaults={
+            "entered": steps[0]["count"],
+            "converted": steps[-1]["count"],
+            "result": {"steps": steps, "breakdown": result.breakdown},
+        },
+    )
+    return snapshot
+
+
+def funnel_snapshots_build(*, day: date, site_id: int | None = None) -> int:
+    """Snapshot every active funnel for one day; returns how many were written."""
+    funnels = FunnelDefinition.objects.filter(is_active=True)
+    if site_id is not None:
+        funnels = funnels.filter(site_id=site_id)
+    count = 0
+    for funnel in funnels:
+        funnel_snapshot(funnel=funnel, day=day)
+        count += 1
+    return count
+
+
+def funnel_dropoff_save_segment(
+    *, funnel: FunnelDefinition, step_index: int, start: datetime, end: datetime, tag_name: str
+) -> tuple[object, int]:
+    """Tag the contacts who reached step `step_index` (0-based) but not the next one.
+
+    The tag is the segment campaigns and A/B tests target. Returns (tag, contacts tagged).
+    """
+    from outreach.models import Contact, Tag
+    from website.funnels import FunnelSpec, funnel_compute
+
+    if not 0 <= step_index < len(funnel.steps) - 1:
+        raise ValueError("Drop-off exists after every step but the last.")
+    result = funnel_compute(FunnelSpec.for_funnel(funnel, start=start, end=end), dropped_limit=10**9)
+    contact_ids = {p["contact_id"] for p in result.dropped[step_index] if p["contact_id"]}
+    with transaction.atomic():
+        tag, _ = Tag.objects.get_or_create(name=tag_name[:100])
+        through = Contact.tags.through
+        through.objects.bulk_create([through(contact_id=c, tag_id=tag.pk) for c in contact_ids], ignore_conflicts=True)
+    return tag, len(contact_ids)
