@@ -1,11 +1,14 @@
 """Dispatch N due outbox messages through a sandbox provider with W concurrent dispatchers.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/ms_bench_outreach .venv/bin/python bench/dispatch.py
-        [--messages 50000] [--workers 4] [--async-commit]
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/ms_bench_dispatch .venv/bin/python bench/dispatch.py
+        [--messages 50000] [--workers 4] [--baseline-messages 2000] [--async-commit]
 
 Prints messages/s, the share of dispatcher time spent outside the provider call, and checks
-that every row was sent exactly once (one Message, one successful attempt per row).
-`--async-commit` runs the dispatchers with synchronous_commit=off (see OUTREACH_DISPATCH_ASYNC_COMMIT).
+that every row was sent exactly once (one Message, one successful attempt per row). The
+machine is shared, so it first runs a baseline leg in the same process: the same workers
+sending row by row through the careful path (`outbox_send_one`, what every row took before
+the batch path), and prints the ratio. `--async-commit` adds a leg with synchronous_commit=off
+(see OUTREACH_DISPATCH_ASYNC_COMMIT); the default keeps commits durable.
 """
 
 import argparse
@@ -98,10 +101,10 @@ def setup(n: int) -> int:
     return campaign.pk
 
 
-def worker(index: int, queue, async_commit: bool) -> None:
+def worker(index: int, queue, async_commit: bool, per_row: bool) -> None:
     from django.conf import settings
 
-    from outreach.services.dispatch import outbox_dispatch
+    from outreach.services.dispatch import outbox_claim, outbox_dispatch, outbox_send_one
 
     settings.OUTREACH_DISPATCH_ASYNC_COMMIT = async_commit
     connection.close()
@@ -110,30 +113,27 @@ def worker(index: int, queue, async_commit: bool) -> None:
     provider = TimedSandbox("email")
     started = time.perf_counter()
     counts: dict[str, int] = {}
+    name = f"bench-{index}"
     # Until every row is final (rows backing off after a transient error come due again).
     while OutboxMessage.objects.filter(status__in=["pending", "claimed"]).exists():
-        for key, value in outbox_dispatch(worker=f"bench-{index}", batch=100, provider=provider).items():
+        if per_row:
+            for row_id in outbox_claim(worker=name, batch=100):
+                outcome = outbox_send_one(row_id=row_id, worker=name, provider=provider)
+                counts[outcome] = counts.get(outcome, 0) + 1
+            continue
+        for key, value in outbox_dispatch(worker=name, batch=100, provider=provider).items():
             counts[key] = counts.get(key, 0) + value
         time.sleep(0.2)
     queue.put({"counts": counts, "busy": time.perf_counter() - started, "provider": provider.seconds})
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--messages", type=int, default=50_000)
-    parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--async-commit", action="store_true")
-    args = parser.parse_args()
-    if connection.vendor != "postgresql":
-        sys.exit("Run on PostgreSQL (DATABASE_URL).")
-    print(f"setting up {args.messages:,} due messages…", flush=True)
-    setup(args.messages)
+def run(messages: int, workers: int, async_commit: bool, per_row: bool) -> dict:
+    """One leg: set up `messages` due rows, dispatch them with `workers` processes, check them."""
+    setup(messages)
     connection.close()
-    queue = multiprocessing.get_context("fork").Queue()
-    processes = [
-        multiprocessing.get_context("fork").Process(target=worker, args=(i, queue, args.async_commit))
-        for i in range(args.workers)
-    ]
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    processes = [context.Process(target=worker, args=(i, queue, async_commit, per_row)) for i in range(workers)]
     started = time.perf_counter()
     for process in processes:
         process.start()
@@ -148,7 +148,7 @@ def main() -> None:
     from outreach.models import OutboxMessage
 
     sent_rows = OutboxMessage.objects.filter(status="sent").count()
-    messages = Message.objects.count()
+    message_rows = Message.objects.count()
     extra_attempts = (
         DeliveryAttempt.objects.filter(outcome="success")
         .values("message")
@@ -158,12 +158,35 @@ def main() -> None:
     )
     busy = sum(r["busy"] for r in results)
     provider = sum(r["provider"] for r in results)
-    per_worker = [r["counts"] for r in results]
-    print(f"workers: {args.workers}  async_commit: {args.async_commit}  at {timezone.now():%Y-%m-%d %H:%M} UTC")
-    print(f"sent rows: {sent_rows:,} / {args.messages:,}   Message rows: {messages:,}   per worker: {per_worker}")
-    print(f"duplicates: {messages - sent_rows} extra messages, {extra_attempts} messages with >1 successful attempt")
+    label = "per-row baseline" if per_row else f"batch path, synchronous_commit={'off' if async_commit else 'on'}"
+    print(f"--- {label}: {workers} workers at {timezone.now():%Y-%m-%d %H:%M} UTC")
+    print(f"sent rows: {sent_rows:,} / {messages:,}   Message rows: {message_rows:,}")
+    print(f"per worker: {[r['counts'] for r in results]}")
+    print(
+        f"duplicates: {message_rows - sent_rows} extra messages, {extra_attempts} messages with >1 successful attempt"
+    )
     print(f"wall: {wall:.1f} s   throughput: {sent_rows / wall:,.0f} messages/s")
-    print(f"time outside the provider call: {100 * (1 - provider / busy):.1f} % of dispatcher time")
+    print(f"time outside the provider call: {100 * (1 - provider / busy):.1f} % of dispatcher time", flush=True)
+    return {"rate": sent_rows / wall, "duplicates": message_rows - sent_rows + extra_attempts}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--messages", type=int, default=50_000)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--baseline-messages", type=int, default=2_000, help="0 skips the baseline leg")
+    parser.add_argument("--async-commit", action="store_true", help="add a leg with synchronous_commit=off")
+    args = parser.parse_args()
+    if connection.vendor != "postgresql":
+        sys.exit("Run on PostgreSQL (DATABASE_URL).")
+    baseline = None
+    if args.baseline_messages:
+        baseline = run(args.baseline_messages, args.workers, async_commit=False, per_row=True)
+    legs = [False, True] if args.async_commit else [False]
+    for async_commit in legs:
+        result = run(args.messages, args.workers, async_commit=async_commit, per_row=False)
+        if baseline:
+            print(f"ratio to the per-row baseline: {result['rate'] / baseline['rate']:.1f}x", flush=True)
 
 
 if __name__ == "__main__":

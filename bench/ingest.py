@@ -119,19 +119,22 @@ def process_tree_cpu(pid: int) -> float:
     return total
 
 
-def postgres_cpu() -> float:
-    """CPU seconds used so far by local PostgreSQL processes (all databases: other users included)."""
+def backends_cpu() -> dict[int, float]:
+    """CPU seconds used so far by each PostgreSQL backend serving this database (the gunicorn workers)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        pids = [row[0] for row in cursor.fetchall()]
     tick = os.sysconf("SC_CLK_TCK")
-    total = 0.0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
+    used = {}
+    for pid in pids:
         try:
-            text = stat.read_text()
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        if "(postgres)" in text:
-            fields = text.rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / tick
-    return total
+        used[pid] = (int(fields[11]) + int(fields[12])) / tick
+    return used
 
 
 def machine_busy() -> tuple[float, float]:
@@ -154,20 +157,33 @@ def wait_ready(port: int, server: subprocess.Popen) -> None:
     sys.exit("gunicorn did not start")
 
 
-def copy_baseline(rows: list[tuple]) -> float:
-    """COPY the same rows into the same (partitioned, indexed) table, time it, remove them."""
+def _own_backend_cpu() -> float:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def copy_baseline(rows: list[tuple]) -> tuple[float, float]:
+    """COPY the same rows into the same (partitioned, indexed) table, time it, remove them.
+
+    Returns (wall seconds, CPU seconds of this process and its PostgreSQL backend).
+    """
     columns = ", ".join(COPY_COLUMNS)
     with connection.cursor() as cursor:
         cursor.execute("SELECT coalesce(max(id), 0) FROM website_event")
         last_id = cursor.fetchone()[0]
+    cpu_began = time.process_time() + _own_backend_cpu()
     began = time.perf_counter()
     with connection.cursor() as cursor, cursor.copy(f"COPY website_event ({columns}) FROM STDIN") as copy:
         for row in rows:
             copy.write_row(row)
     seconds = time.perf_counter() - began
+    cpu = time.process_time() + _own_backend_cpu() - cpu_began
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM website_event WHERE id > %s AND site_id = %s", [last_id, rows[0][0]])
-    return seconds
+    return seconds, cpu
 
 
 def purge_queued_tasks() -> None:
@@ -229,13 +245,13 @@ def main() -> None:
         WebsiteEvent.objects.filter(site_id=site.pk).delete()
         with Pool(PROCESSES) as pool:
             server_cpu = process_tree_cpu(server.pid)
-            pg_cpu = postgres_cpu()
+            pg_before = backends_cpu()
             busy, total = machine_busy()
             began = time.perf_counter()
             results = pool.map(_post_all, [(port, bodies[i::PROCESSES]) for i in range(PROCESSES)])
             elapsed = time.perf_counter() - began
             server_cpu = process_tree_cpu(server.pid) - server_cpu
-            pg_cpu = postgres_cpu() - pg_cpu
+            pg_cpu = sum(cpu - pg_before.get(pid, 0.0) for pid, cpu in backends_cpu().items())
             busy, total = (a - b for a, b in zip(machine_busy(), (busy, total), strict=True))
     finally:
         server.terminate()
@@ -249,7 +265,7 @@ def main() -> None:
         WebsiteEvent.objects.filter(site_id=site.pk).values_list(*COPY_COLUMNS[:-5], "props", *COPY_COLUMNS[-4:])
     )
     rows = [(*r[:-5], json.dumps(r[-5]), *r[-4:]) for r in rows]
-    copy_seconds = copy_baseline(rows)
+    copy_seconds, copy_cpu = copy_baseline(rows)
     ingest_rate = stored / elapsed
     copy_rate = len(rows) / copy_seconds
     print(f"gunicorn {WORKERS} workers x {THREADS} threads; load: {PROCESSES} processes x {CONNECTIONS} connections")
@@ -259,7 +275,15 @@ def main() -> None:
     print(
         f"CPU during the run ({elapsed:.1f} s wall, {os.cpu_count()} cores): load generator {client_cpu:.1f} s,"
         f" gunicorn {server_cpu:.1f} s ({server_cpu / stored * 50_000:.2f} ms per 50-event batch),"
-        f" PostgreSQL {pg_cpu:.1f} s (all sessions), whole machine {busy:.1f} of {total:.1f} s busy"
+        f" its PostgreSQL backends {pg_cpu:.1f} s, whole machine {busy:.1f} of {total:.1f} s busy"
+    )
+    ingest_cpu_per_event = (client_cpu + server_cpu + pg_cpu) / stored
+    copy_cpu_per_event = copy_cpu / len(rows)
+    print(
+        f"CPU per event: ingest {ingest_cpu_per_event * 1e6:.0f} us (load generator + gunicorn + backends),"
+        f" plain COPY {copy_cpu_per_event * 1e6:.0f} us; on {os.cpu_count()} otherwise idle cores that projects to"
+        f" ingest / COPY = {os.cpu_count() * copy_cpu_per_event / ingest_cpu_per_event:.2f}"
+        " (COPY is one stream: one core)"
     )
     print(f"ratio ingest / COPY: {ingest_rate / copy_rate:.2f} (goal >= 0.5)")
 

@@ -1,4 +1,13 @@
 from django.apps import AppConfig
+from django.apps import apps as global_apps
+from django.db.models.signals import post_migrate
+
+
+def ensure_seeded_intents(sender, apps=None, **kwargs):
+    """The seeded intents exist after every migrate or flush (idempotent)."""
+    from importlib import import_module
+
+    import_module("inbox.migrations.0002_seed_intents").seed(apps or global_apps, None)
 
 
 class InboxConfig(AppConfig):
@@ -7,3 +16,5 @@ class InboxConfig(AppConfig):
 
     def ready(self):
         from inbox import receivers  # noqa: F401 - connects the inbound_received receiver
+
+        post_migrate.connect(ensure_seeded_intents, sender=self, dispatch_uid="inbox.seeded_intents")

@@ -51,7 +51,9 @@ def segment_contacts(*, segment) -> QuerySet[Contact]:
     if stages := filters.get("lifecycle_stage"):
         contacts = contacts.filter(lifecycle_stage__in=stages)
     if tags := filters.get("tags_any"):
-        contacts = contacts.filter(Exists(Contact.tags.through.objects.filter(contact_id=OuterRef("pk"), tag__name__in=tags)))
+        contacts = contacts.filter(
+            Exists(Contact.tags.through.objects.filter(contact_id=OuterRef("pk"), tag__name__in=tags))
+        )
     if channel := filters.get("consent_channel"):
         contacts = contacts_with_consent(queryset=contacts, channel=channel, status="opted_in")
     if (minimum := filters.get("min_engagement")) is not None:
@@ -112,9 +114,7 @@ def campaign_results(*, campaign) -> dict:
         .values_list("hold_reason")
         .annotate(n=Count("id"))
     )
-    states = dict(
-        CampaignEnrollment.objects.filter(campaign=campaign).values_list("state").annotate(n=Count("id"))
-    )
+    states = dict(CampaignEnrollment.objects.filter(campaign=campaign).values_list("state").annotate(n=Count("id")))
     sto = list(
         OutboxMessage.objects.filter(campaign=campaign, status="sent")
         .exclude(sto_arm="")

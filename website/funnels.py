@@ -1,8 +1,10 @@
 """Funnel computation: one SQL statement on PostgreSQL, the reference engine elsewhere.
 
-PostgreSQL: events matching any step are numbered per person by time; step k keeps, per
-event, the latest start of a valid chain ending at step k-1 strictly before it (a window
-`max` for sequential, `lag` over all events for strict, a RANGE window for any order).
+PostgreSQL: events matching any step arrive per person in time order (index-only scans of
+`website_event_funnel` merged, no sort, unless a breakdown join or strict mode needs every
+event); step k keeps, per event, the latest start of a valid chain ending at step k-1
+strictly before it (a window `max` for sequential, `lag` over all events for strict, a RANGE
+window for any order).
 The per-person result lands in a temporary table that the counts, medians, breakdown and
 drop-off lists read.
 """
@@ -124,6 +126,8 @@ PERSON = "CASE WHEN contact_id IS NOT NULL THEN 'c' || contact_id ELSE 'v' || vi
 # the key expression of the index `website_event_funnel` (migration 0003): keep both textually equal.
 PERSON_KEY = "CASE WHEN contact_id IS NOT NULL THEN contact_id * 2 ELSE hashtextextended(visitor_id, 0) | 1 END"
 FUNNEL_INDEX = "website_event_funnel"
+# A contact's smallest visitor id in code point order, as the reference engine's min(str).
+VISITOR = 'min(visitor_id COLLATE "C")'
 FUNNEL_INDEX_SQL = (
     f"CREATE INDEX IF NOT EXISTS {FUNNEL_INDEX} ON website_event"
     f" (site_id, name, ({PERSON_KEY}), occurred_at, id) INCLUDE (visitor_id, contact_id)"
@@ -190,34 +194,75 @@ def _per_person_sql(spec: FunnelSpec) -> tuple[str, list]:
             f" WINDOW w AS (PARTITION BY pk ORDER BY ts RANGE BETWEEN CURRENT ROW AND {window} FOLLOWING)),"
             f" starts AS (SELECT pk, visitor_id, contact_id, ts, id, bd, {count} AS reached"
             f" FROM windows WHERE in_range),"
-            f" people AS (SELECT min(visitor_id) AS visitor_id, max(contact_id) AS contact_id, max(reached) AS reached,"
+            f" people AS (SELECT {VISITOR} AS visitor_id, max(contact_id) AS contact_id, max(reached) AS reached,"
             f" {best_bd} AS bd FROM starts GROUP BY pk)"
             f" SELECT {PERSON}, * FROM people"
         )
         return sql, all_params
-    frame = "ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING"
-    layers = ["l0 AS (SELECT *, CASE WHEN m0 AND in_range THEN ts END AS p0 FROM base)"]
+    if spec.mode == "sequential":
+        return _sequential_sql(spec, base, window), all_params
+    # strict: a step must follow the previous step's event directly, so every event stays in.
+    keep = "pk, visitor_id, contact_id, ts, id, bd"
+    later = [f"m{k}" for k in range(1, n)]
+    layers = [f"l0 AS (SELECT {keep}, {', '.join(later)}, CASE WHEN m0 AND in_range THEN ts END AS p0 FROM base)"]
     for k in range(1, n):
         valid_prev = f"CASE WHEN ts - p{k - 1} <= {window} THEN p{k - 1} END"
-        previous = f"lag({valid_prev}) OVER w" if spec.mode == "strict" else f"max({valid_prev}) OVER w"
-        window_clause = (
-            "(PARTITION BY pk ORDER BY ts, id)"
-            if spec.mode == "strict"
-            else f"(PARTITION BY pk ORDER BY ts, id {frame})"
-        )
+        carried = ", ".join([keep, *later[k:], *(f"p{j}" for j in range(k))])
         layers.append(
-            f"l{k} AS (SELECT *, CASE WHEN m{k} THEN {previous} END AS p{k} FROM l{k - 1} WINDOW w AS {window_clause})"
+            f"l{k} AS (SELECT {carried}, CASE WHEN m{k} THEN lag({valid_prev}) OVER w END AS p{k} FROM l{k - 1}"
+            f" WINDOW w AS (PARTITION BY pk ORDER BY ts, id))"
         )
+    return _people_sql(spec, base, layers, window, visitor=VISITOR), all_params
+
+
+def _people_sql(spec: FunnelSpec, base: str, layers: list[str], window: str, *, visitor: str) -> str:
+    n = len(spec.steps)
     first_bd = "(array_agg(bd ORDER BY ts, id) FILTER (WHERE p0 IS NOT NULL))[1]" if spec.breakdown else "''"
     times = ", ".join(f"min(ts) FILTER (WHERE p{k} IS NOT NULL AND ts - p{k} <= {window}) AS t{k}" for k in range(n))
     reached = " + ".join(f"(t{k} IS NOT NULL)::int" for k in range(n))
-    sql = (
+    return (
         f"WITH base AS ({base}), {', '.join(layers)},"
-        f" people AS (SELECT min(visitor_id) AS visitor_id, max(contact_id) AS contact_id, {times}, {first_bd} AS bd"
+        f" people AS (SELECT {visitor} AS visitor_id, max(contact_id) AS contact_id, {times}, {first_bd} AS bd"
         f" FROM l{n - 1} GROUP BY pk)"
         f" SELECT {PERSON}, *, {reached} AS reached FROM people WHERE t0 IS NOT NULL"
     )
-    return sql, all_params
+
+
+def _sequential_sql(spec: FunnelSpec, base: str, window: str) -> str:
+    """Sequential mode: layer k keeps, per event of step k, the latest valid start of a chain
+    ending at step k-1 before it (a running max over the person's events in time order).
+
+    Layer k+1 only reads the events that can still matter: sources (a valid chain at step k),
+    receivers (events of later steps), and carriers: each person's first valid event of every
+    earlier step (their times) and a contact's last event (running minimum of the visitor id;
+    an anonymous person has one visitor id on every event).
+    """
+    n = len(spec.steps)
+    w = "WINDOW w AS (PARTITION BY pk ORDER BY ts, id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)"
+
+    def valid(k: int) -> str:
+        return f"CASE WHEN ts - p{k} <= {window} THEN p{k} END"
+
+    keep = "pk, contact_id, ts, id, bd, vmin, last"
+    layers = [
+        f"l0 AS (SELECT pk, contact_id, ts, id, bd, {', '.join(f'm{k}' for k in range(1, n))},"
+        f' CASE WHEN m0 AND in_range THEN ts END AS p0, visitor_id COLLATE "C" AS visitor_id FROM base)',
+        f"l1 AS (SELECT pk, contact_id, ts, id, bd, {', '.join(f'm{k}' for k in range(1, n))}, p0,"
+        f" CASE WHEN contact_id IS NULL THEN visitor_id"
+        f" ELSE least(min(visitor_id) FILTER (WHERE contact_id IS NOT NULL) OVER w, visitor_id) END AS vmin,"
+        f" contact_id IS NOT NULL AND lead(1, 1, 0) OVER w = 0 AS last,"
+        f" p0 IS NOT NULL AND count(p0) OVER w = 0 AS c0,"
+        f" CASE WHEN m1 THEN max(p0) OVER w END AS p1 FROM l0 {w})",
+    ]
+    for k in range(2, n):
+        carriers = [f"c{j}" for j in range(k - 1)]
+        needed = " OR ".join([*(f"m{j}" for j in range(k, n)), f"{valid(k - 1)} IS NOT NULL", *carriers, "last"])
+        layers.append(
+            f"l{k} AS (SELECT {keep}, {', '.join(f'm{j}' for j in range(k, n))}, {', '.join(f'p{j}' for j in range(k))},"
+            f" {', '.join(carriers)}, {valid(k - 1)} IS NOT NULL AND count({valid(k - 1)}) OVER w = 0 AS c{k - 1},"
+            f" CASE WHEN m{k} THEN max({valid(k - 1)}) OVER w END AS p{k} FROM l{k - 1} WHERE {needed} {w})"
+        )
+    return _people_sql(spec, base, layers, window, visitor="min(vmin)")
 
 
 def _compute_postgres(spec: FunnelSpec, dropped_limit: int) -> FunnelResult:
@@ -225,7 +270,7 @@ def _compute_postgres(spec: FunnelSpec, dropped_limit: int) -> FunnelResult:
     labels = list(spec.labels) or [str(k + 1) for k in range(n)]
     with transaction.atomic(), connection.cursor() as cursor:
         sql, params = _per_person_sql(spec)
-        # The per-person pass sorts the matching events once; give that sort memory for this transaction.
+        # Sorts (strict mode, breakdown joins) and window buffers get memory for this transaction.
         cursor.execute(
             "SELECT set_config('work_mem', %s, true)", [getattr(settings, "WEBSITE_FUNNEL_WORK_MEM", "256MB")]
         )

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from django.conf import settings
-from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, connections, transaction
 from django.db.models import Count, Max, Min, OuterRef, Q, Subquery
 from django.utils import timezone
 
@@ -115,6 +115,9 @@ def _signal_payload(rows: list[dict]) -> list[dict]:
     return [{k: r.get(k) for k in keys} for r in rows]
 
 
+SIGNAL_BUFFER_MAX_EVENTS = 5000
+
+
 class _SignalBuffer:
     """Stored events waiting to be handed to the events_ingested task, per site.
 
@@ -132,11 +135,23 @@ class _SignalBuffer:
 
     def add(self, site_id: int, payload: list[dict], delay: float) -> None:
         with self.lock:
-            self.pending.setdefault(site_id, []).extend(payload)
-            if self.timer is None:
-                self.timer = threading.Timer(delay, self.flush)
+            events = self.pending.setdefault(site_id, [])
+            events.extend(payload)
+            full = len(events) >= SIGNAL_BUFFER_MAX_EVENTS
+            if self.timer is None and not full:
+                self.timer = threading.Timer(delay, self._flush_from_timer)
                 self.timer.daemon = True
                 self.timer.start()
+        if full:  # keep task messages small: publish now rather than wait for the timer
+            self.flush()
+
+    def _flush_from_timer(self) -> None:
+        try:
+            self.flush()
+        except Exception:
+            logger.exception("website ingest: publishing buffered events_ingested failed")
+        finally:
+            connections.close_all()  # this thread's own connections (an inline fallback may open one)
 
     def flush(self) -> int:
         with self.lock:

@@ -8,7 +8,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from madansara.channels import registry, rules
-from madansara.channels.base import OutboundPayload, Provider, ProviderError
+from madansara.channels.base import OutboundPayload, Provider, ProviderError, SendResult
 from madansara.channels.models import (
     STATUS_RANK,
     AttemptOutcome,
@@ -91,8 +91,22 @@ def message_send(*, message: Message, provider: Provider | None = None) -> Deliv
     message.refresh_from_db()
     provider = provider or registry.provider_for(message.channel)
     payload = payload_for(message)
+    consent = _consent_error(message)
+    result, error, latency_ms = message_send_prepared(
+        message=message, payload=payload, provider=provider, error=consent
+    )
+    return _record_attempt(message=message, provider=provider, result=result, error=error, latency_ms=latency_ms)
+
+
+def message_send_prepared(
+    *, message: Message, payload: OutboundPayload, provider: Provider, error: ProviderError | None = None
+) -> tuple[SendResult | None, ProviderError | None, int]:
+    """The provider call of a message already claimed (`sending`) whose consent and identity the
+    caller checked: channel rules, rate limit, send, errors classified. Records nothing; the caller
+    records the outcome (record_attempt, or a faster equivalent) right after. Returns
+    (result, error, latency_ms)."""
     started = time.perf_counter()
-    error = _consent_error(message) or rules.window_error(payload) or _private_reply_error(message, payload)
+    error = error or rules.window_error(payload) or _private_reply_error(message, payload)
     if error is None:
         error = _rate_limit_error(provider, payload)
     result = None
@@ -107,8 +121,7 @@ def message_send(*, message: Message, provider: Provider | None = None) -> Deliv
         except Exception as exc:  # noqa: BLE001 - network failures etc. are transient by default
             logger.warning("provider call failed", extra={"provider": provider.name, "error": exc.__class__.__name__})
             error = ProviderError(f"{exc.__class__.__name__}: {exc}", permanent=False, code="exception")
-    latency_ms = int((time.perf_counter() - started) * 1000)
-    return _record_attempt(message=message, provider=provider, result=result, error=error, latency_ms=latency_ms)
+    return result, error, int((time.perf_counter() - started) * 1000)
 
 
 def _private_reply_error(message: Message, payload: OutboundPayload) -> ProviderError | None:
@@ -194,6 +207,9 @@ def _record_attempt(*, message, provider, result, error, latency_ms) -> Delivery
     else:
         Message.objects.filter(pk=message.pk).update(status=MessageStatus.QUEUED, provider=provider.name)
     return attempt
+
+
+record_attempt = _record_attempt  # public name (outreach's dispatcher records error attempts with it)
 
 
 def _apply_side_effects(*, message: Message, error: ProviderError, provider_name: str) -> None:

@@ -16,6 +16,15 @@ Exactly once: each row is sent through the channel layer, which claims the chann
     send again. A provider without lookup gets the same message id again, for its own
     idempotency/dedup (at-least-once only in that narrow window). A lease (OUTREACH_LEASE_SECONDS, 60 s) is longer
     than any provider timeout, so an expired lease means its worker is gone, not slow.
+
+The hot path (outbox_send_batch): a claimed batch is loaded in one query with its guards;
+rows needing care (an earlier message, a budget cap, a hold) take outbox_send_one, the others
+are rendered and get their queued Messages in one INSERT and one link UPDATE. Then each is sent
+on its own: the provider call, then one commit (one statement on PostgreSQL) recording the
+attempt, the message and row sent, the engagement — and claiming the next message (queued →
+sending), so the states above still hold message by message. The day's spend (one row every
+dispatcher updates) is added once per batch; a worker killed mid-batch under-counts it by the
+messages it recorded in that batch (budget-capped campaigns take the exact careful path).
 """
 
 import logging
@@ -23,17 +32,20 @@ import os
 import random
 import socket
 import time
+import uuid
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+import psycopg
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef, Q, Subquery, Sum
+from django.db.models import Exists, F, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 
 from madansara.channels import registry
-from madansara.channels.models import AttemptOutcome, Message, MessageStatus
-from madansara.channels.services import _record_attempt, message_create, message_send
+from madansara.channels.base import OutboundPayload
+from madansara.channels.models import AttemptOutcome, DeliveryAttempt, Message, MessageEvent, MessageStatus
+from madansara.channels.services import message_create, message_send, message_send_prepared, record_attempt
 from outreach.models import (
     CampaignSpend,
     CampaignStatus,
@@ -45,6 +57,7 @@ from outreach.models import (
     HoldReason,
     OutboxMessage,
     OutboxStatus,
+    OutreachCampaign,
     SuppressionEntry,
 )
 from outreach.services.content import ContentError, content_cache, message_render
@@ -83,19 +96,44 @@ def outbox_claim(*, worker: str, batch: int = 100, now: datetime | None = None) 
     due = OutboxMessage.objects.filter(_due(now), campaign__status=CampaignStatus.RUNNING)
     fields = {"status": OutboxStatus.CLAIMED, "lease_until": now + lease(), "claimed_by": worker}
     if connection.vendor == "postgresql":
-        with transaction.atomic():
-            ids = list(
-                due.select_for_update(skip_locked=True, of=("self",))
-                .order_by("due_at")
-                .values_list("id", flat=True)[:batch]
-            )
-            OutboxMessage.objects.filter(pk__in=ids).update(**fields)
-        return ids
+        return _claim_postgresql(worker=worker, batch=batch, now=now)
     claimed = []
     for row_id in due.order_by("due_at").values_list("id", flat=True)[:batch]:
         if OutboxMessage.objects.filter(_due(now), pk=row_id).update(**fields) == 1:
             claimed.append(row_id)
     return claimed
+
+
+def _claim_postgresql(*, worker: str, batch: int, now: datetime) -> list[int]:
+    """One statement: lock a batch nobody holds (SKIP LOCKED) and lease it to `worker`. Expired
+    leases first, then due rows in due order; each part is an index scan of outbox_due that stops
+    after `batch` rows (an OR of both would sort every due row on each claim)."""
+    outbox, campaigns = OutboxMessage._meta.db_table, OutreachCampaign._meta.db_table
+    running = f"ARRAY(SELECT id FROM {campaigns} WHERE status = %(running)s)"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""WITH expired AS (
+                    SELECT id FROM {outbox} WHERE status = %(claimed)s AND lease_until < %(now)s
+                        AND campaign_id = ANY({running}) LIMIT %(batch)s FOR UPDATE SKIP LOCKED
+                ), pending AS (
+                    SELECT id FROM {outbox} WHERE status = %(pending)s AND due_at <= %(now)s
+                        AND campaign_id = ANY({running}) ORDER BY due_at LIMIT %(batch)s FOR UPDATE SKIP LOCKED
+                ), picked AS (
+                    SELECT id FROM expired UNION ALL SELECT id FROM pending LIMIT %(batch)s
+                )
+                UPDATE {outbox} AS t SET status = %(claimed)s, lease_until = %(lease_until)s, claimed_by = %(worker)s
+                FROM picked WHERE t.id = picked.id RETURNING t.id""",
+            {
+                "running": CampaignStatus.RUNNING,
+                "claimed": OutboxStatus.CLAIMED,
+                "pending": OutboxStatus.PENDING,
+                "now": now,
+                "batch": batch,
+                "lease_until": now + lease(),
+                "worker": worker,
+            },
+        )
+        return sorted(row[0] for row in cursor.fetchall())
 
 
 # --- sending one row -------------------------------------------------------------------------
@@ -146,15 +184,15 @@ def _next_day_start(row: OutboxMessage, now: datetime) -> datetime:
     )
 
 
-def _spend_add(*, campaign_id: int, day, channel: str, cost: Decimal) -> None:
+def _spend_add(*, campaign_id: int, day, channel: str, cost: Decimal, messages: int = 1) -> None:
     """Atomic upsert of the day's spend (concurrent dispatchers add, never overwrite)."""
     table = CampaignSpend._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
-            f"""INSERT INTO {table} (campaign_id, day, channel, messages, cost) VALUES (%s, %s, %s, 1, %s)
+            f"""INSERT INTO {table} (campaign_id, day, channel, messages, cost) VALUES (%s, %s, %s, %s, %s)
                 ON CONFLICT (campaign_id, day, channel)
-                DO UPDATE SET messages = {table}.messages + 1, cost = {table}.cost + excluded.cost""",
-            [campaign_id, day, channel, str(cost)],
+                DO UPDATE SET messages = {table}.messages + excluded.messages, cost = {table}.cost + excluded.cost""",
+            [campaign_id, day, channel, messages, str(cost)],
         )
 
 
@@ -175,7 +213,7 @@ def _resolve_in_flight(message: Message, provider) -> None:
     lookup = getattr(provider, "lookup", None)
     found = lookup(str(message.pk)) if lookup else None
     if found is not None:
-        _record_attempt(message=message, provider=provider, result=found, error=None, latency_ms=0)
+        record_attempt(message=message, provider=provider, result=found, error=None, latency_ms=0)
     else:
         Message.objects.filter(pk=message.pk, status=MessageStatus.SENDING).update(status=MessageStatus.QUEUED)
     message.refresh_from_db()
@@ -217,12 +255,14 @@ def _fail_or_fallback(row: OutboxMessage, worker: str, now: datetime, code: str,
     return "fallback"
 
 
-def _load(row_id: int) -> OutboxMessage | None:
-    """The row with everything a send needs, in one query (guards as annotations)."""
+def _rows(ids: list[int]):
+    """Rows with everything a send needs, in one query (guards as annotations)."""
     unsubscribed = ContactConsent.objects.filter(
         contact_id=OuterRef("contact_id"), channel=OuterRef("channel"), status=ConsentStatus.UNSUBSCRIBED
     )
-    identities = ContactIdentity.objects.filter(contact_id=OuterRef("contact_id"), channel=OuterRef("channel"))
+    identities = ContactIdentity.objects.filter(
+        contact_id=OuterRef("contact_id"), channel=OuterRef("channel")
+    ).order_by("id")
     own_values = ContactIdentity.objects.filter(
         contact_id=OuterRef(OuterRef("contact_id")), channel=OuterRef(OuterRef("channel"))
     ).values("value")
@@ -233,10 +273,16 @@ def _load(row_id: int) -> OutboxMessage | None:
             is_unsubscribed=Exists(unsubscribed),
             is_suppressed=Exists(suppressed),
             identity_value=Subquery(identities.values("value")[:1]),
+            identity_is_valid=Subquery(identities.values("is_valid")[:1]),
+            identity_inbound_at=Subquery(identities.values("last_inbound_at")[:1]),
         )
-        .filter(pk=row_id)
-        .first()
+        .filter(pk__in=ids)
+        .order_by("id")
     )
+
+
+def _load(row_id: int) -> OutboxMessage | None:
+    return _rows([row_id]).first()
 
 
 def outbox_send_one(*, row_id: int, worker: str, provider=None, now: datetime | None = None) -> str:
@@ -324,23 +370,29 @@ def outbox_send_one(*, row_id: int, worker: str, provider=None, now: datetime | 
     if message.status == MessageStatus.QUEUED:
         attempt = message_send(message=message, provider=provider)
         message.refresh_from_db()
-        if attempt is not None and attempt.outcome == AttemptOutcome.TRANSIENT:
-            attempts = row.attempts + 1
-            if attempts >= MAX_ATTEMPTS:
-                Message.objects.filter(pk=message.pk, status=MessageStatus.QUEUED).update(
-                    status=MessageStatus.FAILED, failure_code=attempt.error_code, failed_at=now
-                )
-                return _fail_or_fallback(row, worker, now, attempt.error_code, "too many transient errors")
-            due = now + timedelta(seconds=backoff_seconds(attempts, attempt.retry_after))
-            _release(
-                row_id,
-                worker,
-                status=OutboxStatus.PENDING,
-                attempts=attempts,
-                due_at=due,
-                error=attempt.error_message[:500],
+        return _after_attempt(row, message, attempt, worker, now)
+    return _record_final(row, message, worker, now)
+
+
+def _after_attempt(row: OutboxMessage, message: Message, attempt, worker: str, now: datetime) -> str:
+    """Record on the row what an attempt (already recorded on the message) came to."""
+    if attempt is not None and attempt.outcome == AttemptOutcome.TRANSIENT:
+        attempts = row.attempts + 1
+        if attempts >= MAX_ATTEMPTS:
+            Message.objects.filter(pk=message.pk, status=MessageStatus.QUEUED).update(
+                status=MessageStatus.FAILED, failure_code=attempt.error_code, failed_at=now
             )
-            return "retry"
+            return _fail_or_fallback(row, worker, now, attempt.error_code, "too many transient errors")
+        due = now + timedelta(seconds=backoff_seconds(attempts, attempt.retry_after))
+        _release(
+            row.pk,
+            worker,
+            status=OutboxStatus.PENDING,
+            attempts=attempts,
+            due_at=due,
+            error=attempt.error_message[:500],
+        )
+        return "retry"
     return _record_final(row, message, worker, now)
 
 
@@ -359,6 +411,310 @@ def _record_final(row: OutboxMessage, message: Message, worker: str, now: dateti
         _spend_add(campaign_id=row.campaign_id, day=now.date(), channel=row.channel, cost=cost)
         _engagement_sent(contact_id=row.contact_id, channel=row.channel)
     return "sent"
+
+
+# --- sending a claimed batch (the hot path) --------------------------------------------------
+def _plain(row: OutboxMessage, worker: str, now: datetime) -> bool:
+    """Nothing to resolve or check per message (no message yet, no budget cap, not blocked, in
+    the window)? Other rows take the careful path, outbox_send_one."""
+    campaign = row.campaign
+    return bool(
+        row.status == OutboxStatus.CLAIMED
+        and row.claimed_by == worker
+        and row.message_id is None
+        and campaign.status == CampaignStatus.RUNNING
+        and campaign.daily_spend_cap is None
+        and campaign.daily_volume_cap is None
+        and not (row.is_unsubscribed or row.is_suppressed)
+        and row.identity_value
+        and row.identity_is_valid
+        and not in_quiet_hours(
+            tzname=row.contact.timezone, start=campaign.window_start_hour, end=campaign.window_end_hour, now=now
+        )
+    )
+
+
+def _message_for(row: OutboxMessage, rendered, created_at: datetime) -> Message:
+    return Message(
+        id=uuid.uuid4(),
+        channel=row.channel,
+        contact_id=row.contact_id,
+        to=row.identity_value,
+        source="campaign",
+        subject=rendered.subject,
+        text=rendered.text,
+        html=rendered.html,
+        template_name=rendered.template_name,
+        template_variables=rendered.template_variables,
+        headers=rendered.headers,
+        categories=[f"campaign-{row.campaign_id}"],
+        context={
+            "campaign_id": row.campaign_id,
+            "step": row.step.position,
+            "outbox_id": row.pk,
+            "channel_reason": row.reason,
+            "variant": rendered.variant_key,
+        },
+        created_at=created_at,
+    )
+
+
+def _link(pairs: list[tuple[OutboxMessage, Message]], worker: str) -> set[int]:
+    """Attach each message to its row if we still hold it; the ids of the rows linked."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""UPDATE {OutboxMessage._meta.db_table} AS t SET message_id = v.mid, variant_key = v.vk
+                    FROM unnest(%s::bigint[], %s::uuid[], %s::text[]) AS v(id, mid, vk)
+                    WHERE t.id = v.id AND t.status = %s AND t.claimed_by = %s RETURNING t.id""",
+                [
+                    [row.pk for row, _ in pairs],
+                    [message.pk for _, message in pairs],
+                    [row.variant_key for row, _ in pairs],
+                    OutboxStatus.CLAIMED,
+                    worker,
+                ],
+            )
+            return {row_id for (row_id,) in cursor.fetchall()}
+    return {
+        row.pk
+        for row, message in pairs
+        if OutboxMessage.objects.filter(pk=row.pk, status=OutboxStatus.CLAIMED, claimed_by=worker).update(
+            message=message.pk, variant_key=row.variant_key
+        )
+    }
+
+
+def _message_claim(message_id) -> bool:
+    """queued → sending: from now on a crash leaves it ambiguous (resolved by lookup on re-claim)."""
+    return bool(
+        Message.objects.filter(pk=message_id, status=MessageStatus.QUEUED).update(
+            status=MessageStatus.SENDING, attempts_count=F("attempts_count") + 1
+        )
+    )
+
+
+def _message_unclaim(message_id) -> None:
+    """Undo _message_claim for a message whose provider call never started."""
+    Message.objects.filter(pk=message_id, status=MessageStatus.SENDING).update(
+        status=MessageStatus.QUEUED, attempts_count=F("attempts_count") - 1
+    )
+
+
+def _prepare(rows: list[OutboxMessage], worker: str, count) -> tuple[list[tuple[OutboxMessage, Message]], bool]:
+    """Render the rows and create their (queued) Messages in one INSERT, linked to the rows in
+    one UPDATE, in one transaction; the first is claimed (sending) in it. Returns the pairs we
+    still hold and whether the first is claimed."""
+    pairs = []
+    created_at = timezone.now()
+    for row in rows:
+        try:
+            rendered = message_render(row=row)
+        except ContentError as exc:
+            _release(row.pk, worker, status=OutboxStatus.FAILED, hold_reason=HoldReason.CONTENT, error=str(exc)[:500])
+            count("failed")
+            continue
+        row.variant_key = rendered.variant_key
+        message = _message_for(row, rendered, created_at)
+        row.message_id = message.pk
+        pairs.append((row, message))
+    if not pairs:
+        return [], False
+    with transaction.atomic():
+        Message.objects.bulk_create([message for _, message in pairs])
+        linked = _link(pairs, worker)
+        orphans = [message.pk for row, message in pairs if row.pk not in linked]
+        if orphans:  # the lease was lost meanwhile: the new holder creates its own
+            Message.objects.filter(pk__in=orphans).delete()
+            count("lost", len(orphans))
+        pairs = [(row, message) for row, message in pairs if row.pk in linked]
+        first_claimed = bool(pairs) and _message_claim(pairs[0][1].pk)
+    return pairs, first_claimed
+
+
+def _payload(row: OutboxMessage, message: Message) -> OutboundPayload:
+    return OutboundPayload(
+        channel=message.channel,
+        to=message.to,
+        message_id=str(message.pk),
+        text=message.text,
+        html=message.html,
+        subject=message.subject,
+        template_name=message.template_name,
+        template_variables=dict(message.template_variables),
+        headers=dict(message.headers),
+        categories=list(message.categories),
+        last_inbound_at=row.identity_inbound_at,
+        context=dict(message.context),
+    )
+
+
+SENT_SQL = """
+WITH msg AS (
+    UPDATE {message} SET status = 'sent', provider = %(provider)s, provider_message_id = %(provider_id)s,
+        cost = %(message_cost)s, currency = %(currency)s, sent_at = %(at)s
+    WHERE id = %(message_id)s RETURNING id
+), attempt AS (
+    INSERT INTO {attempt} (message_id, provider, outcome, error_code, error_message, retry_after, latency_ms,
+                           provider_message_id, created_at)
+    SELECT id, %(provider)s, 'success', '', '', NULL, %(latency_ms)s, %(provider_id)s, %(at)s FROM msg
+), event AS (
+    INSERT INTO {event} (message_id, kind, occurred_at, provider_event_id, data)
+    SELECT id, 'sent', %(at)s, NULL, '{{}}' FROM msg
+), held AS (
+    UPDATE {outbox} SET status = 'sent', lease_until = NULL, sent_at = %(at)s, cost = %(cost)s
+    WHERE id = %(row_id)s AND status = 'claimed' AND claimed_by = %(worker)s
+    RETURNING campaign_id, contact_id, channel
+), engagement AS (
+    INSERT INTO {engagement} (contact_id, channel, sent, delivered, opened, clicked, replied, bounced, converted,
+                              responses, hour_counts, score)
+    SELECT contact_id, channel, 1, 0, 0, 0, 0, 0, 0, 0, '[]', 0 FROM held
+    ON CONFLICT (contact_id, channel) DO UPDATE SET sent = {engagement}.sent + 1
+), claim_next AS (
+    UPDATE {message} SET status = 'sending', attempts_count = attempts_count + 1
+    WHERE id = %(next_id)s::uuid AND status = 'queued' RETURNING id
+)
+SELECT (SELECT count(*) FROM held), (SELECT count(*) FROM claim_next)
+"""
+
+
+def _record_sent(*, row, message, provider, result, latency_ms, next_id, worker, now) -> tuple[str, bool, Decimal]:
+    """One transaction (one statement on PostgreSQL): the successful attempt, the message sent,
+    its event, the row sent with its cost and the contact's engagement — and the next message of
+    the batch claimed (sending), so each message costs one commit. Returns (outcome, next
+    claimed, cost); the caller adds the cost to the day's spend once per batch (one hot row that
+    every dispatcher updates: a lock held per message would serialise their commits)."""
+    configured = _costs(configured_only=True).get(row.channel)
+    cost = configured if configured is not None else result.cost if result.cost is not None else row.cost
+    at = timezone.now()
+    if connection.vendor == "postgresql":
+        sql = SENT_SQL.format(
+            message=Message._meta.db_table,
+            attempt=DeliveryAttempt._meta.db_table,
+            event=MessageEvent._meta.db_table,
+            outbox=OutboxMessage._meta.db_table,
+            engagement=ContactEngagement._meta.db_table,
+        )
+        params = {
+            "provider": provider.name,
+            "provider_id": result.provider_message_id,
+            "message_cost": result.cost,
+            "currency": result.currency,
+            "at": at,
+            "message_id": message.pk,
+            "latency_ms": latency_ms,
+            "cost": cost,
+            "row_id": row.pk,
+            "worker": worker,
+            "next_id": next_id,
+        }
+        connection.ensure_connection()
+        # Server-side binding, prepared once per connection: parsing and planning the CTE per
+        # message would cost more than running it.
+        with psycopg.Cursor(connection.connection) as cursor:
+            cursor.execute(sql, params, prepare=True)
+            held, next_claimed = cursor.fetchone()
+        return ("sent" if held else "lost"), bool(next_claimed), cost
+    with transaction.atomic():
+        record_attempt(message=message, provider=provider, result=result, error=None, latency_ms=latency_ms)
+        held = _release(row.pk, worker, status=OutboxStatus.SENT, sent_at=at, cost=cost)
+        if held:
+            _engagement_sent(contact_id=row.contact_id, channel=row.channel)
+        next_claimed = next_id is not None and _message_claim(next_id)
+    return ("sent" if held else "lost"), next_claimed, cost
+
+
+def _send_prepared(*, row, message, next_id, worker, provider, now) -> tuple[str, bool, Decimal | None]:
+    """Send one claimed (sending) message of the batch and record it; (outcome, next claimed, cost)."""
+    result, error, latency_ms = message_send_prepared(
+        message=message, payload=_payload(row, message), provider=provider
+    )
+    if error is None:
+        return _record_sent(
+            row=row,
+            message=message,
+            provider=provider,
+            result=result,
+            latency_ms=latency_ms,
+            next_id=next_id,
+            worker=worker,
+            now=now,
+        )
+    attempt = record_attempt(message=message, provider=provider, result=None, error=error, latency_ms=latency_ms)
+    message.refresh_from_db()
+    return _after_attempt(row, message, attempt, worker, now), False, None
+
+
+def _send_one_safely(row_id: int, worker: str, provider, now: datetime | None) -> str:
+    try:
+        return outbox_send_one(row_id=row_id, worker=worker, provider=provider, now=now)
+    except Exception:
+        logger.exception("outbox row failed", extra={"outbox_id": row_id})
+        return "error"
+
+
+def outbox_send_batch(*, ids: list[int], worker: str, provider=None, now: datetime | None = None) -> dict[str, int]:
+    """Send claimed rows one at a time, each recorded (one commit) as soon as its provider call
+    returns. Plain rows share one load, one INSERT of their Messages and one link UPDATE; rows
+    needing care (an earlier message, budgets, holds) go through outbox_send_one."""
+    claimed_at = time.monotonic()
+    counts: dict[str, int] = {}
+
+    def count(outcome: str, n: int = 1) -> None:
+        counts[outcome] = counts.get(outcome, 0) + n
+
+    rows = list(_rows(ids))
+    count("lost", len(ids) - len(rows))
+    pinned = now or timezone.now()
+    plain = [row for row in rows if _plain(row, worker, pinned)]
+    plain_ids = {row.pk for row in plain}
+    for row in rows:
+        if row.pk not in plain_ids:
+            count(_send_one_safely(row.pk, worker, provider, now))
+    pairs, claimed = _prepare(plain, worker, count)
+    spend: dict[tuple[int, str], list] = {}
+    try:
+        _send_pairs(pairs, claimed, worker, provider, now, pinned, claimed_at, count, spend)
+    finally:
+        for (campaign_id, channel), (messages, cost) in spend.items():
+            _spend_add(campaign_id=campaign_id, day=pinned.date(), channel=channel, cost=cost, messages=messages)
+    return {key: value for key, value in counts.items() if value}
+
+
+def _send_pairs(pairs, claimed, worker, provider, now, pinned, claimed_at, count, spend) -> None:
+    providers: dict[str, object] = {}
+    for index, (row, message) in enumerate(pairs):
+        if not claimed:
+            claimed = _message_claim(message.pk)
+        if not claimed:
+            count(_send_one_safely(row.pk, worker, provider, now))
+            continue
+        if time.monotonic() - claimed_at > lease().total_seconds() / 2:
+            # The lease runs short: the careful path renews it, row by row.
+            _message_unclaim(message.pk)
+            for rest, _ in pairs[index:]:
+                count(_send_one_safely(rest.pk, worker, provider, now))
+            break
+        if provider is None and row.channel not in providers:
+            providers[row.channel] = registry.provider_for(row.channel)
+        next_id = pairs[index + 1][1].pk if index + 1 < len(pairs) else None
+        try:
+            outcome, claimed, cost = _send_prepared(
+                row=row,
+                message=message,
+                next_id=next_id,
+                worker=worker,
+                provider=provider or providers[row.channel],
+                now=pinned,
+            )
+        except Exception:
+            logger.exception("outbox row failed", extra={"outbox_id": row.pk})
+            outcome, claimed, cost = "error", False, None
+        count(outcome)
+        if outcome == "sent":
+            total = spend.setdefault((row.campaign_id, row.channel), [0, Decimal("0")])
+            total[0] += 1
+            total[1] += cost
 
 
 def outbox_dispatch(
@@ -393,13 +749,9 @@ def _dispatch_loop(worker, batch, once, provider, max_seconds, progress, now) ->
     started = time.monotonic()
     while True:
         ids = outbox_claim(worker=worker, batch=batch, now=now)
-        for row_id in ids:
-            try:
-                outcome = outbox_send_one(row_id=row_id, worker=worker, provider=provider, now=now)
-            except Exception:
-                logger.exception("outbox row failed", extra={"outbox_id": row_id})
-                outcome = "error"
-            counts[outcome] = counts.get(outcome, 0) + 1
+        if ids:
+            for outcome, n in outbox_send_batch(ids=ids, worker=worker, provider=provider, now=now).items():
+                counts[outcome] = counts.get(outcome, 0) + n
         if progress and ids:
             progress(counts)
         if max_seconds is not None and time.monotonic() - started > max_seconds:

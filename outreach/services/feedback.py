@@ -21,10 +21,11 @@ COUNTERS = {
     MessageEventKind.BOUNCED: "bounced",
 }
 RESPONSES = (MessageEventKind.OPENED, MessageEventKind.CLICKED, MessageEventKind.REPLIED)
+# Engine metric names (abtesting.models.Outcome) for message events.
 AB_METRICS = {
-    MessageEventKind.OPENED: "opened",
-    MessageEventKind.CLICKED: "clicked",
-    MessageEventKind.REPLIED: "replied",
+    MessageEventKind.OPENED: "open",
+    MessageEventKind.CLICKED: "click",
+    MessageEventKind.REPLIED: "reply",
 }
 
 

@@ -1,8 +1,9 @@
 """The daily planner: enroll the audience, move journeys forward, plan the day's sends.
 
-Everything here is set-based: one `INSERT … SELECT` plans a send step for a whole audience,
-with consent, suppression, deduplication (ON CONFLICT on the outbox's unique key), frequency
-caps, budget, channel selection and the send time (quiet hours + STO) applied in SQL. Time
+Everything here is set-based: one `INSERT … SELECT` plans a send step for a whole audience
+(sends and the journeys held back together), with consent, suppression, deduplication (an
+anti-join under a lock on the step, backed by the outbox's unique key), frequency caps counted
+once per contact, budget, channel selection and the send time (quiet hours + STO) in SQL. Time
 zones are handled exactly (DST included) without database time-zone support: for every time
 zone present in the audience, Python computes the UTC instant of each of the 24 local hours
 (`send_instants`), and the SQL joins on (time zone, hour).
@@ -51,6 +52,8 @@ MANUAL_ONLY = {Channel.LINKEDIN}
 MESSAGING_WINDOW = timedelta(hours=24)
 NO_CAP = 1_000_000_000
 ACTIVE_OUTBOX = (OutboxStatus.PENDING, OutboxStatus.CLAIMED, OutboxStatus.SENT)
+# Memory for the planning statement's hashes and per-contact ranking (PostgreSQL, per statement).
+PLAN_WORK_MEM = "256MB"
 
 
 # --- time -------------------------------------------------------------------------------
@@ -346,23 +349,37 @@ def _spent_today(campaign: OutreachCampaign, day) -> Decimal:
 
 
 def step_plan(*, step: CampaignStep, now: datetime | None = None) -> dict:
-    """Plan `step` for every journey waiting at it, in one INSERT … SELECT (plus one for the
-    contacts held back). Returns {"planned": n, "held": n}."""
+    """Plan `step` for every journey waiting at it in one INSERT … SELECT that writes the
+    planned sends and the journeys held back. Returns {"planned": n, "held": n}."""
     now = now or timezone.now()
-    built = step_plan_sql(step=step, now=now)
-    if built is None:
-        return {"planned": 0, "held": 0}
-    sql, params, channels, window_channels = built
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        planned = _rowcount(cursor)
-        held = _hold_unreachable(step=step, channels=channels, window_channels=window_channels, now=now)
-    return {"planned": planned, "held": held}
+    with transaction.atomic():
+        # Serialise planners of one step (duplicated beat tick): the anti-join on the outbox
+        # then sees every row a concurrent run wrote, so the insert needs no ON CONFLICT (the
+        # unique key still refuses a duplicate). NO KEY: FK checks on the step are not blocked.
+        list(CampaignStep.objects.select_for_update(no_key=True).filter(pk=step.pk).values_list("pk", flat=True))
+        built = step_plan_sql(step=step, now=now)
+        if built is None:
+            return {"planned": 0, "held": 0}
+        sql, params, _channels, _window_channels = built
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                # Hashes and the per-contact ranking stay in memory; JIT compiling this
+                # statement costs more than it saves.
+                cursor.execute(f"SET LOCAL work_mem = '{PLAN_WORK_MEM}'")
+                cursor.execute("SET LOCAL jit = off")
+                cursor.execute(sql, params)
+                total, held = cursor.fetchone()
+            else:
+                cursor.execute(sql, params)
+                statuses = [row[0] for row in cursor.fetchall()]
+                total, held = len(statuses), statuses.count(OutboxStatus.SKIPPED)
+    return {"planned": total - held, "held": held}
 
 
 def step_plan_sql(*, step: CampaignStep, now: datetime):
-    """The planning INSERT … SELECT for a step: (sql, params, channels, window channels), or
-    None when there is nothing to plan."""
+    """The planning statement for a step: (sql, params, channels, window channels), or None
+    when there is nothing to plan. On PostgreSQL it returns one row (rows written, rows held);
+    elsewhere it returns the status of each row written."""
     campaign = step.campaign
     channels = _step_channels(step)
     if not channels:
@@ -404,9 +421,16 @@ def step_plan_sql(*, step: CampaignStep, now: datetime):
         for name, hour, instant in instants
     ]
     tz_sql, tz_params = _values(tz_rows, "siti")
+    window_channels = [c for c in channels if c in WINDOW_CHANNELS]
+    whatsapp_templated = step.templates.filter(channel=Channel.WHATSAPP).exclude(whatsapp_template="").exists()
+    if not whatsapp_templated and Channel.WHATSAPP in channels:
+        window_channels.append(Channel.WHATSAPP)
     # Money goes to SQL as float: SQLite would compare Decimal parameters as text.
-    ch_rows = [(c, rates[c], float(costs[c]), per_channel[c][0], per_channel[c][1]) for c in channels]
-    ch_sql, ch_params = _values(ch_rows, "sffii")
+    ch_rows = [
+        (c, rates[c], float(costs[c]), per_channel[c][0], per_channel[c][1], int(c in window_channels))
+        for c in channels
+    ]
+    ch_sql, ch_params = _values(ch_rows, "sffiii")
 
     outbox = OutboxMessage._meta.db_table
     enrollment = CampaignEnrollment._meta.db_table
@@ -415,165 +439,145 @@ def step_plan_sql(*, step: CampaignStep, now: datetime):
     consent = ContactConsent._meta.db_table
     engagement = ContactEngagement._meta.db_table
     suppression = SuppressionEntry._meta.db_table
-    window_since = _dt(now - MESSAGING_WINDOW)
-    window_channels = [c for c in channels if c in WINDOW_CHANNELS]
-    whatsapp_templated = step.templates.filter(channel=Channel.WHATSAPP).exclude(whatsapp_template="").exists()
-    if not whatsapp_templated and Channel.WHATSAPP in channels:
-        window_channels.append(Channel.WHATSAPP)
-    window_in = ", ".join(["%s"] * len(window_channels)) or "''"
-    sto = campaign.sto_enabled
+    channel_in = ", ".join(["%s"] * len(channels))
+    sto = int(campaign.sto_enabled)
     span = end - start
-    # Window functions only when a budget needs them (they sort the whole audience).
-    seq_sql = "ROW_NUMBER() OVER (ORDER BY r.contact_id)" if remaining_volume < NO_CAP else "0"
+    # Running totals only when a budget needs them (they order the whole audience).
+    seq_sql = (
+        "SUM(b.eligible) OVER (ORDER BY b.contact_id ROWS UNBOUNDED PRECEDING)" if remaining_volume < NO_CAP else "0"
+    )
     running_sql = (
-        "SUM(r.cost) OVER (ORDER BY r.contact_id ROWS UNBOUNDED PRECEDING)"
+        "SUM(CASE WHEN b.eligible = 1 THEN b.cost ELSE 0 END) OVER (ORDER BY b.contact_id ROWS UNBOUNDED PRECEDING)"
         if remaining_spend < Decimal(NO_CAP)
         else "0"
     )
-
-    sql = f"""
-    WITH tz(tzname, hour, due, deferred) AS ({tz_sql}),
-    ch(channel, rate, cost, cap_day, cap_week) AS ({ch_sql}),
+    insert = f"""INSERT INTO {outbox} (campaign_id, step_id, contact_id, channel, status, due_at, reason,
+                          channel_score, hold_reason, sto_arm, claimed_by, attempts, fallback_from, variant_key,
+                          cost, error, created_at)"""
+    # One row per (waiting contact, usable step channel) — or one row with no channel — then
+    # the best row per contact: a planned send (eligible and under the caps), a 'skipped' row
+    # naming the guard (nothing eligible), or nothing (held by a cap: planned another day).
+    select = f"""
+    tz(tzname, hour, due, deferred) AS ({tz_sql}),
+    ch(channel, rate, cost, cap_day, cap_week, windowed) AS ({ch_sql}),
     waiting AS (
         SELECT e.contact_id, c.timezone
         FROM {enrollment} e JOIN {contact} c ON c.id = e.contact_id
         WHERE e.campaign_id = %s AND e.state = 'active' AND e.position = %s
           AND NOT EXISTS (SELECT 1 FROM {outbox} o
-                          WHERE o.campaign_id = %s AND o.step_id = %s AND o.contact_id = e.contact_id)
+                          WHERE o.step_id = %s AND o.contact_id = e.contact_id AND o.campaign_id = %s)
     ),
     load AS (
         SELECT o.contact_id, o.channel,
                SUM(CASE WHEN o.due_at >= %s THEN 1 ELSE 0 END) AS day_n, COUNT(*) AS week_n
         FROM {outbox} o
         WHERE o.due_at >= %s AND o.status IN ('pending', 'claimed', 'sent')
-          AND o.contact_id IN (SELECT contact_id FROM waiting)
         GROUP BY o.contact_id, o.channel
     ),
     load_all AS (
         SELECT contact_id, SUM(day_n) AS day_n, SUM(week_n) AS week_n FROM load GROUP BY contact_id
     ),
+    usable AS (
+        SELECT i.contact_id, i.channel, i.value, i.last_inbound_at, ch.rate, ch.cost, ch.cap_day, ch.cap_week,
+               ch.windowed
+        FROM {identity} i JOIN ch ON ch.channel = i.channel
+        WHERE i.is_valid
+    ),
     cand AS (
-        SELECT w.contact_id, w.timezone, i.channel, ch.cost,
-               CASE WHEN g.sent >= {MIN_HISTORY} THEN (g.responses * 1.0) / g.sent ELSE ch.rate END AS score,
+        SELECT w.contact_id, w.timezone, u.channel, u.cost, g.best_hour,
+               CASE WHEN g.sent >= {MIN_HISTORY} THEN (g.responses * 1.0) / g.sent ELSE u.rate END AS score,
                CASE WHEN g.sent >= {MIN_HISTORY} THEN 'contact' ELSE 'population' END AS why,
-               g.best_hour,
-               CASE WHEN COALESCE(l.day_n, 0) >= ch.cap_day OR COALESCE(l.week_n, 0) >= ch.cap_week
+               CASE WHEN cs.contact_id IS NOT NULL AND sa.value IS NULL AND sc.value IS NULL
+                         AND (u.windowed = 0 OR u.last_inbound_at >= %s) THEN 1 ELSE 0 END AS eligible,
+               CASE WHEN COALESCE(l.day_n, 0) >= u.cap_day OR COALESCE(l.week_n, 0) >= u.cap_week
                       OR COALESCE(la.day_n, 0) >= %s OR COALESCE(la.week_n, 0) >= %s
                     THEN 1 ELSE 0 END AS capped
         FROM waiting w
-        JOIN {identity} i ON i.contact_id = w.contact_id AND i.is_valid
-        JOIN ch ON ch.channel = i.channel
-        JOIN {consent} cs ON cs.contact_id = w.contact_id AND cs.channel = i.channel AND cs.status = 'opted_in'
-        LEFT JOIN {engagement} g ON g.contact_id = w.contact_id AND g.channel = i.channel
-        LEFT JOIN load l ON l.contact_id = w.contact_id AND l.channel = i.channel
+        LEFT JOIN usable u ON u.contact_id = w.contact_id
+        LEFT JOIN {consent} cs ON cs.contact_id = w.contact_id AND cs.channel = u.channel AND cs.status = 'opted_in'
+        LEFT JOIN {suppression} sa ON sa.channel = '' AND sa.value = u.value
+        LEFT JOIN {suppression} sc ON sc.channel = u.channel AND sc.value = u.value
+        LEFT JOIN {engagement} g ON g.contact_id = w.contact_id AND g.channel = u.channel
+        LEFT JOIN load l ON l.contact_id = w.contact_id AND l.channel = u.channel
         LEFT JOIN load_all la ON la.contact_id = w.contact_id
-        WHERE NOT EXISTS (SELECT 1 FROM {suppression} s
-                          WHERE s.value = i.value AND (s.channel = '' OR s.channel = i.channel))
-          AND (i.channel NOT IN ({window_in}) OR i.last_inbound_at >= %s)
     ),
     ranked AS (
         SELECT cand.*, ROW_NUMBER() OVER (
-            PARTITION BY contact_id ORDER BY capped, score DESC, cost, channel) AS rn
+            PARTITION BY contact_id ORDER BY eligible DESC, capped, score DESC, cost, channel) AS rn
         FROM cand
     ),
-    chosen AS (
-        SELECT r.*, {seq_sql} AS seq, {running_sql} AS running_cost,
-               CASE WHEN {int(sto)} = 1
-                         AND ((r.contact_id * 40503 + %s * 104729) %% 999983) %% 100 >= %s THEN 'sto'
-                    WHEN {int(sto)} = 1 THEN 'control' ELSE '' END AS arm
-        FROM ranked r WHERE r.rn = 1 AND r.capped = 0
+    best AS (
+        SELECT b.*, {seq_sql} AS seq, {running_sql} AS running_cost,
+               CASE WHEN {sto} = 1 AND ((b.contact_id * 40503 + %s * 104729) %% 999983) %% 100 >= %s THEN 'sto'
+                    WHEN {sto} = 1 THEN 'control' ELSE '' END AS arm
+        FROM ranked b WHERE b.rn = 1 AND NOT (b.eligible = 1 AND b.capped = 1)
+    ),
+    timed AS (
+        SELECT best.*,
+               CASE WHEN arm = 'sto' THEN COALESCE(best_hour, %s) ELSE {start} + (contact_id %% {span}) END AS pref
+        FROM best
+        WHERE eligible = 0 OR (seq <= %s AND running_cost <= %s)
     )
-    INSERT INTO {outbox} (campaign_id, step_id, contact_id, channel, status, due_at, reason, channel_score,
-                          hold_reason, sto_arm, claimed_by, attempts, fallback_from, variant_key, cost, error,
-                          created_at)
-    SELECT %s, %s, x.contact_id, x.channel, 'pending', COALESCE(t.due, %s), x.reason, x.score,
-           CASE WHEN t.deferred = 1 OR x.pref < {start} OR x.pref >= {end} THEN 'quiet_hours' ELSE '' END, x.arm, '', 0, '[]', '', x.cost, '', %s
-    FROM (
-        SELECT chosen.*,
-               CASE WHEN %s = 'auto' THEN why ELSE 'fixed' END AS reason,
-               CASE WHEN arm = 'sto' THEN COALESCE(best_hour, %s)
-                    ELSE {start} + (contact_id %% {span}) END AS pref
-        FROM chosen
-        WHERE seq <= %s AND running_cost <= %s
-    ) x
+    {insert}
+    SELECT %s, %s, x.contact_id,
+           CASE WHEN x.eligible = 1 THEN x.channel ELSE %s END,
+           CASE WHEN x.eligible = 1 THEN 'pending' ELSE 'skipped' END,
+           CASE WHEN x.eligible = 1 THEN COALESCE(t.due, %s) ELSE %s END,
+           CASE WHEN x.eligible = 0 THEN 'held' WHEN %s = 'auto' THEN x.why ELSE 'fixed' END,
+           CASE WHEN x.eligible = 1 THEN x.score END,
+           CASE WHEN x.eligible = 0 THEN
+                    CASE WHEN EXISTS (SELECT 1 FROM {identity} i JOIN {suppression} s ON s.value = i.value
+                                      WHERE i.contact_id = x.contact_id AND i.channel IN ({channel_in}))
+                              THEN 'suppressed'
+                         WHEN EXISTS (SELECT 1 FROM {consent} c WHERE c.contact_id = x.contact_id
+                                      AND c.channel IN ({channel_in}) AND c.status = 'unsubscribed')
+                              THEN 'unsubscribed'
+                         ELSE 'no_channel' END
+                WHEN t.deferred = 1 OR x.pref < {start} OR x.pref >= {end} THEN 'quiet_hours'
+                ELSE '' END,
+           CASE WHEN x.eligible = 1 THEN x.arm ELSE '' END, '', 0, '[]', '',
+           CASE WHEN x.eligible = 1 THEN x.cost ELSE 0 END, '', %s
+    FROM timed x
     LEFT JOIN tz t ON t.tzname = x.timezone AND t.hour = (
         CASE WHEN x.pref < {start} THEN {start} WHEN x.pref >= {end} THEN {end - 1} ELSE x.pref END)
-    WHERE x.contact_id IS NOT NULL
-    ON CONFLICT DO NOTHING
     """
     params = [
         *tz_params,
         *ch_params,
         campaign.pk,
         step.position,
-        campaign.pk,
         step.pk,
+        campaign.pk,
         _dt(day_start),
         _dt(week_start),
+        _dt(now - MESSAGING_WINDOW),
         g_day,
         g_week,
-        *window_channels,
-        window_since,
         campaign.pk,
         campaign.sto_control_percent,
-        campaign.pk,
-        step.pk,
-        _dt(now),
-        _dt(now),
-        step.channel,
         pop_hour,
         remaining_volume,
         float(remaining_spend),
+        campaign.pk,
+        step.pk,
+        channels[0],
+        _dt(now),
+        _dt(now),
+        step.channel,
+        *channels,
+        *channels,
+        _dt(now),
     ]
+    if connection.vendor == "postgresql":
+        # A data-modifying CTE: the counts come back without shipping the rows.
+        ins_at = select.index(insert)
+        sql = (
+            f"WITH {select[:ins_at]}, ins AS ({select[ins_at:]} RETURNING status)\n"
+            "SELECT COUNT(*), COALESCE(SUM(CASE WHEN status = 'skipped' THEN 1 ELSE 0 END), 0) FROM ins"
+        )
+    else:
+        sql = f"WITH {select} RETURNING status"
     return sql, params, channels, window_channels
-
-
-def _hold_unreachable(*, step, channels, window_channels, now) -> int:
-    """Journeys at `step` with no usable channel at all get a 'skipped' row naming the guard
-    that held them back (so results report it and the journey moves on), in one INSERT …
-    SELECT. Journeys held only by a frequency cap or the budget get no row: they are planned
-    again on a later day."""
-    campaign = step.campaign
-    outbox = OutboxMessage._meta.db_table
-    identity = ContactIdentity._meta.db_table
-    consent = ContactConsent._meta.db_table
-    suppression = SuppressionEntry._meta.db_table
-    channel_in = ", ".join(["%s"] * len(channels))
-    window_in = ", ".join(["%s"] * len(window_channels)) or "''"
-    sql = f"""
-        INSERT INTO {outbox} (campaign_id, step_id, contact_id, channel, status, due_at, reason, hold_reason,
-                              sto_arm, claimed_by, attempts, fallback_from, variant_key, cost, error, created_at)
-        SELECT %s, %s, e.contact_id, %s, 'skipped', %s, 'held',
-               CASE WHEN EXISTS (SELECT 1 FROM {identity} i JOIN {suppression} s ON s.value = i.value
-                                 WHERE i.contact_id = e.contact_id AND i.channel IN ({channel_in}))
-                         THEN 'suppressed'
-                    WHEN EXISTS (SELECT 1 FROM {consent} c WHERE c.contact_id = e.contact_id
-                                 AND c.channel IN ({channel_in}) AND c.status = 'unsubscribed')
-                         THEN 'unsubscribed'
-                    ELSE 'no_channel' END,
-               '', '', 0, '[]', '', 0, '', %s
-        FROM {CampaignEnrollment._meta.db_table} e
-        WHERE e.campaign_id = %s AND e.state = 'active' AND e.position = %s
-          AND NOT EXISTS (SELECT 1 FROM {outbox} o
-                          WHERE o.campaign_id = %s AND o.step_id = %s AND o.contact_id = e.contact_id)
-          AND NOT EXISTS (
-              SELECT 1 FROM {identity} i
-              JOIN {consent} cs ON cs.contact_id = i.contact_id AND cs.channel = i.channel AND cs.status = 'opted_in'
-              WHERE i.contact_id = e.contact_id AND i.is_valid AND i.channel IN ({channel_in})
-                AND (i.channel NOT IN ({window_in}) OR i.last_inbound_at >= %s)
-                AND NOT EXISTS (SELECT 1 FROM {suppression} s
-                                WHERE s.value = i.value AND (s.channel = '' OR s.channel = i.channel)))
-        ON CONFLICT DO NOTHING
-    """
-    params = [
-        campaign.pk, step.pk, channels[0], _dt(now),
-        *channels, *channels, _dt(now),
-        campaign.pk, step.position, campaign.pk, step.pk,
-        *channels, *window_channels, _dt(now - MESSAGING_WINDOW),
-    ]  # fmt: skip
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return _rowcount(cursor)
 
 
 # --- the daily run ------------------------------------------------------------------------------

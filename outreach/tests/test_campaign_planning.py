@@ -15,7 +15,7 @@ from outreach.models import (
     OutboxMessage,
     SuppressionEntry,
 )
-from outreach.services.planning import campaign_plan, in_quiet_hours, send_instant
+from outreach.services.planning import campaign_enroll, campaign_plan, in_quiet_hours, send_instant, step_plan
 from outreach.tests.campaign_helpers import NOON, campaign, contact
 
 pytestmark = pytest.mark.django_db
@@ -233,3 +233,37 @@ def test_sto_sends_at_the_contacts_best_hour_and_control_arm_is_spread():
     row = OutboxMessage.objects.get(campaign=camp)
     assert row.sto_arm == "sto"
     assert row.due_at == datetime(2026, 11, 25, 16, 0, tzinfo=UTC)  # 17:00 in Paris
+
+
+# --- one planning statement: sends and held journeys together ---------------------------------
+def test_step_plan_counts_planned_and_held_rows_and_leaves_capped_journeys_waiting():
+    # given a reachable contact, one without opt-in, and one already at the global daily cap
+    FrequencyCap.objects.create(channel="", per_day=1)
+    ok, unknown, busy = contact(), contact(consent="unknown"), contact()
+    campaign_plan(campaign=campaign(contacts=[busy]), now=NOON)
+    camp = campaign(contacts=[ok, unknown, busy])
+    campaign_enroll(campaign=camp, now=NOON)
+
+    # when the send step is planned
+    result = step_plan(step=camp.steps.get(), now=NOON)
+
+    # then one send is planned, one journey is held with its guard, the capped one gets no row
+    assert result == {"planned": 1, "held": 1}
+    planned = rows(camp)
+    assert (planned[ok.pk].status, planned[ok.pk].reason) == ("pending", "fixed")
+    assert (planned[unknown.pk].status, planned[unknown.pk].hold_reason) == ("skipped", "no_channel")
+    assert busy.pk not in planned
+
+
+def test_held_journeys_do_not_use_up_the_daily_volume_cap():
+    # given a volume cap of 2 and an audience whose first contacts (by id) cannot be reached
+    unreachable = [contact(consent="unknown") for _ in range(2)]
+    reachable = [contact() for _ in range(3)]
+    camp = campaign(contacts=unreachable + reachable, daily_volume_cap=2)
+
+    # when the campaign plans
+    campaign_plan(campaign=camp, now=NOON)
+
+    # then both unreachable journeys are held and two reachable contacts are planned
+    statuses = sorted(OutboxMessage.objects.filter(campaign=camp).values_list("status", flat=True))
+    assert statuses == ["pending", "pending", "skipped", "skipped"]

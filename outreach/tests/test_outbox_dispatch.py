@@ -15,8 +15,9 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from madansara.channels.models import DeliveryAttempt, Message
-from outreach.models import OutboxMessage, SuppressionEntry
+from madansara.channels.models import DeliveryAttempt, Message, MessageEvent
+from outreach.models import CampaignSpend, ContactEngagement, OutboxMessage, SuppressionEntry
+from outreach.services import dispatch
 from outreach.services.contacts import consent_set
 from outreach.services.dispatch import (
     MAX_ATTEMPTS,
@@ -213,3 +214,51 @@ def test_the_fake_provider_server_answers_lookups():
         body = json.dumps({"message_id": "m1", "to": "x"}).encode()
         request.urlopen(request.Request(f"{server.url}/send", data=body))
         assert provider.lookup("m1").provider_message_id == "fp-m1"
+
+
+# --- the batch path ---------------------------------------------------------------------------
+@pytest.mark.django_db
+def test_a_batch_records_each_message_with_its_spend_and_engagement():
+    # given three plain rows due now
+    camp, people = planned(3)
+    # when one dispatcher sends them as one batch
+    assert outbox_dispatch(now=timezone.now()) == {"sent": 3}
+    # then each message has one successful attempt and a sent event, and the day's spend and
+    # every contact's engagement count each message once
+    assert set(Message.objects.values_list("status", flat=True)) == {"sent"}
+    assert DeliveryAttempt.objects.filter(outcome="success").count() == 3
+    assert MessageEvent.objects.filter(kind="sent").count() == 3
+    spend = CampaignSpend.objects.get(campaign=camp)
+    assert spend.messages == 3
+    assert spend.cost == sum(OutboxMessage.objects.values_list("cost", flat=True))
+    assert sorted(ContactEngagement.objects.values_list("contact_id", "sent")) == sorted((p.pk, 1) for p in people)
+
+
+@pytest.mark.django_db
+def test_a_crash_between_provider_call_and_record_is_resolved_without_a_second_send(monkeypatch):
+    with CountingServer() as server:
+        provider = CountingProvider(server.url)
+        camp, _ = planned(3)
+        now = timezone.now()
+        real = dispatch._record_sent
+        calls = []
+
+        def dies_on_the_second(**kwargs):
+            calls.append(kwargs["row"].pk)
+            if len(calls) == 2:
+                raise RuntimeError("worker died after the provider call")
+            return real(**kwargs)
+
+        # given a dispatcher whose second record never happened (its provider call did)
+        monkeypatch.setattr(dispatch, "_record_sent", dies_on_the_second)
+        assert outbox_dispatch(worker="dying", provider=provider, now=now) == {"sent": 2, "error": 1}
+        monkeypatch.setattr(dispatch, "_record_sent", real)
+        stuck = OutboxMessage.objects.get(pk=calls[1])
+        assert (stuck.status, stuck.message.status) == ("claimed", "sending")
+        # when another dispatcher re-claims it after the lease
+        assert outbox_dispatch(worker="next", provider=provider, now=now + timedelta(seconds=61)) == {"sent": 1}
+        # then the provider got every message exactly once, and every row is sent
+        assert len(server.counts) == 3
+        assert set(server.counts.values()) == {1}
+        assert set(OutboxMessage.objects.values_list("status", flat=True)) == {"sent"}
+        assert DeliveryAttempt.objects.filter(outcome="success").count() == 3

@@ -297,3 +297,17 @@ def test_signal_buffer_publishes_by_itself_after_the_delay(monkeypatch):
     # then they were published together, once
     assert published == [2]
     assert buffer.flush() == 0
+
+
+def test_a_full_signal_buffer_publishes_without_waiting(monkeypatch):
+    # given a buffer with a long delay whose publishing is recorded
+    published = []
+    monkeypatch.setattr(services, "_events_ingested_publish", lambda site_id, events: published.append(len(events)))
+    monkeypatch.setattr(services, "SIGNAL_BUFFER_MAX_EVENTS", 3)
+    buffer = services._SignalBuffer()
+    # when more events than its limit arrive
+    buffer.add(7, [{"name": "x"}] * 2, 60)
+    buffer.add(7, [{"name": "y"}] * 2, 60)
+    # then they are published at once, not a minute later
+    assert published == [4]
+    assert buffer.timer is None
