@@ -36,14 +36,19 @@ class Message(models.Model):
     """One outbound message to one contact on one channel; its id travels to the provider."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    channel = models.CharField(max_length=16, choices=Channel.choices, db_index=True)
+    channel = models.CharField(max_length=16, choices=Channel.choices)
     contact = models.ForeignKey(
-        "outreach.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
+        "outreach.Contact",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="messages",
+        db_index=False,  # covered by the (contact, channel, created_at) index
     )
     to = models.CharField(max_length=255, help_text="Identity value at send time")
     provider = models.CharField(max_length=32, blank=True)
-    status = models.CharField(max_length=16, choices=MessageStatus.choices, default=MessageStatus.QUEUED, db_index=True)
-    source = models.CharField(max_length=32, blank=True, db_index=True, help_text="campaign, inbox, social, test…")
+    status = models.CharField(max_length=16, choices=MessageStatus.choices, default=MessageStatus.QUEUED)
+    source = models.CharField(max_length=32, blank=True, help_text="campaign, inbox, social, test…")
     subject = models.CharField(max_length=998, blank=True)
     text = models.TextField(blank=True)
     html = models.TextField(blank=True)
@@ -56,7 +61,12 @@ class Message(models.Model):
     context = models.JSONField(default=dict, blank=True)
     human_approved = models.BooleanField(default=False)
     in_reply_to = models.ForeignKey(
-        "channels.InboundMessage", null=True, blank=True, on_delete=models.SET_NULL, related_name="replies"
+        "channels.InboundMessage",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="replies",
+        db_index=False,  # partial index below: most messages reply to nothing
     )
     provider_message_id = models.CharField(max_length=255, null=True, blank=True)
     cost = models.DecimalField(max_digits=12, decimal_places=5, null=True, blank=True)
@@ -81,7 +91,18 @@ class Message(models.Model):
                 name="message_unique_provider_id",
             )
         ]
-        indexes = [models.Index(fields=["contact", "channel", "created_at"])]
+        # Few, lean indexes: every send inserts and updates a row here (hot path of the dispatcher).
+        indexes = [
+            models.Index(fields=["contact", "channel", "created_at"]),
+            models.Index(
+                fields=["status"],
+                condition=models.Q(status__in=["queued", "sending"]),
+                name="message_pending_status",
+            ),
+            models.Index(
+                fields=["in_reply_to"], condition=models.Q(in_reply_to__isnull=False), name="message_in_reply_to"
+            ),
+        ]
 
     def __str__(self):
         return f"{self.channel} → {self.to} ({self.status})"
@@ -103,7 +124,7 @@ class DeliveryAttempt(models.Model):
 
     message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attempts")
     provider = models.CharField(max_length=32)
-    outcome = models.CharField(max_length=16, choices=AttemptOutcome.choices, db_index=True)
+    outcome = models.CharField(max_length=16, choices=AttemptOutcome.choices)
     error_code = models.CharField(max_length=64, blank=True)
     error_message = models.CharField(max_length=500, blank=True)
     retry_after = models.FloatField(null=True, blank=True)

@@ -25,3 +25,37 @@ def test_seed_demo_builds_contacts_users_and_is_idempotent():
     call_command("seed_demo", "--only", "madansara", stdout=out)
     assert Contact.objects.count() == DEMO_CONTACTS
     assert "demo workspace ready" in out.getvalue()
+
+
+def _domain_counts() -> dict[str, int]:
+    from abtesting.models import ABTest, ABTestExposure, ABTestSnapshot
+    from conversion.models import AttributionCredit, ConversionEvent, CustomerTouchpoint
+    from inbox.models import Conversation, ReplyDraft
+    from madansara.channels.models import Message, MessageEvent
+    from outreach.models import OutboxMessage, OutreachCampaign
+    from social.models import SocialPost
+    from website.models import FunnelAnalytics, OptimizationRecommendation, Site, WebsiteEvent, WebsiteSession
+
+    models = [OutreachCampaign, OutboxMessage, Message, MessageEvent, Conversation, ReplyDraft, ABTest,
+              ABTestExposure, ABTestSnapshot, Site, WebsiteEvent, WebsiteSession, FunnelAnalytics,
+              OptimizationRecommendation, ConversionEvent, CustomerTouchpoint, AttributionCredit, SocialPost]  # fmt: skip
+    return {model.__name__: model.objects.count() for model in models}
+
+
+def test_seed_demo_fills_every_domain_and_a_second_run_adds_nothing(django_capture_on_commit_callbacks):
+    from inbox.models import ReplyDraft
+    from outreach.models import OutreachCampaign
+
+    # given an empty workspace, when the whole demo is seeded
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("seed_demo", stdout=io.StringIO())
+    first = _domain_counts()
+    # then every domain has something to show
+    assert [name for name, n in first.items() if n == 0] == []
+    assert set(OutreachCampaign.objects.values_list("status", flat=True)) == {"running", "draft"}
+    assert first["Conversation"] == 12 and ReplyDraft.objects.filter(status="pending").count() >= 6
+    assert first["ConversionEvent"] == 36
+    # when it runs again, nothing new is created
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("seed_demo", stdout=io.StringIO())
+    assert _domain_counts() == first
