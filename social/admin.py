@@ -2,8 +2,8 @@ from django import forms
 from django.contrib import admin, messages
 from django.utils.html import format_html
 
+from madansara.charts import line_chart
 from social import selectors
-from social.charts import line_chart_svg
 from social.models import (
     CommentActionAttempt,
     CommentRule,
@@ -76,7 +76,8 @@ class SocialAccountAdmin(admin.ModelAdmin):
     @admin.display(description="Insights (30 days)")
     def insights_chart(self, obj):
         rows = selectors.insight_series(account_id=obj.pk) if obj.pk else []
-        return line_chart_svg(
+        return line_chart(
+            per_series_scale=True,
             title=f"{obj} insights",
             labels=[row.day.strftime("%d %b") for row in rows],
             series={

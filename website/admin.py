@@ -8,6 +8,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from madansara.charts import line_chart
 from website import charts, recommendations, selectors, services
 from website.funnels import FunnelSpec, funnel_compute
 from website.models import (
@@ -66,8 +67,11 @@ class SiteAdmin(admin.ModelAdmin):
         start = end - timedelta(days=DASHBOARD_DAYS)
         series = selectors.time_series(site_id=site.pk, start=start, end=end, interval="day")
         labels = [row["bucket"].strftime("%d %b") for row in series]
-        trend = charts.line_chart(
-            labels, {name: [row[name] for row in series] for name in ("visitors", "sessions", "pageviews")}
+        trend = line_chart(
+            labels=labels,
+            series={name: [row[name] for row in series] for name in ("visitors", "sessions", "pageviews")},
+            title="Trend chart",
+            empty_text="No data in this range yet.",
         )
         funnels = [
             (funnel, charts.funnel_bars(funnel_compute(FunnelSpec.for_funnel(funnel, start=start, end=end)).steps))
