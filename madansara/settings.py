@@ -145,7 +145,8 @@ if REDIS_URL:
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "madansara",
+            # Parallel test processes share one Redis: each gets its own prefix to clear.
+            "KEY_PREFIX": "madansara" + (f"-test-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}" if TESTING else ""),
         }
     }
 else:

@@ -342,26 +342,7 @@ def outbox_send_one(*, row_id: int, worker: str, provider=None, now: datetime | 
             _release(row_id, worker, status=OutboxStatus.FAILED, hold_reason=HoldReason.CONTENT, error=str(exc)[:500])
             return "failed"
         with transaction.atomic():
-            message = message_create(
-                channel=row.channel,
-                contact=row.contact,
-                to=row.identity_value or "",
-                source="campaign",
-                subject=rendered.subject,
-                text=rendered.text,
-                html=rendered.html,
-                template_name=rendered.template_name,
-                template_variables=rendered.template_variables,
-                headers=rendered.headers,
-                categories=[f"campaign-{row.campaign_id}"],
-                context={
-                    "campaign_id": row.campaign_id,
-                    "step": row.step.position,
-                    "outbox_id": row.pk,
-                    "channel_reason": row.reason,
-                    "variant": rendered.variant_key,
-                },
-            )
+            message = message_create(contact=row.contact, to=row.identity_value or "", **_message_fields(row, rendered))
             if not OutboxMessage.objects.filter(pk=row_id, claimed_by=worker, status=OutboxStatus.CLAIMED).update(
                 message=message, variant_key=rendered.variant_key
             ):
@@ -434,28 +415,35 @@ def _plain(row: OutboxMessage, worker: str, now: datetime) -> bool:
     )
 
 
-def _message_for(row: OutboxMessage, rendered, created_at: datetime) -> Message:
-    return Message(
-        id=uuid.uuid4(),
-        channel=row.channel,
-        contact_id=row.contact_id,
-        to=row.identity_value,
-        source="campaign",
-        subject=rendered.subject,
-        text=rendered.text,
-        html=rendered.html,
-        template_name=rendered.template_name,
-        template_variables=rendered.template_variables,
-        headers=rendered.headers,
-        categories=[f"campaign-{row.campaign_id}"],
-        context={
+def _message_fields(row: OutboxMessage, rendered) -> dict:
+    """What a campaign message carries, whichever path creates it."""
+    return {
+        "channel": row.channel,
+        "source": "campaign",
+        "subject": rendered.subject,
+        "text": rendered.text,
+        "html": rendered.html,
+        "template_name": rendered.template_name,
+        "template_variables": rendered.template_variables,
+        "headers": rendered.headers,
+        "categories": [f"campaign-{row.campaign_id}"],
+        "context": {
             "campaign_id": row.campaign_id,
             "step": row.step.position,
             "outbox_id": row.pk,
             "channel_reason": row.reason,
             "variant": rendered.variant_key,
         },
+    }
+
+
+def _message_for(row: OutboxMessage, rendered, created_at: datetime) -> Message:
+    return Message(
+        id=uuid.uuid4(),
+        contact_id=row.contact_id,
+        to=row.identity_value,
         created_at=created_at,
+        **_message_fields(row, rendered),
     )
 
 
