@@ -156,6 +156,7 @@ def run(messages: int, workers: int, async_commit: bool, per_row: bool) -> dict:
         .filter(n__gt=1)
         .count()
     )
+    unrecorded = Message.objects.exclude(attempts__outcome="success").count()
     busy = sum(r["busy"] for r in results)
     provider = sum(r["provider"] for r in results)
     label = "per-row baseline" if per_row else f"batch path, synchronous_commit={'off' if async_commit else 'on'}"
@@ -165,6 +166,7 @@ def run(messages: int, workers: int, async_commit: bool, per_row: bool) -> dict:
     print(
         f"duplicates: {message_rows - sent_rows} extra messages, {extra_attempts} messages with >1 successful attempt"
     )
+    print(f"messages without their successful attempt recorded: {unrecorded}")
     print(f"wall: {wall:.1f} s   throughput: {sent_rows / wall:,.0f} messages/s")
     print(f"time outside the provider call: {100 * (1 - provider / busy):.1f} % of dispatcher time", flush=True)
     return {"rate": sent_rows / wall, "duplicates": message_rows - sent_rows + extra_attempts}

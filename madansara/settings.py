@@ -377,9 +377,14 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
 )
 # A dispatcher's claim on outbox rows; must exceed any provider call timeout.
 OUTREACH_LEASE_SECONDS = env_int("OUTREACH_LEASE_SECONDS", 60)
-# Dispatcher sessions with synchronous_commit=off (PostgreSQL): ~4 fewer fsyncs per message; a
-# database crash may forget the last few hundred ms of commits (resolved by provider lookup).
+# Dispatcher sessions with synchronous_commit=off (PostgreSQL): no fsync wait for the one commit
+# per message; a database crash may forget the last few hundred ms of commits (resolved by
+# provider lookup where the provider has one).
 OUTREACH_DISPATCH_ASYNC_COMMIT = env_bool("OUTREACH_DISPATCH_ASYNC_COMMIT", default=False)
+# The dispatcher's per-message statement is a server-side prepared statement (parsed and planned
+# once per connection, not per message). Django turns prepared statements off for connection
+# poolers; set 0 behind a pooler that cannot keep them (PgBouncer < 1.21 in transaction mode).
+OUTREACH_DISPATCH_PREPARE = env_bool("OUTREACH_DISPATCH_PREPARE", default=True)
 
 # --- foundation ---
 SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(

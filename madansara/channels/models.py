@@ -158,13 +158,23 @@ class MessageEvent(models.Model):
     """The status timeline of an outbound message."""
 
     message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="events")
-    kind = models.CharField(max_length=16, choices=MessageEventKind.choices, db_index=True)
+    kind = models.CharField(max_length=16, choices=MessageEventKind.choices)
     occurred_at = models.DateTimeField(default=timezone.now, db_index=True)
-    provider_event_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
+    provider_event_id = models.CharField(max_length=255, null=True, blank=True)
     data = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["occurred_at", "id"]
+        # Every send inserts a `sent` event (dispatcher hot path): no varchar_pattern_ops twins,
+        # and the uniqueness of provider event ids is a partial index our own events (NULL) skip.
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider_event_id"],
+                condition=models.Q(provider_event_id__isnull=False),
+                name="event_unique_provider_id",
+            )
+        ]
+        indexes = [models.Index(fields=["kind"], name="event_kind")]
 
     def __str__(self):
         return f"{self.kind} at {self.occurred_at:%Y-%m-%d %H:%M:%S}"

@@ -105,3 +105,25 @@ def test_llm_variants_come_from_the_anthropic_api_and_off_limit_drafts_are_dropp
     body = json.loads(httpserver.log[0][0].data)
     assert body["tool_choice"]["name"] == "record_variants"
     assert TemplateVariant.objects.filter(status="approved").count() == 0
+
+
+@override_settings(PUBLIC_BASE_URL="https://mail.example.com")
+def test_tracking_links_are_the_reversed_url_of_their_token_under_the_script_prefix():
+    from django.urls import reverse, set_script_prefix
+
+    from outreach.services.content import _url, click_token, unsubscribe_token, unsubscribe_token_read
+
+    token = unsubscribe_token(contact_id=7, channel="email", outbox_id=9)
+    try:
+        for prefix in ("/", "/madansara/"):
+            set_script_prefix(prefix)
+            # the cached prefix gives exactly what reverse() gives, for every token
+            for name, value in (
+                ("outreach:unsubscribe", token),
+                ("outreach:click", click_token(outbox_id=9, link="a")),
+            ):
+                assert _url(name, value) == f"https://mail.example.com{reverse(name, args=[value])}"
+            assert _url("outreach:unsubscribe", token).startswith(f"https://mail.example.com{prefix}")
+    finally:
+        set_script_prefix("/")
+    assert unsubscribe_token_read(_url("outreach:unsubscribe", token).rsplit("/", 1)[1])["c"] == 7

@@ -267,3 +267,41 @@ def test_held_journeys_do_not_use_up_the_daily_volume_cap():
     # then both unreachable journeys are held and two reachable contacts are planned
     statuses = sorted(OutboxMessage.objects.filter(campaign=camp).values_list("status", flat=True))
     assert statuses == ["pending", "pending", "skipped", "skipped"]
+
+
+# --- recurring audiences ------------------------------------------------------------------------
+def test_a_recurring_campaign_re_evaluates_its_segment_each_run_and_a_one_off_does_not():
+    from outreach.models import Segment
+
+    # given two campaigns over the same filter segment (customers), one recurring, one not
+    first = contact(lifecycle_stage="customer")
+    segment = Segment.objects.create(name="customers", filters={"lifecycle_stage": ["customer"]})
+    recurring = campaign(recurring=True, ends_at=NOON + timedelta(days=7))
+    recurring.segment = segment
+    recurring.save()
+    one_off = campaign()
+    one_off.segment = segment
+    one_off.save()
+    for camp in (recurring, one_off):
+        assert campaign_plan(campaign=camp, now=NOON)["enrolled"] == 1
+    # when a lead becomes a customer, another stops being one, and the planner runs the next day
+    later = contact(lifecycle_stage="lead")
+    later.lifecycle_stage = "customer"
+    later.save()
+    first.lifecycle_stage = "churned"
+    first.save()
+    next_day = NOON + timedelta(days=1)
+    # then the recurring campaign enrolls and messages the new member, once, and keeps the first
+    assert campaign_plan(campaign=recurring, now=next_day)["enrolled"] == 1
+    assert campaign_plan(campaign=recurring, now=next_day + timedelta(hours=1))["enrolled"] == 0
+    assert set(rows(recurring)) == {first.pk, later.pk}
+    assert OutboxMessage.objects.filter(campaign=recurring, contact=later).count() == 1
+    # and the one-off campaign keeps the audience it started with
+    assert campaign_plan(campaign=one_off, now=next_day)["enrolled"] == 0
+    assert set(rows(one_off)) == {first.pk}
+    # and the recurring campaign completes once its end date has passed
+    recurring.refresh_from_db()
+    assert recurring.status == "running"
+    campaign_plan(campaign=recurring, now=NOON + timedelta(days=8))
+    recurring.refresh_from_db()
+    assert recurring.status == "completed"

@@ -205,6 +205,11 @@ def test_a_dispatcher_killed_mid_batch_and_restarted_sends_every_message_exactly
         assert set(server.counts.values()) == {1}
         assert OutboxMessage.objects.filter(status="sent").count() == 60
         assert Message.objects.filter(status="sent").count() == 60
+        # and each message has exactly one successful attempt and one sent event, even those
+        # whose batch records the killed dispatcher never wrote
+        assert DeliveryAttempt.objects.filter(outcome="success").values("message").distinct().count() == 60
+        assert DeliveryAttempt.objects.filter(outcome="success").count() == 60
+        assert MessageEvent.objects.filter(kind="sent").count() == 60
 
 
 def test_the_fake_provider_server_answers_lookups():
@@ -262,3 +267,51 @@ def test_a_crash_between_provider_call_and_record_is_resolved_without_a_second_s
         assert set(server.counts.values()) == {1}
         assert set(OutboxMessage.objects.values_list("status", flat=True)) == {"sent"}
         assert DeliveryAttempt.objects.filter(outcome="success").count() == 3
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_engagement_counts_a_dying_worker_never_wrote_are_rebuilt_by_the_recompute(monkeypatch):
+    from outreach.services.feedback import engagement_recompute
+
+    camp, people = planned(3)
+
+    def dies(sent):
+        raise RuntimeError("worker died before writing its batch's engagement counts")
+
+    # given a dispatcher that sent and recorded every message but not the batch's engagement
+    monkeypatch.setattr(dispatch, "_engagement_flush", dies)
+    assert outbox_dispatch(worker="dying", now=timezone.now()) == {"sent": 3}
+    monkeypatch.undo()
+    # then each message and row is recorded one by one all the same
+    assert set(OutboxMessage.objects.values_list("status", flat=True)) == {"sent"}
+    assert DeliveryAttempt.objects.filter(outcome="success").count() == 3
+    assert MessageEvent.objects.filter(kind="sent").count() == 3
+    assert not ContactEngagement.objects.exists()
+    # when the scheduled recompute runs, the counts are exact again
+    engagement_recompute()
+    assert sorted(ContactEngagement.objects.values_list("contact_id", "sent")) == sorted((p.pk, 1) for p in people)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+@pytest.mark.parametrize("prepare", [True, False])
+def test_the_per_message_statement_is_prepared_once_per_connection_unless_turned_off(settings, prepare):
+    settings.OUTREACH_DISPATCH_PREPARE = prepare
+    connection.ensure_connection()
+    connection.connection.prepare_threshold = None  # as Django opens it
+    planned(3)
+    assert outbox_dispatch(now=timezone.now()) == {"sent": 3}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT generic_plans + custom_plans FROM pg_prepared_statements WHERE statement LIKE %s",
+            ["%claim_next AS%"],
+        )
+        executions = [n for (n,) in cursor.fetchall()]
+    # parsed once per parameter-type signature (the last message of a batch has no next one)
+    # and executed for every message — or never prepared at all
+    assert (sum(executions), len(executions)) == ((3, 2) if prepare else (0, 0))
+    # and Django's own queries stay unprepared
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_prepared_statements")
+        assert cursor.fetchone()[0] == len(executions)
