@@ -1,22 +1,25 @@
-"""Funnel computation: one SQL statement on PostgreSQL, the reference engine elsewhere.
+"""Funnel computation: SQL on PostgreSQL, the reference engine (website.funnel_engine) elsewhere.
 
-PostgreSQL: events matching any step arrive per person in time order (index-only scans of
-`website_event_funnel` merged, no sort, unless a breakdown join or strict mode needs every
-event); step k keeps, per event, the latest start of a valid chain ending at step k-1
-strictly before it (a window `max` for sequential, `lag` over all events for strict, a RANGE
-window for any order).
-The per-person result lands in a temporary table that the counts, medians, breakdown and
-drop-off lists read.
+PostgreSQL: events of the step names come per person in (time, id) order from index-only scans
+of `website_event_funnel`, merged, never sorted (unless a breakdown join or strict mode needs
+every event). Sequential mode works one step at a time over only the events that can still
+matter (see _sequential_sql); strict mode uses `lag` over all events, any-order a RANGE window.
+One statement per part of the people returns the counts per breakdown value, the seconds between
+steps (for the medians) and bounded drop-off lists; outside a caller's transaction the people are
+split by person key over two connections (one per core) that share one snapshot.
 """
 
 import json
 import re
+import statistics
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Max, Min
 
 from website.funnel_engine import FunnelResult, PersonEvent, PersonProgress, aggregate, person_progress
 
@@ -128,6 +131,8 @@ PERSON_KEY = "CASE WHEN contact_id IS NOT NULL THEN contact_id * 2 ELSE hashtext
 FUNNEL_INDEX = "website_event_funnel"
 # A contact's smallest visitor id in code point order, as the reference engine's min(str).
 VISITOR = 'min(visitor_id COLLATE "C")'
+# People with more in-range step 0 events than this get step 1 by a running max, not by pairs.
+HEAVY_STARTS = 64
 FUNNEL_INDEX_SQL = (
     f"CREATE INDEX IF NOT EXISTS {FUNNEL_INDEX} ON website_event"
     f" (site_id, name, ({PERSON_KEY}), occurred_at, id) INCLUDE (visitor_id, contact_id)"
@@ -138,7 +143,17 @@ def _step_name(step: dict) -> str:
     return "pageview" if step.get("url") else step["event"]
 
 
-def _events_sql(spec: FunnelSpec, conditions: list[tuple[str, list]]) -> tuple[str, list]:
+def _pk_range_sql(person_key: str, pk_range: tuple[int | None, int | None]) -> tuple[str, list]:
+    """' AND lo <= key AND key < hi' for the bounds that are set (a part of the people)."""
+    sql, params = "", []
+    for op, bound in zip((">=", "<"), pk_range, strict=True):
+        if bound is not None:
+            sql += f" AND {person_key} {op} %s"
+            params.append(bound)
+    return sql, params
+
+
+def _events_sql(spec: FunnelSpec, conditions: list[tuple[str, list]], pk_range) -> tuple[str, list]:
     """The events a funnel reads: (pk, visitor_id, contact_id, ts, id, bd, m0.., in_range).
 
     Without a join, one UNION ALL branch per step event name: each is an index-only scan of
@@ -147,15 +162,16 @@ def _events_sql(spec: FunnelSpec, conditions: list[tuple[str, list]]) -> tuple[s
     """
     bd_expr, bd_join, bd_params = _breakdown_sql(spec)
     person_key = PERSON_KEY.replace("contact_id", "e.contact_id").replace("visitor_id", "e.visitor_id")
+    part, part_params = _pk_range_sql(person_key, pk_range)
     head = f"SELECT {person_key} AS pk, e.visitor_id, e.contact_id, e.occurred_at AS ts, e.id, COALESCE({bd_expr}, '') AS bd"
     if spec.mode == "strict" or bd_join:
         flags = ", ".join(f"{sql} AS m{k}" for k, (sql, _) in enumerate(conditions))
         params = [p for _, step_params in conditions for p in step_params]
         sql = (
             f"{head}, {flags}, (e.occurred_at < %s) AS in_range FROM website_event e {bd_join}"
-            f" WHERE e.site_id = %s AND e.occurred_at >= %s AND e.occurred_at < %s"
+            f" WHERE e.site_id = %s AND e.occurred_at >= %s AND e.occurred_at < %s{part}"
         )
-        params += [spec.end, *bd_params, spec.site_id, spec.start, spec.end + spec.window]
+        params += [spec.end, *bd_params, spec.site_id, spec.start, spec.end + spec.window, *part_params]
         if spec.mode != "strict":
             sql += " AND (" + " OR ".join(c for c, _ in conditions) + ")"
             params += [p for _, step_params in conditions for p in step_params]
@@ -171,18 +187,24 @@ def _events_sql(spec: FunnelSpec, conditions: list[tuple[str, list]]) -> tuple[s
         # ORDER BY per branch: the planner then merges the ordered branches instead of sorting.
         branches.append(
             f"({head}, {', '.join(flags)}, (e.occurred_at < %s) AS in_range FROM website_event e"
-            f" WHERE e.site_id = %s AND e.name = %s AND e.occurred_at >= %s AND e.occurred_at < %s AND ({where})"
+            f" WHERE e.site_id = %s AND e.name = %s AND e.occurred_at >= %s AND e.occurred_at < %s{part} AND ({where})"
             f" ORDER BY pk, ts, e.id)"
         )
-        params += [*flag_params, spec.end, spec.site_id, name, spec.start, spec.end + spec.window]
+        params += [*flag_params, spec.end, spec.site_id, name, spec.start, spec.end + spec.window, *part_params]
         params += [p for k in mine for p in conditions[k][1]]
     return " UNION ALL ".join(branches), params
 
 
-def _per_person_sql(spec: FunnelSpec) -> tuple[str, list]:
+def _per_person_sql(spec: FunnelSpec, pk_range: tuple[int | None, int | None] = (None, None)) -> tuple[str, list]:
+    """Per person: person, visitor_id, contact_id, bd, reached, and t0.. (not in any-order mode).
+
+    `pk_range` restricts the query to people whose person key is in [lo, hi) (None: unbounded).
+    """
+    if spec.mode == "sequential":
+        return _sequential_sql(spec, pk_range)
     n = len(spec.steps)
     conditions = [_step_sql(step) for step in spec.steps]
-    base, all_params = _events_sql(spec, conditions)
+    base, all_params = _events_sql(spec, conditions, pk_range)
     window = f"interval '{int(spec.window.total_seconds())} seconds'"
     if spec.mode == "any_order":
         best_bd = "(array_agg(bd ORDER BY reached DESC, ts, id))[1]" if spec.breakdown else "''"
@@ -199,8 +221,6 @@ def _per_person_sql(spec: FunnelSpec) -> tuple[str, list]:
             f" SELECT {PERSON}, * FROM people"
         )
         return sql, all_params
-    if spec.mode == "sequential":
-        return _sequential_sql(spec, base, window), all_params
     # strict: a step must follow the previous step's event directly, so every event stays in.
     keep = "pk, visitor_id, contact_id, ts, id, bd"
     later = [f"m{k}" for k in range(1, n)]
@@ -228,88 +248,226 @@ def _people_sql(spec: FunnelSpec, base: str, layers: list[str], window: str, *, 
     )
 
 
-def _sequential_sql(spec: FunnelSpec, base: str, window: str) -> str:
-    """Sequential mode: layer k keeps, per event of step k, the latest valid start of a chain
-    ending at step k-1 before it (a running max over the person's events in time order).
+def _stream_sql(spec: FunnelSpec, conditions: list[tuple[str, list]], wanted: list[int], **options) -> tuple[str, list]:
+    """Events matching any step in `wanted`: (pk, ts, id, <extra>, m<k> for k in wanted, in_range).
 
-    Layer k+1 only reads the events that can still matter: sources (a valid chain at step k),
-    receivers (events of later steps), and carriers: each person's first valid event of every
-    earlier step (their times) and a contact's last event (running minimum of the visitor id;
-    an anonymous person has one visitor id on every event).
+    One UNION ALL branch per event name, each ordered by (pk, ts, id): without a join they are
+    index-only scans of `website_event_funnel`, merged by a Merge Append instead of a sort.
+    Options: extra (more columns), join and join_params, entries_only (only in-range events),
+    pk_range (a part of the people), person_filter (a condition on the person key, `{key}`).
+    """
+    person_key = PERSON_KEY.replace("contact_id", "e.contact_id").replace("visitor_id", "e.visitor_id")
+    part, part_params = _pk_range_sql(person_key, options.get("pk_range", (None, None)))
+    part += options.get("person_filter", "").format(key=person_key)
+    upto = spec.end if options.get("entries_only") else spec.end + spec.window
+    branches, params = [], []
+    for name in dict.fromkeys(_step_name(spec.steps[k]) for k in wanted):
+        mine = [k for k in wanted if _step_name(spec.steps[k]) == name]
+        flags = ", ".join(f"{conditions[k][0] if k in mine else 'false'} AS m{k}" for k in wanted)
+        where = " OR ".join(conditions[k][0] for k in mine)
+        branches.append(
+            f"(SELECT {person_key} AS pk, e.occurred_at AS ts, e.id{options.get('extra', '')}, {flags},"
+            f" (e.occurred_at < %s) AS in_range FROM website_event e {options.get('join', '')}"
+            f" WHERE e.site_id = %s AND e.name = %s AND e.occurred_at >= %s AND e.occurred_at < %s{part} AND ({where})"
+            f" ORDER BY pk, ts, e.id)"
+        )
+        params += [p for k in mine for p in conditions[k][1]]
+        params += [spec.end, *options.get("join_params", ()), spec.site_id, name, spec.start, upto, *part_params]
+        params += [p for k in mine for p in conditions[k][1]]
+    return " UNION ALL ".join(branches), params
+
+
+def _sequential_sql(spec: FunnelSpec, pk_range: tuple[int | None, int | None]) -> tuple[str, list]:
+    """Sequential mode, one step at a time over only the events that can still matter.
+
+    The latest start of any chain ending at an event of step k is the largest of the latest
+    starts of chains ending at earlier step k-1 events, and the chain is valid when the event is
+    within the window of that start (then so is every step between): windows only need checking
+    at the last step. Per step:
+    - people (entry t0, identity, breakdown): one aggregate over the in-range step 0 events;
+    - v1, the valid step 1 events with their start r: a merge join of step 0 and step 1 events on
+      the person key (pairs within the window; no window function over every event), or, for
+      people with more than HEAVY_STARTS starts (pairs grow with the square), a running max;
+    - v<k>, k >= 2: the valid step k-1 events and the step k events of the same people, in
+      order, with a running max of r: two small sets.
     """
     n = len(spec.steps)
-    w = "WINDOW w AS (PARTITION BY pk ORDER BY ts, id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)"
-
-    def valid(k: int) -> str:
-        return f"CASE WHEN ts - p{k} <= {window} THEN p{k} END"
-
-    keep = "pk, contact_id, ts, id, bd, vmin, last"
-    layers = [
-        f"l0 AS (SELECT pk, contact_id, ts, id, bd, {', '.join(f'm{k}' for k in range(1, n))},"
-        f' CASE WHEN m0 AND in_range THEN ts END AS p0, visitor_id COLLATE "C" AS visitor_id FROM base)',
-        f"l1 AS (SELECT pk, contact_id, ts, id, bd, {', '.join(f'm{k}' for k in range(1, n))}, p0,"
-        f" CASE WHEN contact_id IS NULL THEN visitor_id"
-        f" ELSE least(min(visitor_id) FILTER (WHERE contact_id IS NOT NULL) OVER w, visitor_id) END AS vmin,"
-        f" contact_id IS NOT NULL AND lead(1, 1, 0) OVER w = 0 AS last,"
-        f" p0 IS NOT NULL AND count(p0) OVER w = 0 AS c0,"
-        f" CASE WHEN m1 THEN max(p0) OVER w END AS p1 FROM l0 {w})",
+    conditions = [_step_sql(step) for step in spec.steps]
+    window = f"interval '{int(spec.window.total_seconds())} seconds'"
+    frame = "ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING"
+    bd_expr, bd_join, bd_params = _breakdown_sql(spec)
+    entries, params = _stream_sql(
+        spec,
+        conditions,
+        [0],
+        extra=", e.visitor_id, e.contact_id" + (f", COALESCE({bd_expr}, '') AS bd" if spec.breakdown else ""),
+        join=bd_join,
+        join_params=bd_params,
+        entries_only=True,
+        pk_range=pk_range,
+    )
+    first_bd = "(array_agg(bd ORDER BY ts, id))[1]" if spec.breakdown else "''"
+    heavy = f"SELECT pk FROM people WHERE starts > {HEAVY_STARTS}"
+    # NOT IN stays a filter (a hashed subplan): the stream keeps its index order for the merge join.
+    starts, start_params = _stream_sql(
+        spec, conditions, [0], entries_only=True, pk_range=pk_range, person_filter=f" AND {{key}} NOT IN ({heavy})"
+    )
+    targets, target_params = _stream_sql(spec, conditions, [1], pk_range=pk_range)
+    pairs, pair_params = _stream_sql(
+        spec, conditions, [0, 1], pk_range=pk_range, person_filter=f" AND {{key}} = ANY (ARRAY({heavy}))"
+    )
+    params += start_params + target_params + pair_params
+    ctes = [
+        f"people AS (SELECT pk, {VISITOR} AS visitor_id, max(contact_id) AS contact_id, min(ts) AS t0,"
+        f" {first_bd} AS bd, count(*) AS starts FROM ({entries}) s GROUP BY pk)",
+        # Most people: pairs (start, step 1 event) within the window, merged on the person key.
+        f"v1 AS (SELECT e1.pk, e1.ts, e1.id, max(e0.ts) AS r FROM ({starts}) e0 JOIN ({targets}) e1"
+        f" ON e1.pk = e0.pk AND (e0.ts, e0.id) < (e1.ts, e1.id) AND e1.ts - e0.ts <= {window}"
+        f" GROUP BY e1.pk, e1.ts, e1.id"
+        # People with many starts (pairs would grow with the square): a running maximum instead.
+        f" UNION ALL SELECT pk, ts, id, r FROM (SELECT pk, ts, id, m1,"
+        f" max(CASE WHEN m0 AND in_range THEN ts END) OVER w AS r FROM ({pairs}) s"
+        f" WINDOW w AS (PARTITION BY pk ORDER BY ts, id {frame})) l WHERE m1 AND ts - r <= {window})",
     ]
     for k in range(2, n):
-        carriers = [f"c{j}" for j in range(k - 1)]
-        needed = " OR ".join([*(f"m{j}" for j in range(k, n)), f"{valid(k - 1)} IS NOT NULL", *carriers, "last"])
-        layers.append(
-            f"l{k} AS (SELECT {keep}, {', '.join(f'm{j}' for j in range(k, n))}, {', '.join(f'p{j}' for j in range(k))},"
-            f" {', '.join(carriers)}, {valid(k - 1)} IS NOT NULL AND count({valid(k - 1)}) OVER w = 0 AS c{k - 1},"
-            f" CASE WHEN m{k} THEN max({valid(k - 1)}) OVER w END AS p{k} FROM l{k - 1} WHERE {needed} {w})"
+        targets, target_params = _stream_sql(spec, conditions, [k], pk_range=pk_range)
+        params += target_params
+        # A target sorts before its own event as a source (src false < true): never its own predecessor.
+        ctes.append(
+            f"v{k} AS (SELECT pk, ts, id, r FROM (SELECT pk, ts, id, src, max(r) OVER w AS r FROM"
+            f" (SELECT pk, ts, id, r, true AS src FROM v{k - 1} UNION ALL SELECT pk, ts, id, NULL, false"
+            f" FROM ({targets}) e WHERE pk IN (SELECT pk FROM v{k - 1})) u"
+            f" WINDOW w AS (PARTITION BY pk ORDER BY ts, id, src {frame})) l WHERE NOT src AND ts - r <= {window})"
         )
-    return _people_sql(spec, base, layers, window, visitor="min(vmin)")
+    valid = " UNION ALL ".join(f"SELECT pk, ts, {k} AS k FROM v{k}" for k in range(1, n))
+    firsts = ", ".join(f"min(ts) FILTER (WHERE k = {k}) AS t{k}" for k in range(1, n))
+    times = ", ".join(f"t{k}" for k in range(n))
+    reached = " + ".join(["1", *(f"(t{k} IS NOT NULL)::int" for k in range(1, n))])
+    sql = (
+        f"WITH {', '.join(ctes)} SELECT pk, visitor_id, contact_id, {times}, bd, {reached} AS reached"
+        f" FROM people LEFT JOIN (SELECT pk, {firsts} FROM ({valid}) v GROUP BY pk) later USING (pk)"
+    )
+    return sql, params
+
+
+def _contacts_first_visitor(cursor, spec: FunnelSpec, people: list[dict]) -> None:
+    """Set each contact's visitor_id to the smallest (code point order) visitor id on the events
+    the reference engine reads: every event with a step's name in the funnel's time range."""
+    if not people:
+        return
+    names = list(dict.fromkeys(_step_name(step) for step in spec.steps))
+    cursor.execute(
+        f'SELECT contact_id, min(visitor_id COLLATE "C") FROM website_event WHERE site_id = %s AND name = ANY(%s)'
+        f" AND ({PERSON_KEY}) = ANY(%s) AND contact_id IS NOT NULL AND occurred_at >= %s AND occurred_at < %s"
+        f" GROUP BY contact_id",
+        [spec.site_id, names, [p["contact_id"] * 2 for p in people], spec.start, spec.end + spec.window],
+    )
+    visitors = dict(cursor.fetchall())
+    for person in people:
+        person["visitor_id"] = visitors[person["contact_id"]]
+
+
+def _summary_sql(spec: FunnelSpec, per_person: str) -> str:
+    """One statement over the per-person rows (kept in memory, read once per part): people per
+    (breakdown value, steps reached), the seconds between consecutive steps of each person (for
+    the medians), and a bounded top-N of the people who stopped at each step (byte order,
+    COLLATE "C": the reference engine's str order)."""
+    n = len(spec.steps)
+    seconds = "'[]'::json"
+    if spec.mode != "any_order":
+        seconds = "(SELECT json_build_array({}) FROM fp)".format(
+            ", ".join(
+                f"json_agg(extract(epoch FROM t{k} - t{k - 1})::float8) FILTER (WHERE t{k} IS NOT NULL)"
+                for k in range(1, n)
+            )
+        )
+    # The order of the person ids ('c' || contact id, else 'v' || visitor id) without building them.
+    order = 'contact_id IS NULL, contact_id::text COLLATE "C", visitor_id COLLATE "C"'
+    dropped = " UNION ALL ".join(
+        f"(SELECT reached, visitor_id, contact_id FROM fp WHERE reached = {k} ORDER BY {order} LIMIT %s)"
+        for k in range(1, n)
+    )
+    return (
+        f"WITH fp AS MATERIALIZED ({per_person})"
+        f" SELECT (SELECT json_agg(json_build_array(bd, reached, people)) FROM"
+        f" (SELECT bd, reached, count(*) AS people FROM fp WHERE reached > 0 GROUP BY bd, reached) g),"
+        f" {seconds},"
+        f" (SELECT json_agg(json_build_array(reached, {PERSON.removesuffix(' AS person')}, visitor_id, contact_id))"
+        f" FROM ({dropped}) d)"
+    )
+
+
+def _part_compute(cursor, spec: FunnelSpec, pk_range: tuple, dropped_limit: int) -> tuple[list, list, list]:
+    """(groups, seconds between steps, dropped rows) for the people whose key is in pk_range."""
+    sql, params = _per_person_sql(spec, pk_range)
+    # Sorts (strict mode, breakdown joins) and window buffers get memory for this transaction.
+    cursor.execute("SELECT set_config('work_mem', %s, true)", [getattr(settings, "WEBSITE_FUNNEL_WORK_MEM", "256MB")])
+    # JIT compilation costs seconds and buys little for this sort-bound query.
+    cursor.execute("SELECT set_config('jit', 'off', true)")
+    # The plan reads the events in index order; parallel workers would only add a sort.
+    cursor.execute("SELECT set_config('max_parallel_workers_per_gather', '0', true)")
+    cursor.execute(_summary_sql(spec, sql), [*params, *[dropped_limit] * (len(spec.steps) - 1)])
+    return tuple((json.loads(v) if isinstance(v, str) else v) or [] for v in cursor.fetchone())
+
+
+def _part_in_thread(spec: FunnelSpec, pk_range: tuple, dropped_limit: int, snapshot: str):
+    """One part on this thread's own connection, in the caller's snapshot (same data seen)."""
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            cursor.execute("SET TRANSACTION SNAPSHOT %s", [snapshot])
+            return _part_compute(cursor, spec, pk_range, dropped_limit)
+    finally:
+        connection.close()
+
+
+def _split_key() -> int | None:
+    """Where to cut the people in two parts of about equal size, or None to use one connection.
+
+    Anonymous keys are odd hashes spread evenly over the signed 64-bit range and contact keys
+    are contact id * 2 (small and positive), so the middle contact key cuts both populations in
+    halves: [-2^63, key) holds the negative hashes and the lower contacts.
+    """
+    if settings.WEBSITE_FUNNEL_CONNECTIONS < 2 or connection.in_atomic_block:
+        return None  # another connection would not see this transaction's rows
+    from outreach.models import Contact
+
+    bounds = Contact.objects.aggregate(low=Min("pk"), high=Max("pk"))
+    return (bounds["low"] or 0) + (bounds["high"] or 0)
 
 
 def _compute_postgres(spec: FunnelSpec, dropped_limit: int) -> FunnelResult:
     n = len(spec.steps)
     labels = list(spec.labels) or [str(k + 1) for k in range(n)]
+    split = _split_key()
     with transaction.atomic(), connection.cursor() as cursor:
-        sql, params = _per_person_sql(spec)
-        # Sorts (strict mode, breakdown joins) and window buffers get memory for this transaction.
-        cursor.execute(
-            "SELECT set_config('work_mem', %s, true)", [getattr(settings, "WEBSITE_FUNNEL_WORK_MEM", "256MB")]
-        )
-        # JIT compilation costs seconds and buys little for this sort-bound query.
-        cursor.execute("SELECT set_config('jit', 'off', true)")
-        # Inside an outer transaction ON COMMIT DROP waits for the outer commit: drop explicitly too.
-        cursor.execute("DROP TABLE IF EXISTS pg_temp.funnel_people")
-        cursor.execute(f"CREATE TEMP TABLE funnel_people ON COMMIT DROP AS {sql}", params)
-        counts = ", ".join(f"count(*) FILTER (WHERE reached > {k})" for k in range(n))
-        cursor.execute(f"SELECT {counts} FROM funnel_people")
-        totals = list(cursor.fetchone())
-        medians: list[float | None] = [None] * n
-        if spec.mode != "any_order" and n > 1:
-            parts = ", ".join(
-                f"percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM t{k} - t{k - 1}))"
-                f" FILTER (WHERE t{k} IS NOT NULL)"
-                for k in range(1, n)
-            )
-            cursor.execute(f"SELECT {parts} FROM funnel_people")
-            medians[1:] = [None if v is None else round(float(v), 3) for v in cursor.fetchone()]
-        cursor.execute("SELECT bd, reached, count(*) FROM funnel_people WHERE reached > 0 GROUP BY bd, reached")
-        breakdown: dict[str, list[int]] = {}
-        for value, reached, count in cursor.fetchall():
-            row = breakdown.setdefault(value or "(none)", [0] * n)
-            for k in range(reached):
-                row[k] += count
-        # A bounded top-N per step; byte order (COLLATE "C") is the reference engine's str order.
-        cursor.execute(
-            " UNION ALL ".join(
-                f"(SELECT reached, person, visitor_id, contact_id FROM funnel_people WHERE reached = {k}"
-                f' ORDER BY person COLLATE "C" LIMIT %s)'
-                for k in range(1, n)
-            ),
-            [dropped_limit] * (n - 1),
-        )
+        if split is None:
+            parts = [_part_compute(cursor, spec, (None, None), dropped_limit)]
+        else:
+            # Two connections, one per core: this one and a thread's, sharing one snapshot.
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            cursor.execute("SELECT pg_export_snapshot()")
+            snapshot = cursor.fetchone()[0]
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                other = pool.submit(_part_in_thread, spec, (split, None), dropped_limit, snapshot)
+                parts = [_part_compute(cursor, spec, (None, split), dropped_limit), other.result()]
         dropped: list[list[dict]] = [[] for _ in range(n - 1)]
-        for reached, person, visitor_id, contact_id in cursor.fetchall():
+        for reached, person, visitor_id, contact_id in (row for part in parts for row in part[2]):
             dropped[reached - 1].append({"person": person, "visitor_id": visitor_id, "contact_id": contact_id})
-        cursor.execute("DROP TABLE pg_temp.funnel_people")
+        dropped = [sorted(group, key=lambda p: p["person"])[:dropped_limit] for group in dropped]
+        if spec.mode != "strict":
+            _contacts_first_visitor(cursor, spec, [p for group in dropped for p in group if p["contact_id"]])
+    breakdown: dict[str, list[int]] = {}
+    totals = [0] * n
+    for value, reached, count in (row for part in parts for row in part[0]):
+        row = breakdown.setdefault(value or "(none)", [0] * n)
+        for k in range(reached):
+            row[k] += count
+            totals[k] += count
+    medians: list[float | None] = [None] * n
+    for k in range(1, n if spec.mode != "any_order" else 1):
+        seconds = [v for part in parts for v in part[1][k - 1] or ()]
+        medians[k] = round(statistics.median(seconds), 3) if seconds else None
     steps = []
     for k in range(n):
         previous = totals[k - 1] if k else totals[0]

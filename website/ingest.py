@@ -74,6 +74,8 @@ def _text(event: dict, key: str, limit: int) -> str:
         return ""
     if not isinstance(value, str):
         raise ValueError(f"'{key}' must be a string.")
+    if "\x00" in value:  # PostgreSQL text cannot hold NUL: the whole COPY would fail
+        raise ValueError(f"'{key}' must not contain NUL characters.")
     return value[:limit]
 
 
@@ -89,21 +91,39 @@ def _url_path(url: str) -> str | None:
     return (parts.path or "/")[:500]
 
 
+def _has_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
 def validate_event(event, *, now: datetime, cookieless_id: str) -> dict:
     """Return a storable row for one wire event; raises ValueError with the reason."""
+    return _validate(event, now - MAX_PAST, now + MAX_FUTURE, cookieless_id, set(), set())
+
+
+def _validate(event, earliest: datetime, latest: datetime, cookieless_id: str, names: set, ids: set) -> dict:
+    """validate_event with the time bounds computed once per batch; `names` and `ids` hold the
+    values already checked in this batch (a batch repeats its visitor, session and event names)."""
     if not isinstance(event, dict):
         raise ValueError("An event must be an object.")
     name = event.get("n")
-    if not isinstance(name, str) or not _NAME.match(name):
-        raise ValueError("'n' (event name) is required: 1-100 printable characters.")
+    if type(name) is not str or name not in names:  # (a list or dict is not hashable: check the type first)
+        if not isinstance(name, str) or not _NAME.match(name):
+            raise ValueError("'n' (event name) is required: 1-100 printable characters.")
+        names.add(name)
     ts = event.get("t")
-    if isinstance(ts, bool) or not isinstance(ts, int | float):
+    if type(ts) is not int and type(ts) is not float:  # orjson gives exact types; True is not a timestamp
         raise ValueError("'t' must be a timestamp in milliseconds.")
     try:
         occurred_at = datetime.fromtimestamp(ts / 1000, tz=UTC)
     except (OverflowError, OSError, ValueError) as exc:
         raise ValueError("'t' is out of range.") from exc
-    if not now - MAX_PAST <= occurred_at <= now + MAX_FUTURE:
+    if not earliest <= occurred_at <= latest:
         raise ValueError("'t' is more than 7 days in the past or 1 hour in the future.")
     url = _text(event, "u", 2000)
     path = _url_path(url)
@@ -112,8 +132,10 @@ def validate_event(event, *, now: datetime, cookieless_id: str) -> dict:
     visitor_id = event.get("a") or cookieless_id
     session_id = event.get("s") or cookieless_id
     for key, value in (("a", visitor_id), ("s", session_id)):
-        if not isinstance(value, str) or not _ID.match(value):
-            raise ValueError(f"'{key}' must be 1-64 characters [A-Za-z0-9._:-].")
+        if type(value) is not str or value not in ids:
+            if not isinstance(value, str) or not _ID.match(value):
+                raise ValueError(f"'{key}' must be 1-64 characters [A-Za-z0-9._:-].")
+            ids.add(value)
     props = event.get("p") or {}
     if not isinstance(props, dict):
         raise ValueError("'p' (properties) must be an object.")
@@ -123,6 +145,8 @@ def validate_event(event, *, now: datetime, cookieless_id: str) -> dict:
         raise ValueError("'p' (properties) must be plain JSON.") from exc
     if len(encoded_props) > MAX_PROPS_BYTES:
         raise ValueError(f"'p' is larger than {MAX_PROPS_BYTES} bytes.")
+    if "\\u0000" in encoded_props and _has_nul(props):  # jsonb refuses NUL in strings
+        raise ValueError("'p' must not contain NUL characters.")
     return {
         "name": name,
         "occurred_at": occurred_at,
@@ -139,9 +163,10 @@ def validate_event(event, *, now: datetime, cookieless_id: str) -> dict:
 def parse_batch(payload: dict, *, now: datetime, cookieless_id: str) -> ParsedBatch:
     """Validate every event; good ones become rows, bad ones are reported by index."""
     batch = ParsedBatch(site_key=payload["site"])
+    earliest, latest, names, ids = now - MAX_PAST, now + MAX_FUTURE, set(), set()
     for index, event in enumerate(payload["events"]):
         try:
-            batch.rows.append(validate_event(event, now=now, cookieless_id=cookieless_id))
+            batch.rows.append(_validate(event, earliest, latest, cookieless_id, names, ids))
         except ValueError as exc:
             batch.errors.append({"index": index, "error": str(exc)})
     return batch

@@ -2,14 +2,17 @@
 sessions, funnel snapshots, drop-off segments and recommendations."""
 
 import atexit
+import base64
 import hashlib
 import json
 import logging
 import threading
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
+import orjson
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, connection, connections, transaction
 from django.db.models import Count, Max, Min, OuterRef, Q, Subquery
@@ -73,7 +76,12 @@ def _complete_rows(rows: list[dict], *, client: Client, ip: str, received_at: da
 
 def _copy_rows(site_id: int, rows: list[dict]) -> None:
     columns = ", ".join(COPY_COLUMNS)
-    with connection.cursor() as cursor, cursor.copy(f"COPY website_event ({columns}) FROM STDIN") as copy:
+    # wrap_database_errors: Django does not wrap cursor.copy(), and callers catch django.db errors.
+    with (
+        connection.wrap_database_errors,
+        connection.cursor() as cursor,
+        cursor.copy(f"COPY website_event ({columns}) FROM STDIN") as copy,
+    ):
         for r in rows:
             copy.write_row(
                 (
@@ -176,12 +184,23 @@ def events_ingested_flush() -> int:
 def _events_ingested_publish(site_id: int, payload: list[dict]) -> None:
     from website.tasks import events_ingested_task
 
-    wire = [{**event, "occurred_at": event["occurred_at"].isoformat()} for event in payload]
+    packed = events_pack(payload)
     try:
-        events_ingested_task.delay(site_id, wire)
+        events_ingested_task.delay(site_id, packed=packed)
     except Exception:  # noqa: BLE001 - broker down: the rows are stored, notify in-process instead
         logger.warning("website ingest: broker unavailable, sending events_ingested inline")
-        events_ingested_send(site_id=site_id, events=wire)
+        events_ingested_send(site_id=site_id, events=events_unpack(packed))
+
+
+def events_pack(events: list[dict]) -> str:
+    """Events as compressed JSON in base64: a quarter of the broker client's CPU of a list of dicts,
+    and a sixth of the message size (the client JSON-escapes and base64-encodes every message body)."""
+    return base64.b64encode(zlib.compress(orjson.dumps(events), 1)).decode()
+
+
+def events_unpack(packed: str) -> list[dict]:
+    """The events of events_pack (occurred_at as ISO text, as events_ingested_send accepts)."""
+    return orjson.loads(zlib.decompress(base64.b64decode(packed)))
 
 
 def _events_ingested_enqueue(site_id: int, payload: list[dict]) -> None:

@@ -10,9 +10,14 @@ from website.models import Site
 
 
 @shared_task(soft_time_limit=120, time_limit=150, acks_late=True)
-def events_ingested_task(site_id: int, events: list[dict]) -> None:
-    """After a batch is stored: tell subscribers (A/B metrics, attribution) via events_ingested."""
-    services.events_ingested_send(site_id=site_id, events=events)
+def events_ingested_task(site_id: int, events: list[dict] | None = None, packed: str = "") -> None:
+    """After a batch is stored: tell subscribers (A/B metrics, attribution) via events_ingested.
+
+    The ingest path sends the events `packed` (services.events_pack: far cheaper to publish).
+    """
+    if packed:
+        events = services.events_unpack(packed)
+    services.events_ingested_send(site_id=site_id, events=events or [])
 
 
 @shared_task(soft_time_limit=240, time_limit=300)

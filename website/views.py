@@ -1,16 +1,18 @@
 """The public ingest endpoint `POST /t/batch` (plain Django: it must be small and fast)."""
 
 import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import orjson
 from django.core.cache import cache
 from django.db import DatabaseError
 from django.db.models.signals import post_save
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
-from website import ingest, services
+from website import ingest, ingest_writer, services
 from website.classify import parse_client
 from website.models import Site
 from website.selectors import SiteInfo, site_for_key
@@ -41,15 +43,24 @@ def _forget_local_sites(**kwargs) -> None:
 post_save.connect(_forget_local_sites, sender=Site, dispatch_uid="website.views.forget_local_sites")
 
 
-def _error(status: int, code: str, message: str, details=None) -> JsonResponse:
-    return JsonResponse({"error": {"code": code, "message": message, "details": details}}, status=status)
+@dataclass
+class Reply:
+    """An ingest answer, independent of Django's request/response classes (see website.ingest_wsgi)."""
+
+    status: int
+    body: dict | None = None
+    headers: dict[str, str] = field(default_factory=dict)
 
 
-def _cors(response: HttpResponse, origin: str) -> HttpResponse:
+def _error(status: int, code: str, message: str, details=None) -> Reply:
+    return Reply(status, {"error": {"code": code, "message": message, "details": details}})
+
+
+def _cors(reply: Reply, origin: str) -> Reply:
     if origin:
-        response["Access-Control-Allow-Origin"] = origin
-        response["Vary"] = "Origin"
-    return response
+        reply.headers["Access-Control-Allow-Origin"] = origin
+        reply.headers["Vary"] = "Origin"
+    return reply
 
 
 def _any_site_allows(origin: str) -> bool:
@@ -66,33 +77,31 @@ def _any_site_allows(origin: str) -> bool:
     return origin.rstrip("/") in origins
 
 
-def _client_ip(request: HttpRequest) -> str:
-    return request.META.get("REMOTE_ADDR", "")
-
-
-def _preflight(request: HttpRequest) -> HttpResponse:
-    origin = request.headers.get("Origin", "")
+def _preflight(origin: str) -> Reply:
     if not origin or not _any_site_allows(origin):
-        return HttpResponse(status=403)
-    response = _cors(HttpResponse(status=204), origin)
-    response["Access-Control-Allow-Methods"] = "POST, OPTIONS"
-    response["Access-Control-Allow-Headers"] = "Content-Type, Content-Encoding"
-    response["Access-Control-Max-Age"] = CORS_MAX_AGE
-    return response
+        return Reply(403)
+    reply = _cors(Reply(204), origin)
+    reply.headers["Access-Control-Allow-Methods"] = "POST, OPTIONS"
+    reply.headers["Access-Control-Allow-Headers"] = "Content-Type, Content-Encoding"
+    reply.headers["Access-Control-Max-Age"] = CORS_MAX_AGE
+    return reply
 
 
-@csrf_exempt
-def batch(request: HttpRequest) -> HttpResponse:
-    """Accept a tracker batch: validate, filter bots, store (or spool) and report per-event errors."""
-    if request.method == "OPTIONS":
-        return _preflight(request)
-    if request.method != "POST":
+def batch_reply(*, method: str, header: Callable[[str], str], read_body: Callable[[], bytes], ip: str) -> Reply:
+    """Accept a tracker batch: validate, filter bots, store (or spool) and report per-event errors.
+
+    `header(name)` returns a request header ('' if absent); `read_body()` the raw body.
+    """
+    origin = header("Origin")
+    if method == "OPTIONS":
+        return _preflight(origin)
+    if method != "POST":
         return _error(405, "method_not_allowed", "Use POST.")
-    declared = request.headers.get("Content-Length")
+    declared = header("Content-Length")
     if declared and declared.isdigit() and int(declared) > ingest.MAX_COMPRESSED_BYTES:
         return _error(413, "payload_too_large", f"Request bodies are limited to {ingest.MAX_COMPRESSED_BYTES} bytes.")
     try:
-        payload = ingest.decode_body(request.body, request.headers.get("Content-Encoding", ""))
+        payload = ingest.decode_body(read_body(), header("Content-Encoding"))
     except ingest.PayloadTooLarge as exc:
         return _error(413, "payload_too_large", str(exc))
     except ingest.BadPayload as exc:
@@ -100,36 +109,48 @@ def batch(request: HttpRequest) -> HttpResponse:
     try:
         site = _site(payload["site"])
     except DatabaseError:
-        response = _error(503, "unavailable", "Try again shortly.")
-        response["Retry-After"] = "5"
-        return response
+        reply = _error(503, "unavailable", "Try again shortly.")
+        reply.headers["Retry-After"] = "5"
+        return reply
     if site is None:
         return _error(404, "unknown_site", "No active site has this key.")
-    origin = request.headers.get("Origin", "")
     if origin and not site.allows_origin(origin):
         return _error(403, "origin_not_allowed", "This origin is not registered for the site.")
-    user_agent = request.headers.get("User-Agent", "")
+    user_agent = header("User-Agent")
     client = parse_client(user_agent)
-    if client.is_bot:
-        return _cors(
-            JsonResponse({"accepted": 0, "filtered": len(payload["events"]), "errors": []}, status=202), origin
-        )
-    if site.respect_dnt and (request.headers.get("DNT") == "1" or request.headers.get("Sec-GPC") == "1"):
-        return _cors(
-            JsonResponse({"accepted": 0, "filtered": len(payload["events"]), "errors": []}, status=202), origin
-        )
+    if client.is_bot or (site.respect_dnt and (header("DNT") == "1" or header("Sec-GPC") == "1")):
+        return _cors(Reply(202, {"accepted": 0, "filtered": len(payload["events"]), "errors": []}), origin)
     now = timezone.now()
-    ip = _client_ip(request)
-    anonymous = services.cookieless_id(site_id=site.id, ip=ip, user_agent=user_agent, day=now.date())
+    anonymous = ""  # the daily hash, only when some event needs it
+    if site.cookieless or not all(isinstance(e, dict) and e.get("a") and e.get("s") for e in payload["events"]):
+        anonymous = services.cookieless_id(site_id=site.id, ip=ip, user_agent=user_agent, day=now.date())
     parsed = ingest.parse_batch(payload, now=now, cookieless_id=anonymous)
     if site.cookieless:
         for row in parsed.rows:
             row["visitor_id"] = row["session_id"] = anonymous
-    outcome = services.events_ingest(site_id=site.id, rows=parsed.rows, client=client, ip=ip)
+    outcome = ingest_writer.events_accept(site_id=site.id, rows=parsed.rows, client=client, ip=ip)
     body = {"accepted": outcome.accepted, "filtered": 0, "errors": parsed.errors}
     if outcome.spooled:
         body["spooled"] = True
-    return _cors(HttpResponse(orjson.dumps(body), status=202, content_type="application/json"), origin)
+    return _cors(Reply(202, body), origin)
+
+
+@csrf_exempt
+def batch(request: HttpRequest) -> HttpResponse:
+    """`POST /t/batch` through Django (tests, runserver); gunicorn serves it via website.ingest_wsgi."""
+    reply = batch_reply(
+        method=request.method,
+        header=lambda name: request.headers.get(name, ""),
+        read_body=lambda: request.body,
+        ip=request.META.get("REMOTE_ADDR", ""),
+    )
+    if reply.body is None:
+        response = HttpResponse(status=reply.status)
+    else:
+        response = HttpResponse(orjson.dumps(reply.body), status=reply.status, content_type="application/json")
+    for name, value in reply.headers.items():
+        response[name] = value
+    return response
 
 
 def snippet(site: Site, base_url: str) -> str:

@@ -31,6 +31,9 @@ def spool_dir(tmp_path, settings):
 def _empty_unmanaged_events_table(request):
     """website_event is unmanaged: Django's flush after transactional tests skips it."""
     yield
+    from website.ingest_writer import writer_stop
+
+    writer_stop()  # the group-commit thread's own connection must not outlive the test database
     marker = request.node.get_closest_marker("django_db")
     transactional = marker is not None and marker.kwargs.get("transaction")
     if transactional or {"transactional_db", "live_server"} & set(request.fixturenames):

@@ -168,8 +168,10 @@ class _DatabaseDown:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_accepted_events_survive_a_database_outage(client, site, spool_dir):
-    # given the site is known (cached) and then the database goes away
+def test_accepted_events_survive_a_database_outage(client, site, spool_dir, settings):
+    # given batches stored by the request itself (the group-commit writer's outage: test_ingest_group_commit)
+    settings.WEBSITE_INGEST_GROUP_COMMIT = False
+    # and the site is known (cached) and then the database goes away
     post(client, {"site": site.public_key, "events": [event()]})
     outage = _DatabaseDown()
     with connection.execute_wrapper(outage):
@@ -311,3 +313,31 @@ def test_a_full_signal_buffer_publishes_without_waiting(monkeypatch):
     # then they are published at once, not a minute later
     assert published == [4]
     assert buffer.timer is None
+
+
+@pytest.mark.django_db
+def test_nul_characters_are_reported_per_event_not_stored(client, site):
+    # given NUL characters, which PostgreSQL text and jsonb cannot hold, in a URL and in properties
+    events = [
+        event("ok"),
+        event(u="https://shop.example.com/\x00"),
+        event(p={"k": "a\x00b"}),
+        event(p={"k": "\\u0000"}),
+    ]
+    # when the batch is posted
+    body = post(client, {"site": site.public_key, "events": events}).json()
+    # then those events are reported and the others stored (a literal backslash-u0000 text is fine)
+    assert [(e["index"], "NUL" in e["error"]) for e in body["errors"]] == [(1, True), (2, True)]
+    assert body["accepted"] == 2
+    assert WebsiteEvent.objects.filter(props__k="\\u0000").count() == 1
+
+
+@pytest.mark.django_db
+def test_events_with_values_of_the_wrong_json_type_are_reported(client, site):
+    # given events whose name, ids and timestamp are lists, objects, booleans
+    events = [event(n=["x"]), event(a={"id": 1}), event(s=[1]), event(t=True), event(), event(n={"x": 1})]
+    # when they are posted
+    body = post(client, {"site": site.public_key, "events": events}).json()
+    # then each is reported by index and the one good event is kept
+    assert [e["index"] for e in body["errors"]] == [0, 1, 2, 3, 5]
+    assert body["accepted"] == 1

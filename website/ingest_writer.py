@@ -1,0 +1,241 @@
+"""Group commit for tracker batches: one COPY and one durable commit for many concurrent requests.
+
+Each web process has one writer thread. Request threads hand it their validated rows and wait;
+the writer takes everything queued, attaches known contacts with one query, stores all of it
+with one COPY (autocommit: one statement, one WAL flush) and wakes the requests, which are
+acknowledged only then. While a commit is in flight the next requests queue up, so the group
+grows with the load and an idle server adds no delay. If the group fails because the database
+is unavailable every request spools its own rows (website.spool); if one batch's data is
+refused, the batches are retried one by one so the others are still stored.
+"""
+
+import json
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import DatabaseError, IntegrityError, InterfaceError, OperationalError, connection, transaction
+from django.utils import timezone
+
+from website import services, spool
+from website.classify import Client
+from website.models import WebsiteEvent, WebsiteVisitor
+
+logger = logging.getLogger(__name__)
+
+GROUP_MAX_ROWS = 10_000  # one COPY stays a few MB at most
+CONNECTION_CHECK_SECONDS = 1.0
+_COPY_SQL = f"COPY website_event ({', '.join(services.COPY_COLUMNS)}) FROM STDIN"
+_KNOWN_VISITORS_SQL = (
+    "SELECT site_id, anonymous_id, contact_id FROM website_websitevisitor"
+    " WHERE contact_id IS NOT NULL AND site_id = ANY(%s) AND anonymous_id = ANY(%s)"
+)
+
+
+@dataclass(eq=False)
+class _Job:
+    site_id: int
+    rows: list[dict]
+    done: threading.Event = field(default_factory=threading.Event)
+    error: BaseException | None = None
+
+
+class GroupCommitWriter:
+    """A per-process writer thread that stores the rows of concurrent requests together."""
+
+    def __init__(self, *, max_rows: int = GROUP_MAX_ROWS) -> None:
+        self.max_rows = max_rows
+        self._cond = threading.Condition()
+        self._queue: list[_Job | None] = []  # None asks the thread to stop
+        self._thread: threading.Thread | None = None
+        self._pid = 0
+        self.groups = 0  # COPY statements issued (for tests and diagnostics)
+
+    def write(self, *, site_id: int, rows: list[dict]) -> None:
+        """Store completed rows durably; returns once they are committed, raises if they are not."""
+        job = _Job(site_id, rows)
+        with self._cond:
+            self._ensure_thread()
+            self._queue.append(job)
+            self._cond.notify()
+        job.done.wait()
+        if job.error is not None:
+            raise job.error
+
+    def stop(self) -> None:
+        """Let the writer finish what is queued, close its database connection and exit (tests, shutdown)."""
+        with self._cond:
+            thread = self._thread if self._pid == os.getpid() else None
+            if thread is None or not thread.is_alive():
+                return
+            self._queue.append(None)
+            self._cond.notify()
+        thread.join()
+
+    def _ensure_thread(self) -> None:
+        if self._thread is None or not self._thread.is_alive() or self._pid != os.getpid():
+            self._queue = [job for job in self._queue if self._pid == os.getpid()]  # a fork inherits no waiters
+            self._pid = os.getpid()
+            self._thread = threading.Thread(target=self._run, name="website-ingest-writer", daemon=True)
+            self._thread.start()
+
+    def _take(self) -> list[_Job] | None:
+        """The queued jobs up to max_rows rows (at least one job); None when asked to stop."""
+        with self._cond:
+            while not self._queue:
+                self._cond.wait()
+            if self._queue[0] is None:
+                self._queue.pop(0)
+                return None
+            jobs, size = [], 0
+            while self._queue and self._queue[0] is not None:
+                if jobs and size + len(self._queue[0].rows) > self.max_rows:
+                    break
+                job = self._queue.pop(0)
+                jobs.append(job)
+                size += len(job.rows)
+            return jobs
+
+    def _run(self) -> None:
+        checked_at = 0.0
+        while True:
+            jobs = self._take()
+            if jobs is None:
+                connection.close()
+                return
+            try:
+                if time.monotonic() - checked_at > CONNECTION_CHECK_SECONDS:
+                    # What a request boundary does (CONN_MAX_AGE, health check), at most once a second:
+                    # a health check per group would add a round trip. Errors close the connection at once.
+                    connection.close_if_unusable_or_obsolete()
+                    checked_at = time.monotonic()
+                self._store_group(jobs)
+            except BaseException as exc:  # noqa: BLE001 - the writer must outlive any one group
+                for job in jobs:
+                    job.error = exc
+            finally:
+                for job in jobs:
+                    job.done.set()
+
+    def _store_group(self, jobs: list[_Job]) -> None:
+        try:
+            _store(jobs)
+            self.groups += 1
+            return
+        except DatabaseError as exc:
+            connection.close_if_unusable_or_obsolete()
+            if len(jobs) == 1 or isinstance(exc, OperationalError | InterfaceError):
+                for job in jobs:
+                    job.error = exc
+                return
+        for job in jobs:  # one batch's data was refused: store the others on their own
+            try:
+                _store([job])
+                self.groups += 1
+            except DatabaseError as exc:
+                connection.close_if_unusable_or_obsolete()
+                job.error = exc
+
+
+def _attach_contacts(jobs: list[_Job]) -> None:
+    """contact_id on every row of an already identified visitor: one query for the whole group."""
+    site_ids = list({job.site_id for job in jobs})
+    visitor_ids = list({row["visitor_id"] for job in jobs for row in job.rows})
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(_KNOWN_VISITORS_SQL, [site_ids, visitor_ids])
+            known = {(site_id, anonymous_id): contact_id for site_id, anonymous_id, contact_id in cursor.fetchall()}
+    else:
+        known = {
+            (site_id, anonymous_id): contact_id
+            for site_id, anonymous_id, contact_id in WebsiteVisitor.objects.filter(
+                site_id__in=site_ids, anonymous_id__in=visitor_ids, contact__isnull=False
+            ).values_list("site_id", "anonymous_id", "contact_id")
+        }
+    for job in jobs:
+        for row in job.rows:
+            row["contact_id"] = known.get((job.site_id, row["visitor_id"]))
+
+
+def _store(jobs: list[_Job]) -> None:
+    """Attach contacts, then write every row in one statement (PostgreSQL) or one transaction."""
+    _attach_contacts(jobs)
+    if connection.vendor == "postgresql":
+        # Timestamps go as ISO text: psycopg's own datetime formatting costs 4x the rest of the row.
+        # Django does not wrap cursor.copy(): wrap_database_errors turns psycopg's errors into its own.
+        with connection.wrap_database_errors, connection.cursor() as cursor, cursor.copy(_COPY_SQL) as copy:
+            received, received_text = None, ""
+            for job in jobs:
+                site_id = job.site_id
+                for r in job.rows:
+                    if r["received_at"] is not received:  # one value per batch: format it once
+                        received = r["received_at"]
+                        received_text = received.isoformat()
+                    copy.write_row(
+                        (
+                            site_id,
+                            r["occurred_at"].isoformat(),
+                            received_text,
+                            r["name"],
+                            r["visitor_id"],
+                            r["contact_id"],
+                            r["session_id"],
+                            r["url"],
+                            r["path"],
+                            r["referrer"],
+                            r.get("props_json") or json.dumps(r["props"]),
+                            r["device"],
+                            r["browser"],
+                            r["os"],
+                            r["ip"],
+                        )
+                    )
+        return
+    columns = [c for c in services.COPY_COLUMNS if c not in ("site_id", "contact_id")]
+    with transaction.atomic():
+        WebsiteEvent.objects.bulk_create(
+            [
+                WebsiteEvent(site_id=job.site_id, contact_id=r["contact_id"], **{c: r[c] for c in columns})
+                for job in jobs
+                for r in job.rows
+            ],
+            batch_size=500,
+        )
+
+
+_writer = GroupCommitWriter()
+
+
+def writer_stop() -> None:
+    """Stop this process's writer thread (it restarts on the next write)."""
+    _writer.stop()
+
+
+def group_commit_enabled() -> bool:
+    """Group commit is used on PostgreSQL outside transactions (setting WEBSITE_INGEST_GROUP_COMMIT)."""
+    return settings.WEBSITE_INGEST_GROUP_COMMIT and connection.vendor == "postgresql" and not connection.in_atomic_block
+
+
+def events_accept(*, site_id: int, rows: list[dict], client: Client, ip: str) -> services.IngestOutcome:
+    """Store an accepted batch (group commit), or spool it durably if the database is unavailable.
+
+    Batches with an identify event take services.events_ingest (they stitch contacts in a transaction).
+    """
+    if not group_commit_enabled() or any(r["name"] == services.IDENTIFY_EVENT for r in rows):
+        return services.events_ingest(site_id=site_id, rows=rows, client=client, ip=ip)
+    rows = services._complete_rows(rows, client=client, ip=ip, received_at=timezone.now())
+    if not rows:
+        return services.IngestOutcome(accepted=0, spooled=False)
+    try:
+        _writer.write(site_id=site_id, rows=rows)
+    except DatabaseError as exc:
+        if isinstance(exc, IntegrityError):
+            raise
+        logger.warning("website ingest: database unavailable, spooling %d events (%s)", len(rows), type(exc).__name__)
+        spool.spool_write(site_id=site_id, rows=rows)
+        return services.IngestOutcome(accepted=len(rows), spooled=True)
+    services._events_ingested_enqueue(site_id, services._signal_payload(rows))
+    return services.IngestOutcome(accepted=len(rows), spooled=False)
