@@ -91,14 +91,17 @@ class Contact(models.Model):
     name = models.CharField(max_length=255, blank=True)
     timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
     locale = models.CharField(max_length=35, default="en", blank=True)
-    lifecycle_stage = models.CharField(
-        max_length=16, choices=LifecycleStage.choices, default=LifecycleStage.LEAD, db_index=True
-    )
+    lifecycle_stage = models.CharField(max_length=16, choices=LifecycleStage.choices, default=LifecycleStage.LEAD)
     tags = models.ManyToManyField(Tag, blank=True, related_name="contacts")
     attributes = models.JSONField(default=dict, blank=True)
     engagement_score = models.FloatField(default=0.0, db_index=True)
     merged_into = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged_from"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="merged_from",
+        db_index=False,  # partial index below: almost no contact is merged
     )
     erased_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
@@ -108,6 +111,14 @@ class Contact(models.Model):
 
     class Meta:
         ordering = ["-id"]
+        # Imports write contacts by the million: no varchar_pattern_ops twin for the stage, and
+        # no index entry for the NULL merged_into of every contact.
+        indexes = [
+            models.Index(fields=["lifecycle_stage"], name="contact_stage"),
+            models.Index(
+                fields=["merged_into"], condition=models.Q(merged_into__isnull=False), name="contact_merged_into"
+            ),
+        ]
 
     def __str__(self):
         return self.name or f"Contact #{self.pk}"
@@ -130,7 +141,12 @@ class Contact(models.Model):
 class ContactIdentity(models.Model):
     """How to reach a contact on one channel; (channel, value) is unique across contacts."""
 
-    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="identities")
+    contact = models.ForeignKey(
+        Contact,
+        on_delete=models.CASCADE,
+        related_name="identities",
+        db_index=False,  # covered by the (contact, channel) index
+    )
     channel = models.CharField(max_length=16, choices=Channel.choices)
     value = models.CharField(max_length=255, help_text="Normalised: lower-case email, E.164 phone, handle")
     is_valid = models.BooleanField(default=True, help_text="False once a provider said it is unreachable")
@@ -164,7 +180,12 @@ class ContactIdentity(models.Model):
 class ContactConsent(models.Model):
     """The current consent of a contact on a channel; history lives in ConsentEvent."""
 
-    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="consents")
+    contact = models.ForeignKey(
+        Contact,
+        on_delete=models.CASCADE,
+        related_name="consents",
+        db_index=False,  # covered by the unique (contact, channel) index
+    )
     channel = models.CharField(max_length=16, choices=Channel.choices)
     status = models.CharField(max_length=16, choices=ConsentStatus.choices, default=ConsentStatus.UNKNOWN)
     source = models.CharField(max_length=100, blank=True, help_text="e.g. import, form, sms:STOP, sendgrid:bounce")
