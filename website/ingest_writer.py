@@ -9,7 +9,6 @@ is unavailable every request spools its own rows (website.spool); if one batch's
 refused, the batches are retried one by one so the others are still stored.
 """
 
-import json
 import logging
 import os
 import threading
@@ -164,35 +163,10 @@ def _store(jobs: list[_Job]) -> None:
     """Attach contacts, then write every row in one statement (PostgreSQL) or one transaction."""
     _attach_contacts(jobs)
     if connection.vendor == "postgresql":
-        # Timestamps go as ISO text: psycopg's own datetime formatting costs 4x the rest of the row.
         # Django does not wrap cursor.copy(): wrap_database_errors turns psycopg's errors into its own.
         with connection.wrap_database_errors, connection.cursor() as cursor, cursor.copy(_COPY_SQL) as copy:
-            received, received_text = None, ""
             for job in jobs:
-                site_id = job.site_id
-                for r in job.rows:
-                    if r["received_at"] is not received:  # one value per batch: format it once
-                        received = r["received_at"]
-                        received_text = received.isoformat()
-                    copy.write_row(
-                        (
-                            site_id,
-                            r["occurred_at"].isoformat(),
-                            received_text,
-                            r["name"],
-                            r["visitor_id"],
-                            r["contact_id"],
-                            r["session_id"],
-                            r["url"],
-                            r["path"],
-                            r["referrer"],
-                            r.get("props_json") or json.dumps(r["props"]),
-                            r["device"],
-                            r["browser"],
-                            r["os"],
-                            r["ip"],
-                        )
-                    )
+                services.copy_write(copy, job.site_id, job.rows)
         return
     columns = [c for c in services.COPY_COLUMNS if c not in ("site_id", "contact_id")]
     with transaction.atomic():

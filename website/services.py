@@ -74,6 +74,35 @@ def _complete_rows(rows: list[dict], *, client: Client, ip: str, received_at: da
     return rows
 
 
+def copy_write(copy, site_id: int, rows: list[dict]) -> None:
+    """Write completed rows to an open COPY of COPY_COLUMNS. Timestamps go as ISO text:
+    psycopg's own datetime formatting costs 4x the rest of the row."""
+    received, received_text = None, ""
+    for r in rows:
+        if r["received_at"] is not received:  # one value per batch: format it once
+            received = r["received_at"]
+            received_text = received.isoformat()
+        copy.write_row(
+            (
+                site_id,
+                r["occurred_at"].isoformat(),
+                received_text,
+                r["name"],
+                r["visitor_id"],
+                r.get("contact_id"),
+                r["session_id"],
+                r["url"],
+                r["path"],
+                r["referrer"],
+                r.get("props_json") or json.dumps(r["props"]),
+                r["device"],
+                r["browser"],
+                r["os"],
+                r["ip"],
+            )
+        )
+
+
 def _copy_rows(site_id: int, rows: list[dict]) -> None:
     columns = ", ".join(COPY_COLUMNS)
     # wrap_database_errors: Django does not wrap cursor.copy(), and callers catch django.db errors.
@@ -82,26 +111,7 @@ def _copy_rows(site_id: int, rows: list[dict]) -> None:
         connection.cursor() as cursor,
         cursor.copy(f"COPY website_event ({columns}) FROM STDIN") as copy,
     ):
-        for r in rows:
-            copy.write_row(
-                (
-                    site_id,
-                    r["occurred_at"],
-                    r["received_at"],
-                    r["name"],
-                    r["visitor_id"],
-                    r.get("contact_id"),
-                    r["session_id"],
-                    r["url"],
-                    r["path"],
-                    r["referrer"],
-                    r.get("props_json") or json.dumps(r["props"]),
-                    r["device"],
-                    r["browser"],
-                    r["os"],
-                    r["ip"],
-                )
-            )
+        copy_write(copy, site_id, rows)
 
 
 def _insert_rows(site_id: int, rows: list[dict]) -> None:
