@@ -43,11 +43,15 @@ from website.services import COPY_COLUMNS
 BATCHES = int(os.environ.get("BENCH_BATCHES", 6000))
 EVENTS_PER_BATCH = 50
 PROCESSES = int(os.environ.get("BENCH_CLIENT_PROCESSES", 2))
-CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", 16))  # per process
+CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", 24))  # per process
+# Batches per keep-alive connection before the client reconnects (0: never). Browsers send their
+# batches over many short-lived connections; with a few long ones the kernel may hand most of
+# them to one gunicorn worker.
+PER_CONNECTION = int(os.environ.get("BENCH_REQUESTS_PER_CONNECTION", 10))
 # The deployment configuration for this endpoint: one gthread worker per core, and enough threads that
 # concurrent requests' rows share a commit (website.ingest_writer); they mostly wait for that commit.
 WORKERS = os.environ.get("BENCH_GUNICORN_WORKERS", str(os.cpu_count() or 2))
-THREADS = os.environ.get("BENCH_GUNICORN_THREADS", "16")
+THREADS = os.environ.get("BENCH_GUNICORN_THREADS", "24")
 SIGNAL_BUFFER_SECONDS = os.environ.get("WEBSITE_SIGNAL_BUFFER_SECONDS", "1")
 UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
 ORIGIN = "https://bench.example.com"
@@ -89,6 +93,12 @@ def _request(port: int, body: bytes) -> bytes:
     return head.encode() + body
 
 
+def _connect(port: int) -> socket.socket:
+    sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return sock
+
+
 def _post_all(args) -> tuple[int, int, float]:
     """One load-generator process: CONNECTIONS keep-alive connections driven by one selector loop
     (no threads, requests as prepared bytes), so the generator takes as little of the 2 shared
@@ -101,11 +111,10 @@ def _post_all(args) -> tuple[int, int, float]:
         pending = [_request(port, body) for body in bodies[i::CONNECTIONS]]
         if not pending:
             continue
-        sock = socket.create_connection(("127.0.0.1", port), timeout=30)
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         pending.reverse()
+        sock = _connect(port)
         sock.sendall(pending.pop())
-        selector.register(sock, selectors.EVENT_READ, {"pending": pending, "buf": b""})
+        selector.register(sock, selectors.EVENT_READ, {"pending": pending, "buf": b"", "sent": 1})
     while selector.get_map():
         for key, _ in selector.select():
             sock, state = key.fileobj, key.data
@@ -131,7 +140,13 @@ def _post_all(args) -> tuple[int, int, float]:
                 failed += 1
             state["buf"] = b""
             if state["pending"]:
+                if PER_CONNECTION and state["sent"] % PER_CONNECTION == 0:
+                    selector.unregister(sock)
+                    sock.close()
+                    sock = _connect(port)
+                    selector.register(sock, selectors.EVENT_READ, state)
                 sock.sendall(state["pending"].pop())
+                state["sent"] += 1
             else:
                 selector.unregister(sock)
                 sock.close()
@@ -327,7 +342,10 @@ def main() -> None:
     text_seconds, _ = copy_baseline([(r[0], r[1].isoformat(), r[2].isoformat(), *r[3:]) for r in rows])
     ingest_rate = stored / elapsed
     copy_rate = len(rows) / copy_seconds
-    print(f"gunicorn {WORKERS} workers x {THREADS} threads; load: {PROCESSES} processes x {CONNECTIONS} connections")
+    print(
+        f"gunicorn {WORKERS} workers x {THREADS} threads; load: {PROCESSES} processes x {CONNECTIONS} connections, "
+        f"{PER_CONNECTION or 'unlimited'} batches per connection"
+    )
     print(f"batches: {ok} accepted (202), {failed} failed; events stored: {stored:,} of {BATCHES * EVENTS_PER_BATCH:,}")
     print(f"ingest: {elapsed:.2f} s -> {ingest_rate:,.0f} stored events/s ({ok / elapsed:,.0f} batches/s)")
     print(f"plain COPY of the same {len(rows):,} rows: {copy_seconds:.2f} s -> {copy_rate:,.0f} events/s")

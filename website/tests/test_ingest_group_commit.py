@@ -1,8 +1,11 @@
 """Group commit of tracker batches (website.ingest_writer): one COPY and commit for concurrent requests."""
 
+import base64
 import threading
 import time
+import zlib
 
+import orjson
 import pytest
 from django.db import DataError, connection, connections
 from django.utils import timezone
@@ -243,20 +246,35 @@ def test_the_events_ingested_task_takes_the_packed_events_the_ingest_path_publis
     def receiver(sender, site_id, events, **kwargs):
         received.append((site_id, events))
 
-    # given events packed for the broker as the ingest path does
+    # given events packed for the broker as the ingest path does (columns of the stored rows)
     stamp = timezone.now()
-    packed = services.events_pack([{"name": "x", "occurred_at": stamp, "props": {"v": 1}, "contact_id": None}])
-    assert len(packed) < 200
+    row = {
+        "name": "x",
+        "visitor_id": "v1",
+        "contact_id": None,
+        "session_id": "s1",
+        "occurred_at": stamp,
+        "url": "https://shop.example.com/",
+        "props": {"v": 1},
+        "ip": "198.51.100.0",  # stored, but not for subscribers
+    }
+    packed = services.events_pack(services._signal_payload([row]))
+    assert len(packed) < 250
+    # and a message packed as a list of dicts, as queued before the columnar form existed
+    legacy = base64.b64encode(zlib.compress(orjson.dumps([{"name": "z", "occurred_at": stamp, "props": {}}]))).decode()
     events_ingested.connect(receiver)
     try:
         # when the task runs with them
         tasks.events_ingested_task(7, packed=packed)
+        tasks.events_ingested_task(9, packed=legacy)
         # and with a plain list, as queued before the packed form existed
         tasks.events_ingested_task(8, [{"name": "y", "occurred_at": stamp.isoformat(), "props": {}}])
     finally:
         events_ingested.disconnect(receiver)
     # then subscribers get the events with aware datetimes either way
+    expected = {key: value for key, value in row.items() if key != "ip"}
     assert received == [
-        (7, [{"name": "x", "occurred_at": stamp, "props": {"v": 1}, "contact_id": None}]),
+        (7, [expected]),
+        (9, [{"name": "z", "occurred_at": stamp, "props": {}}]),
         (8, [{"name": "y", "occurred_at": stamp, "props": {}}]),
     ]
