@@ -3,14 +3,16 @@
     createdb -h 127.0.0.1 -U postgres ms_bench_ingest
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/ms_bench_ingest .venv/bin/python bench/ingest.py
 
-A load generator (processes x keep-alive connections, gzip bodies prepared up front) posts to
+A load generator (processes x keep-alive connections, each reconnecting every few batches as
+browsers do; gzip request bytes prepared up front; one selector loop per process) posts to
 `POST /t/batch` served by gunicorn (gthread, `madansara.wsgi:application` as in production, so
 through the /t/batch fast path and the group-commit writer) on 127.0.0.1. Events count as stored
 only when they are rows in website_event (counted after the run). The baseline COPYs exactly those
 rows. The table is vacuumed before each phase, so earlier runs' dead rows slow neither side.
 The CPU seconds used by the load generator, gunicorn and its PostgreSQL backends are printed too
 (2 shared cores), and the transactions PostgreSQL ran (how many batches shared a COPY and commit).
-BENCH_GUNICORN_WORKERS / BENCH_GUNICORN_THREADS / BENCH_CONNECTIONS / BENCH_BATCHES change the setup.
+BENCH_GUNICORN_WORKERS / BENCH_GUNICORN_THREADS / BENCH_CLIENT_PROCESSES / BENCH_CONNECTIONS /
+BENCH_REQUESTS_PER_CONNECTION / BENCH_BATCHES change the setup.
 """
 
 import gzip
