@@ -38,6 +38,7 @@ _KNOWN_VISITORS_SQL = (
 class _Job:
     site_id: int
     rows: list[dict]
+    common: dict | None = None  # services.row_common, when the rows do not carry those columns
     done: threading.Event = field(default_factory=threading.Event)
     error: BaseException | None = None
 
@@ -53,9 +54,10 @@ class GroupCommitWriter:
         self._pid = 0
         self.groups = 0  # COPY statements issued (for tests and diagnostics)
 
-    def write(self, *, site_id: int, rows: list[dict]) -> None:
-        """Store completed rows durably; returns once they are committed, raises if they are not."""
-        job = _Job(site_id, rows)
+    def write(self, *, site_id: int, rows: list[dict], common: dict | None = None) -> None:
+        """Store rows durably (completed, or with their shared columns in `common`); returns once
+        they are committed, raises if they are not."""
+        job = _Job(site_id, rows, common)
         with self._cond:
             self._ensure_thread()
             self._queue.append(job)
@@ -166,7 +168,7 @@ def _store(jobs: list[_Job]) -> None:
         # Django does not wrap cursor.copy(): wrap_database_errors turns psycopg's errors into its own.
         with connection.wrap_database_errors, connection.cursor() as cursor, cursor.copy(_COPY_SQL) as copy:
             for job in jobs:
-                services.copy_write(copy, job.site_id, job.rows)
+                services.copy_write(copy, job.site_id, job.rows, job.common)
         return
     columns = [c for c in services.COPY_COLUMNS if c not in ("site_id", "contact_id")]
     with transaction.atomic():
@@ -174,7 +176,7 @@ def _store(jobs: list[_Job]) -> None:
             [
                 WebsiteEvent(site_id=job.site_id, contact_id=r["contact_id"], **{c: r[c] for c in columns})
                 for job in jobs
-                for r in job.rows
+                for r in ([{**row, **job.common} for row in job.rows] if job.common else job.rows)
             ],
             batch_size=500,
         )
@@ -200,15 +202,18 @@ def events_accept(*, site_id: int, rows: list[dict], client: Client, ip: str) ->
     """
     if not group_commit_enabled() or any(r["name"] == services.IDENTIFY_EVENT for r in rows):
         return services.events_ingest(site_id=site_id, rows=rows, client=client, ip=ip)
-    rows = services._complete_rows(rows, client=client, ip=ip, received_at=timezone.now())
     if not rows:
         return services.IngestOutcome(accepted=0, spooled=False)
+    # The columns the request's events share travel once, not copied into every row.
+    common = services.row_common(client=client, ip=ip, received_at=timezone.now())
     try:
-        _writer.write(site_id=site_id, rows=rows)
+        _writer.write(site_id=site_id, rows=rows, common=common)
     except DatabaseError as exc:
         if isinstance(exc, IntegrityError):
             raise
         logger.warning("website ingest: database unavailable, spooling %d events (%s)", len(rows), type(exc).__name__)
+        for row in rows:
+            row.update(common)
         spool.spool_write(site_id=site_id, rows=rows)
         return services.IngestOutcome(accepted=len(rows), spooled=True)
     services._events_ingested_enqueue(site_id, services._signal_payload(rows))

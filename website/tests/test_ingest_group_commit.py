@@ -207,6 +207,10 @@ def test_the_endpoint_stores_through_the_writer_and_signals_after_commit(client,
     assert response.status_code == 202
     assert ingest_writer._writer.groups == groups + 1
     assert seen == [(2, 2)]
+    # and the columns the request's events share were stored on each of them
+    stored = WebsiteEvent.objects.filter(site_id=site.pk).values_list("ip", "browser", "device", "received_at")
+    assert {(ip, browser, device) for ip, browser, device, _ in stored} == {("203.0.113.0", "Chrome", "desktop")}
+    assert len({received_at for *_, received_at in stored}) == 1
 
 
 @pytest.mark.django_db(transaction=True)
