@@ -400,12 +400,14 @@ def _summary_sql(spec: FunnelSpec, per_person: str) -> str:
 def _part_compute(cursor, spec: FunnelSpec, pk_range: tuple, dropped_limit: int) -> tuple[list, list, list]:
     """(groups, seconds between steps, dropped rows) for the people whose key is in pk_range."""
     sql, params = _per_person_sql(spec, pk_range)
-    # Sorts (strict mode, breakdown joins) and window buffers get memory for this transaction.
-    cursor.execute("SELECT set_config('work_mem', %s, true)", [getattr(settings, "WEBSITE_FUNNEL_WORK_MEM", "256MB")])
-    # JIT compilation costs seconds and buys little for this sort-bound query.
-    cursor.execute("SELECT set_config('jit', 'off', true)")
-    # The plan reads the events in index order; parallel workers would only add a sort.
-    cursor.execute("SELECT set_config('max_parallel_workers_per_gather', '0', true)")
+    # For this transaction, in one round trip: memory for sorts (strict mode, breakdown joins) and
+    # window buffers; no JIT (it costs seconds and buys little for this sort-bound query); no
+    # parallel workers (the plan reads the events in index order, workers would only add a sort).
+    cursor.execute(
+        "SELECT set_config('work_mem', %s, true), set_config('jit', 'off', true),"
+        " set_config('max_parallel_workers_per_gather', '0', true)",
+        [getattr(settings, "WEBSITE_FUNNEL_WORK_MEM", "256MB")],
+    )
     cursor.execute(_summary_sql(spec, sql), [*params, *[dropped_limit] * (len(spec.steps) - 1)])
     return tuple((json.loads(v) if isinstance(v, str) else v) or [] for v in cursor.fetchone())
 

@@ -16,22 +16,16 @@ import time
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import DatabaseError, IntegrityError, InterfaceError, OperationalError, connection, transaction
+from django.db import DatabaseError, IntegrityError, InterfaceError, OperationalError, connection
 from django.utils import timezone
 
 from website import services, spool
 from website.classify import Client
-from website.models import WebsiteEvent, WebsiteVisitor
 
 logger = logging.getLogger(__name__)
 
 GROUP_MAX_ROWS = 10_000  # one COPY stays a few MB at most
 CONNECTION_CHECK_SECONDS = 1.0
-_COPY_SQL = f"COPY website_event ({', '.join(services.COPY_COLUMNS)}) FROM STDIN"
-_KNOWN_VISITORS_SQL = (
-    "SELECT site_id, anonymous_id, contact_id FROM website_websitevisitor"
-    " WHERE contact_id IS NOT NULL AND site_id = ANY(%s) AND anonymous_id = ANY(%s)"
-)
 
 
 @dataclass(eq=False)
@@ -141,45 +135,10 @@ class GroupCommitWriter:
                 job.error = exc
 
 
-def _attach_contacts(jobs: list[_Job]) -> None:
-    """contact_id on every row of an already identified visitor: one query for the whole group."""
-    site_ids = list({job.site_id for job in jobs})
-    visitor_ids = list({row["visitor_id"] for job in jobs for row in job.rows})
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(_KNOWN_VISITORS_SQL, [site_ids, visitor_ids])
-            known = {(site_id, anonymous_id): contact_id for site_id, anonymous_id, contact_id in cursor.fetchall()}
-    else:
-        known = {
-            (site_id, anonymous_id): contact_id
-            for site_id, anonymous_id, contact_id in WebsiteVisitor.objects.filter(
-                site_id__in=site_ids, anonymous_id__in=visitor_ids, contact__isnull=False
-            ).values_list("site_id", "anonymous_id", "contact_id")
-        }
-    for job in jobs:
-        for row in job.rows:
-            row["contact_id"] = known.get((job.site_id, row["visitor_id"]))
-
-
 def _store(jobs: list[_Job]) -> None:
-    """Attach contacts, then write every row in one statement (PostgreSQL) or one transaction."""
-    _attach_contacts(jobs)
-    if connection.vendor == "postgresql":
-        # Django does not wrap cursor.copy(): wrap_database_errors turns psycopg's errors into its own.
-        with connection.wrap_database_errors, connection.cursor() as cursor, cursor.copy(_COPY_SQL) as copy:
-            for job in jobs:
-                services.copy_write(copy, job.site_id, job.rows, job.common)
-        return
-    columns = [c for c in services.COPY_COLUMNS if c not in ("site_id", "contact_id")]
-    with transaction.atomic():
-        WebsiteEvent.objects.bulk_create(
-            [
-                WebsiteEvent(site_id=job.site_id, contact_id=r["contact_id"], **{c: r[c] for c in columns})
-                for job in jobs
-                for r in ([{**row, **job.common} for row in job.rows] if job.common else job.rows)
-            ],
-            batch_size=500,
-        )
+    """Attach known contacts, then write every row in one statement (services.rows_write)."""
+    services.contacts_attach([(job.site_id, job.rows) for job in jobs])
+    services.rows_write([(job.site_id, job.rows, job.common) for job in jobs])
 
 
 _writer = GroupCommitWriter()

@@ -86,38 +86,19 @@ def _complete_rows(rows: list[dict], *, client: Client, ip: str, received_at: da
     return rows
 
 
-def copy_write(copy, site_id: int, rows: list[dict], common: dict | None = None) -> None:
+COPY_SQL = f"COPY website_event ({', '.join(COPY_COLUMNS)}) FROM STDIN"
+_SHARED_COLUMNS = ("received_at", "device", "browser", "os", "ip")  # see row_common
+
+
+def _copy_write(copy, site_id: int, rows: list[dict], common: dict | None) -> None:
     """Write rows to an open COPY of COPY_COLUMNS; `common` (row_common) holds the columns the
     rows share when they do not carry them. Timestamps go as ISO text: psycopg's own datetime
     formatting costs 4x the rest of the row."""
-    if common is not None:
-        device, browser, os_name, ip = common["device"], common["browser"], common["os"], common["ip"]
-        received_text = common["received_at"].isoformat()
-        for r in rows:
-            copy.write_row(
-                (
-                    site_id,
-                    r["occurred_at"].isoformat(),
-                    received_text,
-                    r["name"],
-                    r["visitor_id"],
-                    r.get("contact_id"),
-                    r["session_id"],
-                    r["url"],
-                    r["path"],
-                    r["referrer"],
-                    r.get("props_json") or json.dumps(r["props"]),
-                    device,
-                    browser,
-                    os_name,
-                    ip,
-                )
-            )
-        return
     received, received_text = None, ""
     for r in rows:
-        if r["received_at"] is not received:  # one value per batch: format it once
-            received = r["received_at"]
+        shared = common or r
+        if shared["received_at"] is not received:  # one value per request: format it once
+            received = shared["received_at"]
             received_text = received.isoformat()
         copy.write_row(
             (
@@ -132,33 +113,33 @@ def copy_write(copy, site_id: int, rows: list[dict], common: dict | None = None)
                 r["path"],
                 r["referrer"],
                 r.get("props_json") or json.dumps(r["props"]),
-                r["device"],
-                r["browser"],
-                r["os"],
-                r["ip"],
+                shared["device"],
+                shared["browser"],
+                shared["os"],
+                shared["ip"],
             )
         )
 
 
-def _copy_rows(site_id: int, rows: list[dict]) -> None:
-    columns = ", ".join(COPY_COLUMNS)
-    # wrap_database_errors: Django does not wrap cursor.copy(), and callers catch django.db errors.
-    with (
-        connection.wrap_database_errors,
-        connection.cursor() as cursor,
-        cursor.copy(f"COPY website_event ({columns}) FROM STDIN") as copy,
-    ):
-        copy_write(copy, site_id, rows)
-
-
-def _insert_rows(site_id: int, rows: list[dict]) -> None:
+def rows_write(batches: list[tuple[int, list[dict], dict | None]]) -> None:
+    """Store (site_id, rows, common) batches in one statement: a COPY on PostgreSQL, one bulk
+    INSERT elsewhere; `common` (row_common) holds the columns a batch's rows do not carry."""
+    if connection.vendor == "postgresql":
+        # wrap_database_errors: Django does not wrap cursor.copy(), and callers catch django.db errors.
+        with connection.wrap_database_errors, connection.cursor() as cursor, cursor.copy(COPY_SQL) as copy:
+            for site_id, rows, common in batches:
+                _copy_write(copy, site_id, rows, common)
+        return
+    own = [k for k in COPY_COLUMNS if k not in ("site_id", "contact_id", *_SHARED_COLUMNS)]
     WebsiteEvent.objects.bulk_create(
         [
             WebsiteEvent(
                 site_id=site_id,
                 contact_id=r.get("contact_id"),
-                **{k: r[k] for k in COPY_COLUMNS if k not in ("site_id", "contact_id")},
+                **{k: r[k] for k in own},
+                **{k: (common or r)[k] for k in _SHARED_COLUMNS},
             )
+            for site_id, rows, common in batches
             for r in rows
         ],
         batch_size=500,
@@ -172,10 +153,7 @@ _signal_values = operator.itemgetter(*SIGNAL_KEYS)
 def _signal_payload(rows: list[dict]) -> list[tuple]:
     """What subscribers get of each stored event, as tuples in SIGNAL_KEYS order (a dict per
     event cost more than the rest of the notification)."""
-    try:
-        return [_signal_values(r) for r in rows]
-    except KeyError:  # rows stored without contact lookup
-        return [tuple(r.get(k) for k in SIGNAL_KEYS) for r in rows]
+    return [_signal_values(r) for r in rows]
 
 
 SIGNAL_BUFFER_MAX_EVENTS = 5000
@@ -247,12 +225,11 @@ def _events_ingested_publish(site_id: int, payload: list[tuple]) -> None:
         events_ingested_send(site_id=site_id, events=events_unpack(packed))
 
 
-def events_pack(events: list) -> str:
-    """Events (dicts, or tuples in SIGNAL_KEYS order) as compressed columnar JSON in base64: a
-    fraction of the broker client's CPU of a list of dicts, and of the message size (the client
-    JSON-escapes and base64-encodes every message body)."""
-    rows = [tuple(e.get(k) for k in SIGNAL_KEYS) if isinstance(e, dict) else e for e in events]
-    return base64.b64encode(zlib.compress(orjson.dumps({"k": SIGNAL_KEYS, "r": rows}), 1)).decode()
+def events_pack(events: list[tuple]) -> str:
+    """Events (_signal_payload tuples) as compressed columnar JSON in base64: a fraction of the
+    broker client's CPU of a list of dicts, and of the message size (the client JSON-escapes and
+    base64-encodes every message body)."""
+    return base64.b64encode(zlib.compress(orjson.dumps({"k": SIGNAL_KEYS, "r": events}), 1)).decode()
 
 
 def events_unpack(packed: str) -> list[dict]:
@@ -282,33 +259,28 @@ def events_ingested_send(*, site_id: int, events: list[dict]) -> None:
 
 
 _KNOWN_VISITORS_SQL = (
-    "SELECT anonymous_id, contact_id FROM website_websitevisitor"
-    " WHERE site_id = %s AND contact_id IS NOT NULL AND anonymous_id = ANY(%s)"
+    "SELECT site_id, anonymous_id, contact_id FROM website_websitevisitor"
+    " WHERE contact_id IS NOT NULL AND site_id = ANY(%s) AND anonymous_id = ANY(%s)"
 )
 
 
-def _contacts_attach(site_id: int, rows: list[dict]) -> None:
-    """Set contact_id on rows of visitors already identified (one indexed query)."""
-    visitor_ids = list({r["visitor_id"] for r in rows})
+def contacts_attach(batches: list[tuple[int, list[dict]]]) -> None:
+    """Set contact_id on the rows of visitors already identified, for (site_id, rows) batches of
+    any number of sites (one indexed query)."""
+    site_ids = list({site_id for site_id, _ in batches})
+    visitor_ids = list({r["visitor_id"] for _, rows in batches for r in rows})
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute(_KNOWN_VISITORS_SQL, [site_id, visitor_ids])
-            known = dict(cursor.fetchall())
+            cursor.execute(_KNOWN_VISITORS_SQL, [site_ids, visitor_ids])
+            rows_found = cursor.fetchall()
     else:
-        known = dict(
-            WebsiteVisitor.objects.filter(
-                site_id=site_id, anonymous_id__in=visitor_ids, contact__isnull=False
-            ).values_list("anonymous_id", "contact_id")
-        )
-    for row in rows:
-        row["contact_id"] = known.get(row["visitor_id"])
-
-
-def _rows_write(site_id: int, rows: list[dict]) -> None:
-    if connection.vendor == "postgresql":
-        _copy_rows(site_id, rows)
-    else:
-        _insert_rows(site_id, rows)
+        rows_found = WebsiteVisitor.objects.filter(
+            site_id__in=site_ids, anonymous_id__in=visitor_ids, contact__isnull=False
+        ).values_list("site_id", "anonymous_id", "contact_id")
+    known = {(site_id, anonymous_id): contact_id for site_id, anonymous_id, contact_id in rows_found}
+    for site_id, rows in batches:
+        for row in rows:
+            row["contact_id"] = known.get((site_id, row["visitor_id"]))
 
 
 def events_store(*, site_id: int, rows: list[dict], batch_id: str = "") -> int:
@@ -321,8 +293,8 @@ def events_store(*, site_id: int, rows: list[dict], batch_id: str = "") -> int:
     if not batch_id and not any(r["name"] == IDENTIFY_EVENT for r in rows):
         # The common case needs no explicit transaction: the COPY (or one multi-row INSERT) is a
         # single statement, atomic and durably committed on its own - two round trips in all.
-        _contacts_attach(site_id, rows)
-        _rows_write(site_id, rows)
+        contacts_attach([(site_id, rows)])
+        rows_write([(site_id, rows, None)])
         payload = _signal_payload(rows)
         transaction.on_commit(lambda: _events_ingested_enqueue(site_id, payload))
         return len(rows)
@@ -333,8 +305,8 @@ def events_store(*, site_id: int, rows: list[dict], batch_id: str = "") -> int:
                     IngestSpoolReceipt.objects.create(batch_id=batch_id, events=len(rows))
             except IntegrityError:
                 return 0
-        _contacts_attach(site_id, rows)
-        _rows_write(site_id, rows)
+        contacts_attach([(site_id, rows)])
+        rows_write([(site_id, rows, None)])
         for row in rows:
             if row["name"] == IDENTIFY_EVENT:
                 contact_id = visitor_identify(

@@ -36,15 +36,20 @@ def message_create(*, channel: str, contact=None, to: str = "", source: str = ""
     return Message.objects.create(channel=channel, contact=contact, to=to, source=source, **content)
 
 
-def payload_for(message: Message) -> OutboundPayload:
-    """The provider-neutral payload of a message (with the contact's messaging window)."""
+_LOOK_UP = object()
+
+
+def payload_for(message: Message, *, last_inbound_at=_LOOK_UP) -> OutboundPayload:
+    """The provider-neutral payload of a message, with the contact's messaging window
+    (`last_inbound_at` of the recipient's identity: looked up unless the caller has it)."""
     from outreach.models import ContactIdentity
 
-    last_inbound_at = (
-        ContactIdentity.objects.filter(channel=message.channel, value=message.to)
-        .values_list("last_inbound_at", flat=True)
-        .first()
-    )
+    if last_inbound_at is _LOOK_UP:
+        last_inbound_at = (
+            ContactIdentity.objects.filter(channel=message.channel, value=message.to)
+            .values_list("last_inbound_at", flat=True)
+            .first()
+        )
     return OutboundPayload(
         channel=message.channel,
         to=message.to,

@@ -33,8 +33,10 @@ import random
 import socket
 import time
 import uuid
+from collections import Counter
 from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import cache
 
 import psycopg
 from django.conf import settings
@@ -43,9 +45,14 @@ from django.db.models import Exists, F, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 
 from madansara.channels import registry
-from madansara.channels.base import OutboundPayload
 from madansara.channels.models import AttemptOutcome, DeliveryAttempt, Message, MessageEvent, MessageStatus
-from madansara.channels.services import message_create, message_send, message_send_prepared, record_attempt
+from madansara.channels.services import (
+    message_create,
+    message_send,
+    message_send_prepared,
+    payload_for,
+    record_attempt,
+)
 from outreach.models import (
     CampaignSpend,
     CampaignStatus,
@@ -197,15 +204,21 @@ def _spend_add(*, campaign_id: int, day, channel: str, cost: Decimal, messages: 
         )
 
 
-def _engagement_sent(*, contact_id: int, channel: str) -> None:
+def _engagement_sent(sent: list[tuple[int, str]]) -> None:
+    """Add sends to the contacts' engagement counts: one upsert for (contact_id, channel) pairs,
+    in key order (concurrent dispatchers lock the rows in the same order)."""
+    counts = Counter(sent)
+    if not counts:
+        return
     table = ContactEngagement._meta.db_table
+    keys = sorted(counts)
     with connection.cursor() as cursor:
         cursor.execute(
             f"""INSERT INTO {table} (contact_id, channel, sent, delivered, opened, clicked, replied, bounced,
                                      converted, responses, hour_counts, score)
-                VALUES (%s, %s, 1, 0, 0, 0, 0, 0, 0, 0, '[]', 0)
-                ON CONFLICT (contact_id, channel) DO UPDATE SET sent = {table}.sent + 1""",
-            [contact_id, channel],
+                VALUES {", ".join(["(%s, %s, %s, 0, 0, 0, 0, 0, 0, 0, '[]', 0)"] * len(keys))}
+                ON CONFLICT (contact_id, channel) DO UPDATE SET sent = {table}.sent + excluded.sent""",
+            [value for (contact_id, channel) in keys for value in (contact_id, channel, counts[contact_id, channel])],
         )
 
 
@@ -399,7 +412,7 @@ def _record_final(row: OutboxMessage, message: Message, worker: str, now: dateti
         if not _release(row.pk, worker, status=OutboxStatus.SENT, sent_at=message.sent_at or now, cost=cost):
             return "lost"
         _spend_add(campaign_id=row.campaign_id, day=now.date(), channel=row.channel, cost=cost)
-        _engagement_sent(contact_id=row.contact_id, channel=row.channel)
+        _engagement_sent([(row.contact_id, row.channel)])
     return "sent"
 
 
@@ -551,23 +564,6 @@ def _prepare(rows: list[OutboxMessage], worker: str, count) -> tuple[list[tuple[
     return pairs, first_claimed
 
 
-def _payload(row: OutboxMessage, message: Message) -> OutboundPayload:
-    return OutboundPayload(
-        channel=message.channel,
-        to=message.to,
-        message_id=str(message.pk),
-        text=message.text,
-        html=message.html,
-        subject=message.subject,
-        template_name=message.template_name,
-        template_variables=dict(message.template_variables),
-        headers=dict(message.headers),
-        categories=list(message.categories),
-        last_inbound_at=row.identity_inbound_at,
-        context=dict(message.context),
-    )
-
-
 SENT_SQL = """
 WITH msg AS (
     UPDATE {message} SET status = 'sent', provider = %(provider)s, provider_message_id = %(provider_id)s,
@@ -591,24 +587,15 @@ WITH msg AS (
 SELECT (SELECT count(*) FROM held), (SELECT count(*) FROM claim_next)
 """
 
-ENGAGEMENT_SQL = """
-INSERT INTO {engagement} (contact_id, channel, sent, delivered, opened, clicked, replied, bounced, converted,
-                          responses, hour_counts, score)
-SELECT contact_id, channel, count(*), 0, 0, 0, 0, 0, 0, 0, '[]', 0
-FROM unnest(%s::bigint[], %s::text[]) AS v(contact_id, channel)
-GROUP BY contact_id, channel ORDER BY contact_id, channel
-ON CONFLICT (contact_id, channel) DO UPDATE SET sent = {engagement}.sent + excluded.sent
-"""
 
-
-def _tables() -> dict[str, str]:
-    return {
-        "message": Message._meta.db_table,
-        "attempt": DeliveryAttempt._meta.db_table,
-        "event": MessageEvent._meta.db_table,
-        "outbox": OutboxMessage._meta.db_table,
-        "engagement": ContactEngagement._meta.db_table,
-    }
+@cache
+def _sent_sql() -> str:
+    return SENT_SQL.format(
+        message=Message._meta.db_table,
+        attempt=DeliveryAttempt._meta.db_table,
+        event=MessageEvent._meta.db_table,
+        outbox=OutboxMessage._meta.db_table,
+    )
 
 
 def _record_sent(
@@ -620,7 +607,7 @@ def _record_sent(
     leaves at most one message in doubt. Returns (outcome, next claimed, cost).
     Two counters are added once per batch instead (each a hot row that every dispatcher
     updates): the day's spend by the caller, and on PostgreSQL the contacts' engagement `sent`
-    counts, collected in `sent` and written by _engagement_flush (derived data: the scheduled
+    counts, collected in `sent` and written by _engagement_sent (derived data: the scheduled
     engagement_recompute rebuilds it from the messages if a worker died before writing it)."""
     configured = _costs(configured_only=True).get(row.channel)
     cost = configured if configured is not None else result.cost if result.cost is not None else row.cost
@@ -642,7 +629,7 @@ def _record_sent(
         # Server-side binding, prepared once per connection: parsing and planning the CTE per
         # message costs more than running it.
         with _server_cursor() as cursor:
-            cursor.execute(SENT_SQL.format(**_tables()), params, prepare=True)
+            cursor.execute(_sent_sql(), params, prepare=True)
             held, next_claimed = cursor.fetchone()
         if held:
             sent.append((row.contact_id, row.channel))
@@ -651,7 +638,7 @@ def _record_sent(
         record_attempt(message=message, provider=provider, result=result, error=None, latency_ms=latency_ms)
         held = _release(row.pk, worker, status=OutboxStatus.SENT, sent_at=at, cost=cost)
         if held:
-            _engagement_sent(contact_id=row.contact_id, channel=row.channel)
+            _engagement_sent([(row.contact_id, row.channel)])
         next_claimed = next_id is not None and _message_claim(next_id)
     return ("sent" if held else "lost"), next_claimed, cost
 
@@ -667,23 +654,10 @@ def _server_cursor() -> psycopg.Cursor:
     return psycopg.Cursor(raw)
 
 
-def _engagement_flush(sent: list[tuple[int, str]]) -> None:
-    """Add a batch's sends to the contacts' engagement counts, in one statement (PostgreSQL)."""
-    if not sent:
-        return
-    pairs = list(sent)
-    sent.clear()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            ENGAGEMENT_SQL.format(**_tables()),
-            [[contact_id for contact_id, _ in pairs], [channel for _, channel in pairs]],
-        )
-
-
 def _send_prepared(*, row, message, next_id, worker, provider, now, sent) -> tuple[str, bool, Decimal | None]:
     """Send one claimed (sending) message of the batch and record it; (outcome, next claimed, cost)."""
     result, error, latency_ms = message_send_prepared(
-        message=message, payload=_payload(row, message), provider=provider
+        message=message, payload=payload_for(message, last_inbound_at=row.identity_inbound_at), provider=provider
     )
     if error is None:
         return _record_sent(
@@ -744,7 +718,7 @@ def _send_pairs(pairs, claimed, worker, provider, now, pinned, claimed_at, count
         _send_loop(pairs, claimed, worker, provider, now, pinned, claimed_at, count, spend, sent)
     finally:
         try:
-            _engagement_flush(sent)
+            _engagement_sent(sent)
         except Exception:
             logger.exception("engagement counts of a batch not written", extra={"messages": len(sent)})
 

@@ -280,7 +280,7 @@ def test_engagement_counts_a_dying_worker_never_wrote_are_rebuilt_by_the_recompu
         raise RuntimeError("worker died before writing its batch's engagement counts")
 
     # given a dispatcher that sent and recorded every message but not the batch's engagement
-    monkeypatch.setattr(dispatch, "_engagement_flush", dies)
+    monkeypatch.setattr(dispatch, "_engagement_sent", dies)
     assert outbox_dispatch(worker="dying", now=timezone.now()) == {"sent": 3}
     monkeypatch.undo()
     # then each message and row is recorded one by one all the same
