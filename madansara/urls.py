@@ -19,6 +19,11 @@ api_v1 = [
     path("", include("social.api.urls")),
 ]
 
+handler400 = "madansara.views.bad_request"
+handler403 = "madansara.views.permission_denied"
+handler404 = "madansara.views.page_not_found"
+handler500 = "madansara.views.server_error"
+
 urlpatterns = [
     path("", views.landing, name="landing"),
     path("healthz", views.healthz, name="healthz"),

@@ -7,7 +7,11 @@ from django.contrib.admin.views.decorators import staff_member_required
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.urls import Resolver404, resolve
+from django.views import defaults
 from django.views.decorators.cache import never_cache
+
+from madansara.observability import current_request_id
 
 logger = logging.getLogger(__name__)
 
@@ -71,4 +75,61 @@ def landing(request):
         request,
         "madansara/landing.html",
         {"domains": DOMAINS, "debug": settings.DEBUG, "title": "Madan Sara"},
+    )
+
+
+# --- error pages: the API's JSON error body under /api/, Django's pages elsewhere -------------
+API_PREFIX = "/api/"
+
+
+def _api_error(code: str, message: str, status: int, details=None) -> JsonResponse:
+    return JsonResponse({"error": {"code": code, "message": message, "details": details}}, status=status)
+
+
+def _resolves(path: str) -> bool:
+    try:
+        resolve(path)
+    except Resolver404:
+        return False
+    return True
+
+
+def page_not_found(request, exception):
+    """handler404: API clients get JSON and, for the trailing slash typed by habit, the right URL."""
+    if not request.path.startswith(API_PREFIX):
+        return defaults.page_not_found(request, exception)
+    stripped = request.path.rstrip("/")
+    if stripped != request.path and _resolves(stripped):
+        return _api_error(
+            "not_found",
+            f"No endpoint at {request.path}: API URLs have no trailing slash, use {stripped}",
+            404,
+            {"path": request.path, "did_you_mean": stripped},
+        )
+    return _api_error("not_found", f"No endpoint at {request.path}.", 404, {"path": request.path})
+
+
+def bad_request(request, exception):
+    """handler400 (e.g. a host not in ALLOWED_HOSTS, a malformed request)."""
+    if not request.path.startswith(API_PREFIX):
+        return defaults.bad_request(request, exception)
+    return _api_error("bad_request", "The request could not be understood.", 400)
+
+
+def permission_denied(request, exception):
+    """handler403 for Django views under /api/ (DRF views answer their own 403s)."""
+    if not request.path.startswith(API_PREFIX):
+        return defaults.permission_denied(request, exception)
+    return _api_error("permission_denied", "You do not have permission to perform this action.", 403)
+
+
+def server_error(request):
+    """handler500: the API's error body (with the request id to quote) instead of an HTML page."""
+    if not request.path.startswith(API_PREFIX):
+        return defaults.server_error(request)
+    return _api_error(
+        "server_error",
+        "Something went wrong on our side; it has been logged.",
+        500,
+        {"request_id": current_request_id()},
     )

@@ -1,10 +1,9 @@
-import django_filters
-
 from abtesting.models import ABTest
+from madansara.api.filters import DateTimeFilter, FilterSet
 
 
-class ABTestFilter(django_filters.FilterSet):
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+class ABTestFilter(FilterSet):
+    created_after = DateTimeFilter(field_name="created_at", lookup_expr="gte")
 
     class Meta:
         model = ABTest

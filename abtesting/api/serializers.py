@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from abtesting.models import ABTest, ABTestDecision, ABTestSnapshot, ABTestVariant
+from outreach.models import Contact
 
 
 class VariantSerializer(serializers.ModelSerializer):
@@ -8,12 +9,12 @@ class VariantSerializer(serializers.ModelSerializer):
         model = ABTestVariant
         fields = ["key", "name", "is_control", "weight", "content"]
         # uniqueness per test is checked in ABTestSerializer.validate_variants
-        extra_kwargs = {"key": {"validators": []}}
+        extra_kwargs = {"key": {"validators": []}, "weight": {"min_value": 0}}  # the table's check constraint
 
 
 class ABTestSerializer(serializers.ModelSerializer):
     variants = VariantSerializer(many=True)
-    winner = serializers.SlugRelatedField(slug_field="key", read_only=True)
+    winner = serializers.SlugRelatedField(slug_field="key", read_only=True, allow_null=True)
 
     class Meta:
         model = ABTest
@@ -74,7 +75,7 @@ class AssignmentsSerializer(serializers.Serializer):
 
 class AssignmentQuerySerializer(serializers.Serializer):
     unit = serializers.CharField(max_length=128)
-    contact = serializers.IntegerField(required=False, min_value=1)
+    contact = serializers.PrimaryKeyRelatedField(queryset=Contact.objects.all(), required=False)
     url = serializers.CharField(required=False, max_length=2000)
     channel = serializers.CharField(required=False, max_length=16)
 

@@ -135,7 +135,7 @@ class ABTestViewSet(
         assignments = selectors.assignments_for(
             tests=selectors.live_tests(),
             unit_id=q["unit"],
-            contact_id=q.get("contact"),
+            contact_id=q["contact"].pk if q.get("contact") else None,
             url=q.get("url"),
             channel=q.get("channel"),
         )

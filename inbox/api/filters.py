@@ -2,15 +2,16 @@ import django_filters
 
 from inbox.models import Conversation, ConversationStatus, ReplyDraft
 from inbox.selectors import conversations_search, sla_q
+from madansara.api.filters import BooleanFilter, FilterSet, IdFilter
 from madansara.choices import Channel
 
 
-class ConversationFilter(django_filters.FilterSet):
+class ConversationFilter(FilterSet):
     status = django_filters.ChoiceFilter(choices=ConversationStatus.choices)
     channel = django_filters.ChoiceFilter(choices=Channel.choices)
-    assignee = django_filters.NumberFilter(field_name="assignee_id")
-    unassigned = django_filters.BooleanFilter(field_name="assignee", lookup_expr="isnull")
-    team = django_filters.NumberFilter(field_name="team_id")
+    assignee = IdFilter(field_name="assignee_id")
+    unassigned = BooleanFilter(field_name="assignee", lookup_expr="isnull")
+    team = IdFilter(field_name="team_id")
     label = django_filters.CharFilter(field_name="labels__name")
     intent = django_filters.CharFilter(field_name="latest_intent")
     sentiment = django_filters.CharFilter(field_name="latest_sentiment")
@@ -39,7 +40,7 @@ class ConversationFilter(django_filters.FilterSet):
         return conversations_search(queryset=queryset, text=value)
 
 
-class DraftFilter(django_filters.FilterSet):
+class DraftFilter(FilterSet):
     class Meta:
         model = ReplyDraft
         fields = ["status", "intent", "low_risk"]

@@ -4,7 +4,7 @@ from inbox.models import Conversation, ConversationMessage, ConversationStatus, 
 
 
 class ConversationListSerializer(serializers.ModelSerializer):
-    assignee = serializers.CharField(source="assignee.username", default=None, read_only=True)
+    assignee = serializers.CharField(source="assignee.username", default=None, read_only=True, allow_null=True)
     sla_state = serializers.SerializerMethodField()
 
     class Meta:

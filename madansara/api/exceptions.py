@@ -5,6 +5,7 @@
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -28,8 +29,26 @@ def _message(detail) -> str:
     return str(detail)
 
 
+def _referenced_by(exc: ProtectedError | RestrictedError) -> dict[str, int]:
+    """{model label: count} of the rows that keep the object from being deleted."""
+    counts: dict[str, int] = {}
+    for obj in exc.protected_objects if isinstance(exc, ProtectedError) else exc.restricted_objects:
+        label = obj._meta.label
+        counts[label] = counts.get(label, 0) + 1
+    return counts
+
+
 def exception_handler(exc, context):
-    if isinstance(exc, DjangoValidationError):
+    extra_details = None
+    if isinstance(exc, ProtectedError | RestrictedError):
+        extra_details = {"referenced_by": _referenced_by(exc)}
+        exc = Conflict(
+            "Cannot delete: other records still refer to it ("
+            + ", ".join(f"{count} {label}" for label, count in extra_details["referenced_by"].items())
+            + "). Delete or reassign them first.",
+            code="protected",
+        )
+    elif isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(
             exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         )
@@ -47,7 +66,7 @@ def exception_handler(exc, context):
         code = getattr(exc, "default_code", "error")
         if hasattr(detail, "code") and detail.code:
             code = detail.code
-    body = {"error": {"code": code, "message": _message(detail), "details": detail}}
+    body = {"error": {"code": code, "message": _message(detail), "details": extra_details or detail}}
     if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
         body["error"]["retry_after"] = exc.wait
     return Response(body, status=response.status_code, headers=dict(response.items()))

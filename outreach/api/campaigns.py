@@ -8,6 +8,7 @@ from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from madansara.api.filters import DateTimeFilter, FilterSet
 from madansara.choices import Channel
 from outreach import selectors
 from outreach.models import (
@@ -142,28 +143,28 @@ class TestSendResultSerializer(serializers.Serializer):
 
 
 # --- filters --------------------------------------------------------------------------------
-class CampaignFilter(django_filters.FilterSet):
+class CampaignFilter(FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=CampaignStatus.choices)
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_after = DateTimeFilter(field_name="created_at", lookup_expr="gte")
 
     class Meta:
         model = OutreachCampaign
         fields = ["status", "segment", "recurring"]
 
 
-class StepFilter(django_filters.FilterSet):
+class StepFilter(FilterSet):
     class Meta:
         model = CampaignStep
         fields = ["campaign", "kind", "channel"]
 
 
-class TemplateFilter(django_filters.FilterSet):
+class TemplateFilter(FilterSet):
     class Meta:
         model = ChannelTemplate
         fields = ["channel"]
 
 
-class VariantFilter(django_filters.FilterSet):
+class VariantFilter(FilterSet):
     class Meta:
         model = TemplateVariant
         fields = ["template", "status", "field"]

@@ -7,6 +7,7 @@ from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from madansara.api.filters import BooleanFilter, DateTimeFilter, FilterSet
 from madansara.choices import Channel
 from outreach import selectors
 from outreach.models.contacts import ConsentStatus, Contact, LifecycleStage
@@ -96,7 +97,7 @@ class BulkResultSerializer(serializers.Serializer):
 # --- filters --------------------------------------------------------------------------------
 
 
-class ContactFilter(django_filters.FilterSet):
+class ContactFilter(FilterSet):
     lifecycle_stage = django_filters.MultipleChoiceFilter(choices=LifecycleStage.choices)
     tag = django_filters.CharFilter(field_name="tags__name", label="Has this tag")
     has_identity = django_filters.ChoiceFilter(
@@ -106,12 +107,10 @@ class ContactFilter(django_filters.FilterSet):
         choices=Channel.choices, method="filter_lacks_identity", label="Has no identity on this channel"
     )
     external_id = django_filters.CharFilter()
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
-    updated_after = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
-    include_inactive = django_filters.BooleanFilter(
-        method="filter_include_inactive", label="Also list merged and erased contacts"
-    )
+    created_after = DateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = DateTimeFilter(field_name="created_at", lookup_expr="lt")
+    updated_after = DateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    include_inactive = BooleanFilter(method="filter_include_inactive", label="Also list merged and erased contacts")
 
     class Meta:
         model = Contact

@@ -1,5 +1,6 @@
 import django_filters
 
+from madansara.api.filters import BooleanFilter, DateTimeFilter, FilterSet
 from social.models import (
     FunnelRun,
     PlatformInsight,
@@ -10,33 +11,33 @@ from social.models import (
 )
 
 
-class SocialPostFilter(django_filters.FilterSet):
+class SocialPostFilter(FilterSet):
     platform = django_filters.CharFilter(field_name="account__platform")
-    published_after = django_filters.IsoDateTimeFilter(field_name="published_at", lookup_expr="gte")
-    published_before = django_filters.IsoDateTimeFilter(field_name="published_at", lookup_expr="lt")
-    deleted = django_filters.BooleanFilter(field_name="deleted_at", lookup_expr="isnull", exclude=True)
+    published_after = DateTimeFilter(field_name="published_at", lookup_expr="gte")
+    published_before = DateTimeFilter(field_name="published_at", lookup_expr="lt")
+    deleted = BooleanFilter(field_name="deleted_at", lookup_expr="isnull", exclude=True)
 
     class Meta:
         model = SocialPost
         fields = ["account"]
 
 
-class SocialCommentFilter(django_filters.FilterSet):
+class SocialCommentFilter(FilterSet):
     platform = django_filters.CharFilter(field_name="account__platform")
-    since = django_filters.IsoDateTimeFilter(field_name="commented_at", lookup_expr="gte")
+    since = DateTimeFilter(field_name="commented_at", lookup_expr="gte")
 
     class Meta:
         model = SocialComment
         fields = ["account", "post", "status", "kind", "intent", "sentiment", "contact"]
 
 
-class FunnelRunFilter(django_filters.FilterSet):
+class FunnelRunFilter(FilterSet):
     class Meta:
         model = FunnelRun
         fields = ["funnel", "contact", "status"]
 
 
-class SocialAdvocateFilter(django_filters.FilterSet):
+class SocialAdvocateFilter(FilterSet):
     min_score = django_filters.NumberFilter(field_name="score", lookup_expr="gte")
 
     class Meta:
@@ -44,7 +45,7 @@ class SocialAdvocateFilter(django_filters.FilterSet):
         fields = ["tier", "review_status"]
 
 
-class PlatformInsightFilter(django_filters.FilterSet):
+class PlatformInsightFilter(FilterSet):
     since = django_filters.DateFilter(field_name="day", lookup_expr="gte")
     until = django_filters.DateFilter(field_name="day", lookup_expr="lte")
 
@@ -53,8 +54,8 @@ class PlatformInsightFilter(django_filters.FilterSet):
         fields = ["account"]
 
 
-class SocialEngagementFilter(django_filters.FilterSet):
-    since = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
+class SocialEngagementFilter(FilterSet):
+    since = DateTimeFilter(field_name="occurred_at", lookup_expr="gte")
 
     class Meta:
         model = SocialEngagement

@@ -1,24 +1,23 @@
-import django_filters
-
+from madansara.api.filters import DateTimeFilter, FilterSet
 from website.models import FunnelDefinition, OptimizationRecommendation, WebsiteSession
 
 
-class SessionFilter(django_filters.FilterSet):
-    started_after = django_filters.IsoDateTimeFilter(field_name="started_at", lookup_expr="gte")
-    started_before = django_filters.IsoDateTimeFilter(field_name="started_at", lookup_expr="lt")
+class SessionFilter(FilterSet):
+    started_after = DateTimeFilter(field_name="started_at", lookup_expr="gte")
+    started_before = DateTimeFilter(field_name="started_at", lookup_expr="lt")
 
     class Meta:
         model = WebsiteSession
         fields = ["site", "traffic_class", "device", "customer_type", "is_returning", "contact", "campaign"]
 
 
-class FunnelFilter(django_filters.FilterSet):
+class FunnelFilter(FilterSet):
     class Meta:
         model = FunnelDefinition
         fields = ["site", "order_mode", "is_active"]
 
 
-class RecommendationFilter(django_filters.FilterSet):
+class RecommendationFilter(FilterSet):
     class Meta:
         model = OptimizationRecommendation
         fields = ["site", "funnel", "kind", "status"]
