@@ -60,3 +60,27 @@ def connect_celery_signals() -> None:
         token = getattr(task.request, "_request_id_token", None)
         if token is not None:
             request_id_var.reset(token)
+
+
+class LivenessApp:
+    """WSGI: answers `GET /healthz` before Django's host and HTTPS checks, so container and
+    platform health checks (which call http://127.0.0.1 or their own host name) see the process
+    is up; every other request goes to `app`."""
+
+    BODY = b'{"status": "ok"}'
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        if environ.get("PATH_INFO") != "/healthz" or environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
+            return self.app(environ, start_response)
+        start_response(
+            "200 OK",
+            [
+                ("Content-Type", "application/json"),
+                ("Content-Length", str(len(self.BODY))),
+                ("Cache-Control", "no-store"),
+            ],
+        )
+        return [self.BODY]
