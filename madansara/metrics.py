@@ -23,9 +23,11 @@ from wsgiref.simple_server import make_server
 
 from django.apps import apps
 from django.conf import settings
+from django.db.models import Max
 from django.http import HttpResponse
+from django.utils import timezone
 from prometheus_client import (
-    CONTENT_TYPE_LATEST,
+    CONTENT_TYPE_PLAIN_0_0_4,  # the classic text format every Prometheus 2.x reads
     REGISTRY,
     CollectorRegistry,
     Counter,
@@ -204,7 +206,7 @@ def metrics_view(request):
         response = HttpResponse("Bearer token required.\n", status=401, content_type="text/plain")
         response["WWW-Authenticate"] = 'Bearer realm="metrics"'
         return response
-    return HttpResponse(exposition(with_database=True), content_type=CONTENT_TYPE_LATEST)
+    return HttpResponse(exposition(with_database=True), content_type=CONTENT_TYPE_PLAIN_0_0_4)
 
 
 # --- the Celery worker: failures counted, its own scrape endpoint ---------------------------
@@ -218,7 +220,7 @@ def worker_metrics_app(environ, start_response):
     if not token_allows(environ.get("HTTP_AUTHORIZATION", "")):
         start_response("401 Unauthorized", [("Content-Type", "text/plain"), ("WWW-Authenticate", "Bearer")])
         return [b"Bearer token required.\n"]
-    start_response("200 OK", [("Content-Type", CONTENT_TYPE_LATEST)])
+    start_response("200 OK", [("Content-Type", CONTENT_TYPE_PLAIN_0_0_4)])
     return [exposition(with_database=False)]
 
 
@@ -273,4 +275,18 @@ def celery_queue_gauges() -> list[Gauge]:
     return [gauge]
 
 
-GAUGES = [celery_queue_gauges]
+def beat_gauges() -> list[Gauge]:
+    """Seconds since celery-beat last ran an enabled job (it saves last_run_at every few minutes)."""
+    from django_celery_beat.models import PeriodicTask
+
+    last = PeriodicTask.objects.filter(enabled=True).aggregate(last=Max("last_run_at"))["last"]
+    gauge = Gauge(
+        "madansara_beat_last_run_age_seconds",
+        "Seconds since celery-beat last sent a periodic job (grows without bound when beat is down).",
+    )
+    if last is not None:
+        gauge.samples.append(((), (timezone.now() - last).total_seconds()))
+    return [gauge]
+
+
+GAUGES = [celery_queue_gauges, beat_gauges]
