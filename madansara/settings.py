@@ -171,7 +171,9 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     # kombu's transport with atomic writes (a worker could otherwise read a half-written file).
     CELERY_BROKER_TRANSPORT = "madansara.broker:Transport"
 else:
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    # Redis re-delivers a task not acknowledged within this many seconds (acks_late: a worker
+    # died mid-task). Must exceed the longest task and the longest countdown/ETA (see README).
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_BROKER_VISIBILITY_TIMEOUT", 3600)}
 CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND") or (REDIS_URL or None)
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SERIALIZER = "json"
