@@ -30,7 +30,7 @@ COPY --from=build /venv /venv
 COPY --from=build --chown=madansara:madansara /app /app
 USER madansara
 EXPOSE 8000
-# /healthz is answered before host and HTTPS checks (madansara.wsgi), so 127.0.0.1 works here
+# /healthz is answered before host and HTTPS checks (LivenessMiddleware), so 127.0.0.1 works here
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
   CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('PORT', '8000'), timeout=4)"]
 CMD ["gunicorn", "madansara.wsgi", "--config", "deploy/gunicorn.conf.py"]

@@ -26,6 +26,7 @@ from django.conf import settings
 from django.db.models import Max
 from django.http import HttpResponse
 from django.utils import timezone
+from kombu.exceptions import ChannelError
 from prometheus_client import (
     CONTENT_TYPE_PLAIN_0_0_4,  # the classic text format every Prometheus 2.x reads
     REGISTRY,
@@ -269,9 +270,12 @@ def celery_queue_gauges() -> list[Gauge]:
     queue = app.conf.task_default_queue or "celery"
     with app.connection_for_write() as connection:
         connection.ensure_connection(max_retries=1, timeout=2)
-        declared = connection.default_channel.queue_declare(queue=queue, passive=True)
+        try:
+            waiting = connection.default_channel.queue_declare(queue=queue, passive=True).message_count
+        except ChannelError:  # the queue does not exist yet: nothing was ever sent to it
+            waiting = 0
     gauge = Gauge("madansara_celery_queue_length", "Tasks waiting in the broker queue.", ("queue",))
-    gauge.samples.append(((queue,), float(declared.message_count)))
+    gauge.samples.append(((queue,), float(waiting)))
     return [gauge]
 
 

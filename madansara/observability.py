@@ -5,6 +5,8 @@ import logging
 import re
 import uuid
 
+from django.urls import resolve
+
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
 _VALID_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 HEADER = "X-Request-ID"
@@ -62,25 +64,18 @@ def connect_celery_signals() -> None:
             request_id_var.reset(token)
 
 
-class LivenessApp:
-    """WSGI: answers `GET /healthz` before Django's host and HTTPS checks, so container and
-    platform health checks (which call http://127.0.0.1 or their own host name) see the process
-    is up; every other request goes to `app`."""
+class LivenessMiddleware:
+    """Answers `GET /healthz` before any middleware validates the host or redirects to HTTPS, so
+    container and platform health checks (calling http://127.0.0.1:$PORT or their own host name)
+    see that the process is up. Placed right after the metrics middleware."""
 
-    BODY = b'{"status": "ok"}'
+    def __init__(self, get_response):
+        self.get_response = get_response
 
-    def __init__(self, app) -> None:
-        self.app = app
+    def __call__(self, request):
+        if request.path_info == "/healthz" and request.method in ("GET", "HEAD"):
+            from madansara import views  # (this module is loaded with the logging config, before the apps)
 
-    def __call__(self, environ, start_response):
-        if environ.get("PATH_INFO") != "/healthz" or environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
-            return self.app(environ, start_response)
-        start_response(
-            "200 OK",
-            [
-                ("Content-Type", "application/json"),
-                ("Content-Length", str(len(self.BODY))),
-                ("Cache-Control", "no-store"),
-            ],
-        )
-        return [self.BODY]
+            request.resolver_match = resolve("/healthz")
+            return views.healthz(request)
+        return self.get_response(request)

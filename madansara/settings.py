@@ -79,6 +79,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "madansara.metrics.MetricsMiddleware",  # outermost: times and counts every answer
     "madansara.observability.RequestIdMiddleware",
+    "madansara.observability.LivenessMiddleware",  # /healthz before host checks and HTTPS redirects
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -6,7 +6,6 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "madansara.settings")
 application = get_wsgi_application()
 
 # The tracker endpoint /t/batch skips Django's middleware stack (see website.ingest_wsgi).
-from madansara.observability import LivenessApp  # noqa: E402
 from website.ingest_wsgi import TrackerIngestApp  # noqa: E402 - needs the app registry loaded above
 
-application = LivenessApp(TrackerIngestApp(application))
+application = TrackerIngestApp(application)

@@ -87,6 +87,17 @@ def test_compose_runs_web_worker_beat_on_postgres_and_redis():
     assert services["postgres"]["image"].startswith("postgres:") and services["redis"]["image"].startswith("redis:")
 
 
+@pytest.mark.django_db
+def test_health_checks_pass_in_the_production_profile_from_any_host(client, settings):
+    """Docker's HEALTHCHECK calls http://127.0.0.1:8000/healthz and Railway its own host name:
+    neither is in ALLOWED_HOSTS nor on HTTPS, and /healthz must still answer 200."""
+    settings.ALLOWED_HOSTS, settings.SECURE_SSL_REDIRECT = ["madansara.example.com"], True
+    assert client.get("/healthz", HTTP_HOST="127.0.0.1:8000").status_code == 200
+    assert client.get("/healthz", HTTP_HOST="healthcheck.railway.app").json() == {"status": "ok"}
+    assert client.get("/readyz", HTTP_HOST="127.0.0.1:8000").status_code == 400  # everything else is checked
+    assert client.get("/readyz", HTTP_HOST="madansara.example.com").status_code == 301
+
+
 # --- the Procfile's commands, started for real ---------------------------------------------------
 
 
