@@ -201,7 +201,7 @@ def test_each_procfile_command_starts_and_serves_or_consumes(procfile_env, proce
 
     # release: migrates and syncs the periodic jobs, then exits 0
     release = subprocess.run(
-        ["sh", "-c", commands["release"]], cwd=ROOT, env=env, capture_output=True, text=True, timeout=400
+        ["sh", "-c", commands["release"]], cwd=ROOT, env=env, capture_output=True, text=True, timeout=900
     )
     assert release.returncode == 0, release.stdout[-2000:] + release.stderr[-3000:]
 
@@ -211,7 +211,7 @@ def test_each_procfile_command_starts_and_serves_or_consumes(procfile_env, proce
                      "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics-web")}  # fmt: skip
     web, web_log = processes.start("web", commands["web"], web_env)
     base = f"http://127.0.0.1:{port}"
-    _wait(lambda: _get(f"{base}/healthz")[0] == 200, timeout=60, what="web /healthz 200", process=web, log=web_log)
+    _wait(lambda: _get(f"{base}/healthz")[0] == 200, timeout=180, what="web /healthz 200", process=web, log=web_log)
     for _ in range(4):  # spread over both gunicorn processes
         assert _get(f"{base}/readyz")[0] == 200
     assert _get(f"{base}/metrics")[0] == 401
@@ -226,17 +226,17 @@ def test_each_procfile_command_starts_and_serves_or_consumes(procfile_env, proce
     worker_env = env | {"CELERY_CONCURRENCY": "1", "METRICS_PORT": str(metrics_port),
                         "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics-worker")}  # fmt: skip
     worker, worker_log = processes.start("worker", commands["worker"], worker_env)
-    _wait(lambda: "ready" in worker_log.read_text(), timeout=90, what="worker ready", process=worker, log=worker_log)
+    _wait(lambda: "ready" in worker_log.read_text(), timeout=240, what="worker ready", process=worker, log=worker_log)
     sent = subprocess.run(
         [sys.executable, "-c", "from madansara.celery import app; "
          "print(app.send_task('madansara.notifications.tasks.deliveries_send_due_task').id)"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=180,
     )  # fmt: skip
     assert sent.returncode == 0, sent.stderr
     task_id = sent.stdout.strip().splitlines()[-1]
     _wait(
         lambda: re.search(rf"{task_id}\]? succeeded", worker_log.read_text()),
-        timeout=60,
+        timeout=180,
         what=f"worker runs task {task_id}",
         process=worker,
         log=worker_log,
@@ -254,13 +254,13 @@ def test_each_procfile_command_starts_and_serves_or_consumes(procfile_env, proce
         ".update(last_run_at=timezone.now() - timedelta(hours=1)))"
     )
     marked = subprocess.run(
-        [sys.executable, "-c", overdue], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+        [sys.executable, "-c", overdue], cwd=ROOT, env=env, capture_output=True, text=True, timeout=180
     )
     assert marked.stdout.strip().endswith("1"), marked.stderr
     beat, beat_log = processes.start("beat", commands["beat"], env)
     _wait(
         lambda: "Sending due task notifications.deliver" in beat_log.read_text(),
-        timeout=60,
+        timeout=180,
         what="beat sends a due job",
         process=beat,
         log=beat_log,
