@@ -111,7 +111,7 @@ class ConversionEventAdmin(admin.ModelAdmin):
         )
         obj.pk = conversion.pk
 
-    @admin.action(description="Rebuild journey and attribution")
+    @admin.action(description="Rebuild journey and attribution", permissions=["change"])
     def rebuild_attribution(self, request, queryset):
         ids = list(queryset.values_list("pk", flat=True))
         credits = services.conversions_attribute(conversion_ids=ids)
@@ -187,7 +187,7 @@ class ChannelPerformanceAdmin(ReadOnlyAdmin):
         roi = obj.roi(AttributionModel.MARKOV)
         return "—" if roi is None else f"{roi:.2%}"
 
-    @admin.action(description="Refresh these days")
+    @admin.action(description="Refresh these days", permissions=["change"])
     def refresh_days(self, request, queryset):
         days = sorted(set(queryset.values_list("day", flat=True)))
         for day in days:

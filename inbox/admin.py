@@ -139,17 +139,17 @@ class ConversationAdmin(admin.ModelAdmin):
             note.save()
         formset.save_m2m()
 
-    @admin.action(description="Resolve selected conversations")
+    @admin.action(description="Resolve selected conversations", permissions=["change"])
     def resolve(self, request, queryset):
         for conversation in queryset:
             conversation_status_set(conversation=conversation, status="resolved", actor=request.user)
 
-    @admin.action(description="Reopen selected conversations")
+    @admin.action(description="Reopen selected conversations", permissions=["change"])
     def reopen(self, request, queryset):
         for conversation in queryset:
             conversation_status_set(conversation=conversation, status="open", actor=request.user)
 
-    @admin.action(description="Assign selected conversations to me")
+    @admin.action(description="Assign selected conversations to me", permissions=["change"])
     def assign_to_me(self, request, queryset):
         for conversation in queryset:
             conversation_assign(conversation=conversation, assignee=request.user, actor=request.user)

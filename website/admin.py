@@ -90,7 +90,7 @@ class SiteAdmin(admin.ModelAdmin):
         }
         return TemplateResponse(request, "admin/website/dashboard.html", context)
 
-    @admin.action(description="Generate optimisation recommendations (last 28 days)")
+    @admin.action(description="Generate optimisation recommendations (last 28 days)", permissions=["change"])
     def generate_recommendations(self, request, queryset):
         end = timezone.now()
         total = sum(
@@ -99,7 +99,7 @@ class SiteAdmin(admin.ModelAdmin):
         )
         self.message_user(request, f"{total} recommendations stored.")
 
-    @admin.action(description="Rebuild sessions of the last 2 days")
+    @admin.action(description="Rebuild sessions of the last 2 days", permissions=["change"])
     def rebuild_sessions(self, request, queryset):
         end = timezone.now()
         total = sum(
@@ -169,7 +169,7 @@ class FunnelDefinitionAdmin(admin.ModelAdmin):
         result = funnel_compute(FunnelSpec.for_funnel(funnel, start=end - timedelta(days=DASHBOARD_DAYS), end=end))
         return charts.funnel_bars(result.steps)
 
-    @admin.action(description="Snapshot yesterday's cohort now")
+    @admin.action(description="Snapshot yesterday's cohort now", permissions=["change"])
     def snapshot_yesterday(self, request, queryset):
         day = (timezone.now() - timedelta(days=1)).date()
         for funnel in queryset:
@@ -204,7 +204,7 @@ class OptimizationRecommendationAdmin(admin.ModelAdmin):
     readonly_fields = ["evidence", "proposed_test", "experiment_ref", "fingerprint"]
     actions = ["create_tests", "dismiss"]
 
-    @admin.action(description="Create the proposed A/B test (draft)")
+    @admin.action(description="Create the proposed A/B test (draft)", permissions=["change"])
     def create_tests(self, request, queryset):
         created = []
         for recommendation in queryset:
@@ -217,7 +217,7 @@ class OptimizationRecommendationAdmin(admin.ModelAdmin):
         if created:
             self.message_user(request, f"Draft A/B tests created: {', '.join(created)}.")
 
-    @admin.action(description="Dismiss")
+    @admin.action(description="Dismiss", permissions=["change"])
     def dismiss(self, request, queryset):
         for recommendation in queryset:
             recommendations.recommendation_dismiss(recommendation=recommendation)

@@ -70,6 +70,7 @@ def _simulate_action(event: str):
 
     action.__name__ = f"simulate_{event}"
     action.short_description = f"Sandbox: simulate {event}"
+    action.allowed_permissions = ("change",)
     return action
 
 
@@ -166,7 +167,7 @@ class WebhookEventAdmin(admin.ModelAdmin):
     ]
     actions = ["retry_processing"]
 
-    @admin.action(description="Retry processing of the selected events")
+    @admin.action(description="Retry processing of the selected events", permissions=["change"])
     def retry_processing(self, request, queryset):
         events = list(queryset.exclude(status=WebhookStatus.PROCESSED))
         for event in events:
