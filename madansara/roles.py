@@ -43,8 +43,9 @@ ROLE_RULES: dict[str, dict[str, object]] = {
     ROLE_ANALYST: {app: ("view",) for app in DOMAIN_APPS if app != "django_celery_beat"}
     | {"madansara": ("view", "add", "change")},
 }
-# Only these models of an app get the non-view verbs (keys are the user's own; audit is read-only).
-READ_ONLY_MODELS = {"madansara.auditevent"}
+# Only Admin gets the non-view verbs of these models (audit is append-only; agent policies are an
+# operator's decision). Keys are the user's own.
+READ_ONLY_MODELS = {"madansara.auditevent", "madansara.actionpolicy"}
 
 
 def sync_roles(apps=global_apps) -> None:
