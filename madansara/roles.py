@@ -9,6 +9,7 @@ ROLES = (ROLE_ADMIN, ROLE_MARKETER, ROLE_AGENT, ROLE_ANALYST)
 DOMAIN_APPS = (
     "madansara",
     "channels",
+    "webhooks_out",
     "outreach",
     "conversion",
     "abtesting",
@@ -28,6 +29,7 @@ ROLE_RULES: dict[str, dict[str, object]] = {
         "website": ALL_VERBS,
         "conversion": ALL_VERBS,
         "social": ALL_VERBS,
+        "webhooks_out": ALL_VERBS,
         "channels": ("view",),
         "inbox": ("view",),
         "madansara": ("view", "add", "change"),
@@ -73,5 +75,6 @@ def sync_roles(apps=global_apps) -> None:
 
 def sync_on_migrate(sender, **kwargs):
     """post_migrate fires per app; sync once, after the last app's permissions exist."""
-    if sender.name == list(global_apps.get_app_configs())[-1].name:
+    with_models = [config for config in global_apps.get_app_configs() if config.models_module is not None]
+    if sender.name == with_models[-1].name:
         sync_roles()
