@@ -256,7 +256,7 @@ REST_FRAMEWORK = {
         "bulk": os.environ.get("API_THROTTLE_BULK_RATE", "10000/hour" if TESTING else "120/min"),
         "public": os.environ.get("API_THROTTLE_PUBLIC_RATE", "100000/hour" if TESTING else "600/min"),
     },
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "madansara.api.schema.DomainAutoSchema",  # operations tagged by domain
     "EXCEPTION_HANDLER": "madansara.api.exceptions.exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
