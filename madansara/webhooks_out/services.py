@@ -20,11 +20,13 @@ from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.dispatch import Signal
+from django.urls import reverse
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
 
 from madansara.audit import audit_record
 from madansara.models import APIKey
+from madansara.notifications.services import webhook_endpoint_disabled as notice_endpoint_disabled
 from madansara.webhooks_out.models import (
     EVENT_DOMAINS,
     PERSONAL_DOMAIN,
@@ -334,9 +336,18 @@ def _endpoint_failed(endpoint: WebhookEndpoint, now: datetime) -> None:
                 "webhook endpoint disabled", extra={"endpoint": endpoint.pk, "reason": endpoint.disabled_reason}
             )
             reason = endpoint.disabled_reason
-            transaction.on_commit(
-                lambda: webhook_endpoint_disabled.send(sender=WebhookEndpoint, endpoint=endpoint, reason=reason)
-            )
+            transaction.on_commit(lambda: _tell_admins(endpoint, reason))
+
+
+def _tell_admins(endpoint: WebhookEndpoint, reason: str) -> None:
+    """A notice to the admins and the endpoint's owner, and the signal for other listeners."""
+    notice_endpoint_disabled(
+        endpoint=endpoint,
+        reason=reason,
+        owner=endpoint.owner,
+        url=reverse("admin:webhooks_out_webhookendpoint_change", args=[endpoint.pk]),
+    )
+    webhook_endpoint_disabled.send(sender=WebhookEndpoint, endpoint=endpoint, reason=reason)
 
 
 def webhook_deliveries_due(*, now: datetime | None = None, limit: int = 500) -> dict[str, int]:

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from madansara.api.exceptions import Conflict
 from madansara.choices import Channel
 from madansara.models import APIKey
-from outreach.models import Contact, DirectSend
+from outreach.models import Contact, DirectSend, HoldReason
 from outreach.services.direct import (
     DirectSendError,
     IdempotencyConflict,
@@ -50,6 +50,10 @@ class SendRequestSerializer(serializers.Serializer):
 
 
 class DirectSendSerializer(serializers.ModelSerializer):
+    # Explicit so the schema says these may be blank ("" until a channel is chosen / nothing held).
+    channel = serializers.ChoiceField(choices=Channel.choices, allow_blank=True, read_only=True)
+    requested_channel = serializers.ChoiceField(choices=Channel.choices, allow_blank=True, read_only=True)
+    hold_reason = serializers.ChoiceField(choices=HoldReason.choices, allow_blank=True, read_only=True)
     outcome = serializers.CharField(read_only=True, help_text="What happened, in one sentence")
     message = serializers.UUIDField(source="message_id", read_only=True, allow_null=True)
     api_key = serializers.CharField(source="api_key.prefix", read_only=True, allow_null=True, default=None)

@@ -13,6 +13,7 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 from werkzeug import Response
 
 from madansara.models import AuditEvent
+from madansara.notifications.models import NoticeKind, Notification
 from madansara.tests.factories import key_client, make_user
 from madansara.webhooks_out.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from madansara.webhooks_out.services import (
@@ -191,6 +192,8 @@ def test_endpoint_failing_repeatedly_is_disabled_and_admins_are_told(
         webhook_endpoint_disabled.disconnect(notice)
     endpoint.refresh_from_db()
     assert told == [(endpoint.pk, endpoint.disabled_reason)]
+    notice = Notification.objects.get(kind=NoticeKind.WEBHOOK_ENDPOINT_DISABLED)
+    assert endpoint.url in notice.title and notice.body == endpoint.disabled_reason
     assert not endpoint.is_active and "3 failed attempts" in endpoint.disabled_reason
     assert AuditEvent.objects.filter(action="webhooks.endpoint.disabled", target_id=str(endpoint.pk)).exists()
     assert WebhookDelivery.objects.get(pk=deliveries[3].pk).status == DeliveryStatus.FAILED
