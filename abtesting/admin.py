@@ -1,6 +1,6 @@
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import OuterRef, Subquery
 from django.template.response import TemplateResponse
@@ -175,6 +175,8 @@ class ABTestAdmin(admin.ModelAdmin):
         return format_html("<table><thead><tr>{}</tr></thead><tbody>{}</tbody></table>", mark_safe(head), body)  # noqa: S308
 
     def calculator_view(self, request):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
         form = CalculatorForm(request.GET or None)
         plan = None
         if form.is_valid():

@@ -88,7 +88,7 @@ class SocialAccountAdmin(admin.ModelAdmin):
             },
         )
 
-    @admin.action(description="Sync now")
+    @admin.action(description="Sync now", permissions=["change"])
     def sync_now(self, request, queryset):
         from social.tasks import account_sync_task
 
@@ -148,7 +148,7 @@ class EngagementWeightAdmin(admin.ModelAdmin):
     search_fields = ("kind",)
     actions = ["recompute_scores"]
 
-    @admin.action(description="Recompute engagement scores and advocates now")
+    @admin.action(description="Recompute engagement scores and advocates now", permissions=["change"])
     def recompute_scores(self, request, queryset):
         changed = scoring.engagement_scores_recompute()
         result = scoring.advocates_recompute()
@@ -193,7 +193,7 @@ class SocialCommentAdmin(admin.ModelAdmin):
             "inbox.approve_replydraft"
         )
 
-    @admin.action(description="Approve the draft and send the reply")
+    @admin.action(description="Approve the draft and send the reply", permissions=["change"])
     def approve_and_send(self, request, queryset):
         if not self._can_approve(request):
             self.message_user(request, "Your role cannot approve replies.", messages.ERROR)
@@ -207,7 +207,7 @@ class SocialCommentAdmin(admin.ModelAdmin):
                 self.message_user(request, f"{comment}: {exc}", messages.WARNING)
         self.message_user(request, f"Approved {done} repl(ies); they are sent as the account's budget allows.")
 
-    @admin.action(description="Dismiss (no reply)")
+    @admin.action(description="Dismiss (no reply)", permissions=["change"])
     def dismiss(self, request, queryset):
         for comment in queryset:
             try:
@@ -215,7 +215,7 @@ class SocialCommentAdmin(admin.ModelAdmin):
             except comments.CommentStateError:
                 continue
 
-    @admin.action(description="Hide on the platform")
+    @admin.action(description="Hide on the platform", permissions=["change"])
     def hide(self, request, queryset):
         for comment in queryset.select_related("account"):
             comments.comment_hide(comment=comment, actor=request.user)
@@ -263,7 +263,7 @@ class FunnelRunAdmin(admin.ModelAdmin):
     list_select_related = ("funnel", "contact")
     actions = ["cancel"]
 
-    @admin.action(description="Cancel the run")
+    @admin.action(description="Cancel the run", permissions=["change"])
     def cancel(self, request, queryset):
         for run in queryset:
             funnels.funnel_run_cancel(run=run, actor=request.user)
@@ -286,11 +286,11 @@ class SocialAdvocateAdmin(admin.ModelAdmin):
     raw_id_fields = ("contact",)
     actions = ["enrol", "dismiss"]
 
-    @admin.action(description="Enrol in the advocate campaign")
+    @admin.action(description="Enrol in the advocate campaign", permissions=["change"])
     def enrol(self, request, queryset):
         count = scoring.advocates_enrol(advocates=queryset, actor=request.user)
         self.message_user(request, f"Enrolled {count} advocate(s).")
 
-    @admin.action(description="Dismiss from the review list")
+    @admin.action(description="Dismiss from the review list", permissions=["change"])
     def dismiss(self, request, queryset):
         scoring.advocates_dismiss(advocates=queryset, actor=request.user)

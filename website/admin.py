@@ -2,6 +2,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -60,8 +61,10 @@ class SiteAdmin(admin.ModelAdmin):
         return custom + super().get_urls()
 
     def dashboard_view(self, request, site_id: int):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
         site = self.get_object(request, str(site_id))
-        if site is None or not self.has_view_permission(request, site):
+        if site is None:
             raise Http404("No such site.")
         end = timezone.now()
         start = end - timedelta(days=DASHBOARD_DAYS)
@@ -90,7 +93,7 @@ class SiteAdmin(admin.ModelAdmin):
         }
         return TemplateResponse(request, "admin/website/dashboard.html", context)
 
-    @admin.action(description="Generate optimisation recommendations (last 28 days)")
+    @admin.action(description="Generate optimisation recommendations (last 28 days)", permissions=["change"])
     def generate_recommendations(self, request, queryset):
         end = timezone.now()
         total = sum(
@@ -99,7 +102,7 @@ class SiteAdmin(admin.ModelAdmin):
         )
         self.message_user(request, f"{total} recommendations stored.")
 
-    @admin.action(description="Rebuild sessions of the last 2 days")
+    @admin.action(description="Rebuild sessions of the last 2 days", permissions=["change"])
     def rebuild_sessions(self, request, queryset):
         end = timezone.now()
         total = sum(
@@ -169,7 +172,7 @@ class FunnelDefinitionAdmin(admin.ModelAdmin):
         result = funnel_compute(FunnelSpec.for_funnel(funnel, start=end - timedelta(days=DASHBOARD_DAYS), end=end))
         return charts.funnel_bars(result.steps)
 
-    @admin.action(description="Snapshot yesterday's cohort now")
+    @admin.action(description="Snapshot yesterday's cohort now", permissions=["change"])
     def snapshot_yesterday(self, request, queryset):
         day = (timezone.now() - timedelta(days=1)).date()
         for funnel in queryset:
@@ -204,7 +207,7 @@ class OptimizationRecommendationAdmin(admin.ModelAdmin):
     readonly_fields = ["evidence", "proposed_test", "experiment_ref", "fingerprint"]
     actions = ["create_tests", "dismiss"]
 
-    @admin.action(description="Create the proposed A/B test (draft)")
+    @admin.action(description="Create the proposed A/B test (draft)", permissions=["change"])
     def create_tests(self, request, queryset):
         created = []
         for recommendation in queryset:
@@ -217,7 +220,7 @@ class OptimizationRecommendationAdmin(admin.ModelAdmin):
         if created:
             self.message_user(request, f"Draft A/B tests created: {', '.join(created)}.")
 
-    @admin.action(description="Dismiss")
+    @admin.action(description="Dismiss", permissions=["change"])
     def dismiss(self, request, queryset):
         for recommendation in queryset:
             recommendations.recommendation_dismiss(recommendation=recommendation)

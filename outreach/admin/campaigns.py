@@ -169,7 +169,7 @@ class ChannelTemplateAdmin(admin.ModelAdmin):
     inlines = [VariantInline]
     actions = ["draft_subject_variants"]
 
-    @admin.action(description="Draft 3 subject-line variants (LLM, or local fallback)")
+    @admin.action(description="Draft 3 subject-line variants (LLM, or local fallback)", permissions=["change"])
     def draft_subject_variants(self, request, queryset):
         made = sum(
             len(variants_generate(template=t, field_name="subject", brief=t.name, count=3))
@@ -221,7 +221,7 @@ class OutboxMessageAdmin(admin.ModelAdmin):
     show_full_result_count = False
     actions = ["retry_now"]
 
-    @admin.action(description="Retry now (pending rows)")
+    @admin.action(description="Retry now (pending rows)", permissions=["change"])
     def retry_now(self, request, queryset):
         done = sum(outbox_retry_now(row=row) for row in queryset.filter(status="pending"))
         self.message_user(request, f"{done} row(s) due now.")
