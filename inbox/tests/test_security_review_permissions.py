@@ -89,7 +89,7 @@ def test_no_admin_action_is_offered_to_a_view_only_role(rf, user_in_role):
         request.user = analyst
         if not model_admin.has_view_or_change_permission(request):
             continue  # the whole page is refused (403)
-        names = [name for name in model_admin.get_actions(request)]
+        names = list(model_admin.get_actions(request))
         if names:
             offered[model._meta.label] = names
     assert offered == {}

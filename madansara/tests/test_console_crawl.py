@@ -1,6 +1,8 @@
 """The console as each demo role sees it: every admin changelist, add page and one change page
 answers below 500, and a page the role table (madansara.roles.ROLE_RULES) forbids is a 403."""
 
+import io
+
 import pytest
 from django.contrib import admin
 from django.contrib.auth import get_user_model
@@ -18,7 +20,7 @@ DEMO_USERS = {"admin": None, "marketer": ROLE_MARKETER, "agent": ROLE_AGENT, "an
 @pytest.fixture
 def demo(settings):
     settings.ANTHROPIC_API_KEY = ""
-    call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115 - quiet
+    call_command("seed_demo", stdout=io.StringIO())
 
 
 def admin_pages():
