@@ -1,5 +1,7 @@
 """The inbox in the Django admin, with the human-in-the-loop review console for drafts."""
 
+from datetime import timedelta
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
@@ -22,6 +24,7 @@ from inbox.models import (
     BusinessHours,
     Conversation,
     ConversationMessage,
+    ConversationStatus,
     DraftStatus,
     Intent,
     InternalNote,
@@ -35,10 +38,12 @@ from inbox.models import (
 )
 from inbox.selectors import contact_panorama, conversations_search, draft_neighbours, drafts_review_queue, sla_q
 from inbox.services.assignment import conversation_assign
-from inbox.services.conversations import conversation_status_set
+from inbox.services.conversations import conversation_status_set, note_add
 from inbox.services.drafts import (
     DraftError,
     contact_facts,
+    conversation_reply,
+    conversation_version_token,
     draft_regenerate,
     draft_reject,
     draft_send,
@@ -88,6 +93,39 @@ class SLAStateFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         return queryset.filter(sla_q(self.value())) if self.value() else queryset
+
+
+def rendered_templates(conversation) -> list:
+    """[(template, text)]: the approved response templates for the channel, filled for the contact."""
+    rendered = []
+    context = template_context(conversation=conversation, agent=conversation.assignee)
+    for template in ResponseTemplate.objects.filter(is_approved=True, channel__in=["", conversation.channel]):
+        try:
+            rendered.append((template, template_render(source=template.body, context=context)))
+        except TemplateError:
+            continue
+    return rendered
+
+
+class ThreadForm(forms.Form):
+    text = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 6, "id": "reply-text"}))
+    version = forms.CharField(widget=forms.HiddenInput, required=False)
+    note = forms.CharField(required=False, max_length=5000, widget=forms.TextInput(attrs={"id": "note-text"}))
+    assignee = forms.ModelChoiceField(queryset=get_user_model().objects.none(), required=False)
+    snooze_hours = forms.TypedChoiceField(
+        coerce=int, choices=[(1, "1 hour"), (4, "4 hours"), (24, "1 day"), (72, "3 days")], initial=4
+    )
+
+
+# Each button of the conversation page and the permission it needs.
+THREAD_ACTIONS = {
+    "_reply": "inbox.approve_replydraft",
+    "_note": "inbox.change_conversation",
+    "_assign": "inbox.change_conversation",
+    "_resolve": "inbox.change_conversation",
+    "_reopen": "inbox.change_conversation",
+    "_snooze": "inbox.change_conversation",
+}
 
 
 @admin.register(Conversation)
@@ -145,15 +183,97 @@ class ConversationAdmin(admin.ModelAdmin):
             note.save()
         formset.save_m2m()
 
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """The conversation as a thread with a reply box and its actions; `?_edit=1` opens the
+        model form (labels, priority, team) for those who may change conversations."""
+        if "_edit" in request.GET:
+            return super().change_view(request, object_id, form_url, extra_context)
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        action = next((name for name in THREAD_ACTIONS if name in request.POST), None)
+        if request.method == "POST" and (action is None or not request.user.has_perm(THREAD_ACTIONS[action])):
+            raise PermissionDenied
+        conversation = self.get_object(request, object_id)
+        if conversation is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        form = ThreadForm(
+            request.POST or None,
+            initial={"assignee": conversation.assignee_id, "version": conversation_version_token(conversation)},
+        )
+        form.fields["assignee"].queryset = get_user_model().objects.filter(inbox_agent__isnull=False)
+        if request.method == "POST" and form.is_valid():
+            done = self._thread_act(request, conversation, form, action)
+            if done:
+                return redirect("admin:inbox_conversation_change", conversation.pk)
+            conversation.refresh_from_db()
+            data = request.POST.copy()
+            data["version"] = conversation_version_token(conversation)
+            form = ThreadForm(data)
+            form.fields["assignee"].queryset = get_user_model().objects.filter(inbox_agent__isnull=False)
+            form.is_valid()
+        pending = conversation.drafts.filter(status=DraftStatus.PENDING).order_by("-id").first()
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Conversation #{conversation.pk}",
+            "opts": self.opts,
+            "conversation": conversation,
+            "form": form,
+            "pending": pending,
+            "entries": conversation.entries.select_related("inbound", "outbound", "author").order_by(
+                "created_at", "id"
+            ),
+            "notes": conversation.notes.select_related("author"),
+            "templates": rendered_templates(conversation),
+            "panorama": contact_panorama(conversation=conversation),
+            "sla_text": _countdown(conversation.response_due) if conversation.awaiting_reply else "answered",
+            "can_reply": request.user.has_perm(THREAD_ACTIONS["_reply"]),
+            "can_change": request.user.has_perm(THREAD_ACTIONS["_assign"]),
+        }
+        return TemplateResponse(request, "admin/inbox/conversation/thread.html", context)
+
+    def _thread_act(self, request, conversation, form, action) -> bool:
+        data = form.cleaned_data
+        try:
+            if action == "_reply":
+                draft = conversation_reply(
+                    conversation=conversation, actor=request.user, text=data["text"], expected_version=data["version"]
+                )
+                self.message_user(request, f"Reply sent: {draft.get_status_display()}.")
+            elif action == "_note":
+                note_add(conversation=conversation, author=request.user, text=data["note"])
+                self.message_user(request, "Note added.")
+            elif action == "_assign":
+                conversation_assign(conversation=conversation, assignee=data["assignee"], actor=request.user)
+                self.message_user(request, f"Assigned to {data['assignee'] or 'nobody'}.")
+            elif action == "_snooze":
+                until = timezone.now() + timedelta(hours=data["snooze_hours"])
+                conversation_status_set(
+                    conversation=conversation,
+                    status=ConversationStatus.SNOOZED,
+                    snoozed_until=until,
+                    actor=request.user,
+                )
+                self.message_user(request, f"Snoozed until {until:%a %d %b %H:%M} UTC.")
+            else:
+                status = ConversationStatus.RESOLVED if action == "_resolve" else ConversationStatus.OPEN
+                conversation_status_set(conversation=conversation, status=status, actor=request.user)
+                self.message_user(request, f"Conversation {status.label.lower()}.")
+        except PermissionError as exc:
+            raise PermissionDenied(str(exc)) from exc
+        except (DraftError, ValueError) as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+            return False
+        return True
+
     @admin.action(description="Resolve selected conversations", permissions=["change"])
     def resolve(self, request, queryset):
         for conversation in queryset:
-            conversation_status_set(conversation=conversation, status="resolved", actor=request.user)
+            conversation_status_set(conversation=conversation, status=ConversationStatus.RESOLVED, actor=request.user)
 
     @admin.action(description="Reopen selected conversations", permissions=["change"])
     def reopen(self, request, queryset):
         for conversation in queryset:
-            conversation_status_set(conversation=conversation, status="open", actor=request.user)
+            conversation_status_set(conversation=conversation, status=ConversationStatus.OPEN, actor=request.user)
 
     @admin.action(description="Assign selected conversations to me", permissions=["change"])
     def assign_to_me(self, request, queryset):
@@ -378,7 +498,7 @@ class ReplyDraftAdmin(admin.ModelAdmin):
             ),
             "facts": contact_facts(conversation),
             "notes": conversation.notes.select_related("author"),
-            "templates": self._rendered_templates(conversation),
+            "templates": rendered_templates(conversation),
             "snippets": KnowledgeSnippet.objects.filter(is_active=True).order_by("language", "title"),
             "used_snippets": list(draft.snippets.all()),
             "panorama": panorama,
@@ -388,16 +508,6 @@ class ReplyDraftAdmin(admin.ModelAdmin):
             "can_change": request.user.has_perm(REVIEW_ACTIONS["_reject"]),
             "can_reassign": request.user.has_perm(REVIEW_ACTIONS["_reassign"]),
         }
-
-    def _rendered_templates(self, conversation):
-        rendered = []
-        context = template_context(conversation=conversation, agent=conversation.assignee)
-        for template in ResponseTemplate.objects.filter(is_approved=True, channel__in=["", conversation.channel]):
-            try:
-                rendered.append((template, template_render(source=template.body, context=context)))
-            except TemplateError:
-                continue
-        return rendered
 
     def _next_page(self, draft, next_id):
         if next_id is not None:

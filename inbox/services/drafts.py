@@ -1,6 +1,7 @@
 """Reply drafts: composed from history, contact facts, templates and snippets; approved,
 edited or rejected by a human (or auto-sent within the policy); sent through the channel layer."""
 
+import hashlib
 import logging
 import re
 import unicodedata
@@ -622,6 +623,36 @@ def draft_reject(*, draft: ReplyDraft, actor, reason: str, expected_version: str
     )
     draft.refresh_from_db()
     return draft
+
+
+def conversation_reply(*, conversation: Conversation, actor, text: str, expected_version: str | None = None):
+    """A human reply from the conversation page: it answers the latest inbound message, through
+    its pending draft when there is one (recorded as an edit), else through a new human draft.
+    With `expected_version` (the page's `conversation_version_token`) a conversation that moved
+    on since the page loaded is refused (DraftConflict) and nothing is created or sent."""
+    if not actor.has_perm("inbox.approve_replydraft"):
+        raise PermissionError("Only users allowed to approve replies may send them.")
+    current = Conversation.objects.get(pk=conversation.pk)
+    if expected_version is not None and conversation_version_token(current) != expected_version:
+        raise DraftConflict(
+            "Nothing was sent: the conversation changed since you opened this page (a new message, another "
+            "reply, a new status or assignee). Read it again below; your text is still in the box."
+        )
+    latest = current.entries.filter(direction=Direction.INBOUND).order_by("-created_at", "-id").first()
+    if latest is None:
+        raise DraftError("Nothing to reply to: the contact has not written in this conversation.")
+    draft = ReplyDraft.objects.filter(inbound_id=latest.inbound_id, status=DraftStatus.PENDING).first()
+    if draft is None:
+        draft = ReplyDraft.objects.create(
+            conversation=current, inbound_id=latest.inbound_id, source="human", text=text.strip()
+        )
+    return draft_send(draft=draft, actor=actor, text=text)
+
+
+def conversation_version_token(conversation: Conversation) -> str:
+    """What the conversation page showed: status, assignee and the latest message time."""
+    state = (conversation.pk, conversation.status, conversation.assignee_id, conversation.last_message_at.isoformat())
+    return hashlib.sha256(repr(state).encode()).hexdigest()[:20]
 
 
 def drafts_bulk_approve(*, drafts, actor) -> tuple[int, list[str]]:

@@ -21,7 +21,7 @@
   if (links.length) select(0);
 
   // --- review page: inserts ----------------------------------------------------------------
-  var area = document.getElementById("draft-text");
+  var area = document.getElementById("draft-text") || document.getElementById("reply-text");
   function insert(text) {
     if (!area) return;
     var start = area.selectionStart, end = area.selectionEnd;
@@ -39,7 +39,7 @@
   });
   if (area) {
     area.addEventListener("keydown", function (event) {
-      if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) { event.preventDefault(); click("send-button"); }
+      if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) { event.preventDefault(); click("send-button") || click("reply-button"); }
     });
   }
 
@@ -52,7 +52,7 @@
       if (event.key === "j") { select(current + 1); handled = true; }
       else if (event.key === "k") { select(current - 1); handled = true; }
       else if ((event.key === "o" || event.key === "Enter" || event.key === "a") && current >= 0) { window.location.href = links[current].href; handled = true; }
-    } else if (area) {
+    } else if (area && document.getElementById("send-button")) {
       if (event.key === "a") handled = click("send-button");
       else if (event.key === "e") { area.focus(); handled = true; }
       else if (event.key === "r") { var reason = document.getElementById("reject-reason"); if (reason) { reason.focus(); handled = true; } }
@@ -64,7 +64,7 @@
     if (handled) event.preventDefault();
   });
   // Enter in the reason / instruction field triggers its own button, not the primary one.
-  [["reject-reason", "reject-button"], ["regenerate-instruction", "regenerate-button"]].forEach(function (pair) {
+  [["reject-reason", "reject-button"], ["regenerate-instruction", "regenerate-button"], ["note-text", "note-button"]].forEach(function (pair) {
     var field = document.getElementById(pair[0]);
     if (field) field.addEventListener("keydown", function (event) {
       if (event.key === "Enter") { event.preventDefault(); click(pair[1]); }
