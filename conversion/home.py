@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from conversion.models import AttributionCredit, AttributionModel, ChannelCost, ChannelPerformance
+from conversion.models import AttributionCredit, AttributionModel, ChannelPerformance
 from madansara.charts import bar_chart
 from madansara.home import Card
 from madansara.roles import ROLE_ADMIN, ROLE_ANALYST, ROLE_MARKETER
@@ -50,9 +50,8 @@ def role_cards(*, user, role) -> list[Card]:
             31,
         )
     ]
+    # message costs and ad spend, as channel performance adds them up per day
     spend = dict(ChannelPerformance.objects.filter(day__gte=since).values_list("channel").annotate(cost=Sum("cost")))
-    for channel, amount in ChannelCost.objects.filter(day__gte=since).values_list("channel").annotate(a=Sum("amount")):
-        spend[channel] = (spend.get(channel) or Decimal(0)) + amount
     rows = []
     for row in credits:
         cost = spend.get(row["channel"]) or Decimal(0)

@@ -51,6 +51,7 @@ from inbox.services.drafts import (
     drafts_bulk_approve,
     template_context,
 )
+from madansara.forms import LinesListField, ReadableJSONMixin
 from madansara.templating import TemplateError, template_render
 
 
@@ -624,7 +625,8 @@ class SLAEventAdmin(admin.ModelAdmin):
 
 
 @admin.register(BusinessHours)
-class BusinessHoursAdmin(admin.ModelAdmin):
+class BusinessHoursAdmin(ReadableJSONMixin, admin.ModelAdmin):
+    readable_json = {"holidays": LinesListField}
     list_display = ("name", "timezone")
     search_fields = ("name",)
     list_filter = ("timezone",)
@@ -636,7 +638,8 @@ class AgentInline(admin.TabularInline):
 
 
 @admin.register(Team)
-class TeamAdmin(admin.ModelAdmin):
+class TeamAdmin(ReadableJSONMixin, admin.ModelAdmin):
+    readable_json = {"channels": LinesListField}
     list_display = ("name", "business_hours", "channels")
     search_fields = ("name",)
     list_filter = ("business_hours",)

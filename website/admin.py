@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from madansara.charts import line_chart
+from madansara.forms import FunnelStepsField, LinesListField, ReadableJSONMixin
 from website import charts, recommendations, selectors, services
 from website.funnels import FunnelSpec, funnel_compute
 from website.models import (
@@ -28,7 +29,8 @@ DASHBOARD_DAYS = 30
 
 
 @admin.register(Site)
-class SiteAdmin(admin.ModelAdmin):
+class SiteAdmin(ReadableJSONMixin, admin.ModelAdmin):
+    readable_json = {"allowed_origins": LinesListField}
     list_display = ["name", "domain", "public_key", "respect_dnt", "cookieless", "is_active", "dashboard_link"]
     list_filter = ["is_active", "respect_dnt", "cookieless"]
     search_fields = ["name", "domain", "public_key"]
@@ -153,7 +155,8 @@ class WebsiteEventAdmin(admin.ModelAdmin):
 
 
 @admin.register(FunnelDefinition)
-class FunnelDefinitionAdmin(admin.ModelAdmin):
+class FunnelDefinitionAdmin(ReadableJSONMixin, admin.ModelAdmin):
+    readable_json = {"steps": FunnelStepsField}
     list_display = ["name", "site", "order_mode", "window_days", "step_count", "is_active"]
     list_filter = ["site", "order_mode", "is_active"]
     search_fields = ["name"]

@@ -6,6 +6,7 @@ from django.db.models import F, OuterRef, Subquery, Sum
 from django.shortcuts import render
 
 from madansara.choices import Channel
+from madansara.forms import KeyValueField, ReadableJSONMixin
 from outreach.models import ConsentEvent, Contact, ContactConsent, ContactEngagement, ContactIdentity, Tag
 from outreach.services.contacts import contact_erase, contact_merge
 
@@ -43,7 +44,8 @@ class MergeForm(forms.Form):
 
 
 @admin.register(Contact)
-class ContactAdmin(admin.ModelAdmin):
+class ContactAdmin(ReadableJSONMixin, admin.ModelAdmin):
+    readable_json = {"attributes": KeyValueField}
     list_display = ["__str__", "email", "phone", "lifecycle_stage", "engagement", "timezone", "created_at"]
     list_filter = ["lifecycle_stage", "tags", "consents__channel", "consents__status", "identities__channel"]
     # part of a name, an address or a number finds the person
