@@ -427,6 +427,9 @@ class ReplyDraftAdmin(admin.ModelAdmin):
             request, f"{sent} low-risk repl{'y' if sent == 1 else 'ies'} sent; {len(skipped) + len(decided)} skipped."
         )
 
+    def has_add_permission(self, request):
+        return False  # drafts come from the composer or a reply on the conversation page
+
     def has_approve_permission(self, request):
         return request.user.has_perm("inbox.approve_replydraft")
 
