@@ -7,7 +7,7 @@ from django.contrib import admin
 from django.contrib.admin.views.decorators import staff_member_required
 from django.db import connection
 from django.http import JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.template.response import TemplateResponse
 from django.views.decorators.cache import never_cache
 
@@ -70,9 +70,7 @@ DOMAINS = [
 
 
 def landing(request):
-    """The branded front door: signed-in staff go to their home, others see what this is."""
-    if request.user.is_authenticated and request.user.is_staff:
-        return redirect("admin:index")
+    """The branded front door: what Madan Sara is, the way in, and each area of the console."""
     return render(
         request, "madansara/landing.html", {"domains": DOMAINS, "debug": settings.DEBUG, "title": "Madan Sara"}
     )
