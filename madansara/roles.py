@@ -15,6 +15,7 @@ DOMAIN_APPS = (
     "inbox",
     "website",
     "social",
+    "notifications",
     "django_celery_beat",
 )
 ALL_VERBS = "*"  # every permission of the app, custom ones (approve, ...) included
@@ -36,6 +37,7 @@ ROLE_RULES: dict[str, dict[str, object]] = {
         "channels": VIEW,
         "inbox": VIEW,
         "madansara": OWN_KEYS,
+        "notifications": OWN_KEYS,  # their own notices and preferences (admin scopes rows)
     },
     ROLE_AGENT: {
         # works conversations and drafts; reads the inbox's configuration
@@ -60,6 +62,7 @@ ROLE_RULES: dict[str, dict[str, object]] = {
         "social.socialcomment": ("view", "change"),
         "conversion": VIEW,
         "madansara": OWN_KEYS,
+        "notifications": OWN_KEYS,  # their own notices and preferences (admin scopes rows)
     },
     ROLE_ANALYST: {app: VIEW for app in DOMAIN_APPS if app != "django_celery_beat"} | {"madansara": OWN_KEYS},
 }

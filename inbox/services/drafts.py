@@ -35,6 +35,7 @@ from madansara.channels.models import InboundMessage, MessageStatus
 from madansara.channels.services import message_create, message_send
 from madansara.choices import Channel
 from madansara.llm import LLMError, llm_available, llm_structured
+from madansara.metrics import DRAFTS
 from madansara.templating import LENGTH_LIMITS, TemplateError, template_render
 
 logger = logging.getLogger(__name__)
@@ -354,6 +355,7 @@ def draft_create(*, inbound: InboundMessage) -> ReplyDraft | None:
     if classification.status == ClassificationStatus.DONE and not _needs_reply(classification.intent):
         return None
     composition = compose_reply(conversation=conversation, inbound=inbound, classification=classification)
+    DRAFTS.labels(composition.source).inc()
     with transaction.atomic():
         ReplyDraft.objects.filter(conversation=conversation, status=DraftStatus.PENDING).update(
             status=DraftStatus.SUPERSEDED
@@ -397,6 +399,7 @@ def draft_regenerate(*, draft: ReplyDraft, actor, instruction: str, expected_ver
     composition = compose_reply(
         conversation=conversation, inbound=draft.inbound, classification=classification, instruction=instruction
     )
+    DRAFTS.labels(composition.source).inc()
     with transaction.atomic():
         _check_version(draft=draft, expected_version=expected_version)
         claimed = ReplyDraft.objects.filter(pk=draft.pk, status=DraftStatus.PENDING).update(
