@@ -25,7 +25,7 @@ import django
 
 django.setup()
 
-from madansara.metrics import TRACKER_EVENTS, exposition, http_observe
+from madansara.metrics import exposition, http_observe, tracker_count
 
 
 def per_call(function, calls: int) -> float:
@@ -46,7 +46,7 @@ def main() -> None:
 
     def request():
         http_observe(route="website-ingest", method="POST", status=202, started=time.perf_counter())
-        TRACKER_EVENTS.labels("accepted").inc(20)
+        tracker_count(outcome="accepted", events=20)
 
     rounds = [(per_call(baseline, args.calls), per_call(request, args.calls)) for _ in range(5)]
     base = statistics.median(r[0] for r in rounds)

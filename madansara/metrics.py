@@ -115,17 +115,36 @@ class MetricsMiddleware:
 KNOWN_METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 
 
+_children: dict[tuple, object] = {}
+
+
+def _child(metric, *labels):
+    """metric.labels(*labels), remembered: the hot paths (tracker ingest, the dispatcher) skip
+    prometheus_client's lock and label formatting. Label sets are bounded, so is this dict."""
+    key = (metric, *labels)
+    child = _children.get(key)
+    if child is None:
+        child = _children[key] = metric.labels(*labels)
+    return child
+
+
 def http_observe(*, route: str, method: str, status: int, started: float) -> None:
     """Record one answered request (also used by the tracker's WSGI fast path)."""
     method = method if method in KNOWN_METHODS else "other"
-    HTTP_REQUESTS.labels(route, method, str(status)).inc()
-    HTTP_LATENCY.labels(route, method).observe(time.perf_counter() - started)
+    _child(HTTP_REQUESTS, route, method, status).inc()
+    _child(HTTP_LATENCY, route, method).observe(time.perf_counter() - started)
+
+
+def tracker_count(*, outcome: str, events: int) -> None:
+    """Count tracker events by outcome (accepted, rejected, spooled, filtered)."""
+    if events:
+        _child(TRACKER_EVENTS, outcome).inc(events)
 
 
 def send_observe(*, channel: str, provider: str, outcome: str, seconds: float) -> None:
     """Record one provider send attempt."""
-    SENDS.labels(channel, provider, outcome).inc()
-    SEND_LATENCY.labels(channel, provider).observe(seconds)
+    _child(SENDS, channel, provider, outcome).inc()
+    _child(SEND_LATENCY, channel, provider).observe(seconds)
 
 
 # --- gauges read from the database at scrape time --------------------------------------------
