@@ -15,7 +15,7 @@ def test_minifier_keeps_strings_and_separates_words():
 
 def test_minifier_leaves_string_contents_alone():
     # The hand-written minifier turned "x,}" into "x}" (issue #22).
-    assert minify('var s = "x,}", t = \'y,]\', u = "z,)";') == "var s=\"x,}\",t='y,]',u=\"z,)\";\n"
+    assert minify('var s = "x,}", t = \'y,]\', u = "z,)";') == 'var s="x,}",t=\'y,]\',u="z,)";\n'
 
 
 def test_minifier_keeps_the_space_between_a_minus_and_a_negation():
