@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import orjson
 from django.conf import settings
-from django.db import DatabaseError, IntegrityError, connection, connections, transaction
+from django.db import DatabaseError, DataError, IntegrityError, connection, connections, transaction
 from django.db.models import Count, Max, Min, OuterRef, Q, Subquery
 from django.utils import timezone
 
@@ -344,18 +344,25 @@ def events_ingest(*, site_id: int, rows: list[dict], client: Client, ip: str) ->
 
 
 def spool_flush(*, limit: int = 1000) -> int:
-    """Store spooled batches, oldest first; stops at the first database error. Returns events stored."""
+    """Store spooled batches, oldest first. A batch whose data is refused (unreadable file, a
+    deleted site, bad values) is quarantined and the next one tried; the flush stops at the first
+    sign that the database is unavailable. Returns the events stored."""
     stored = 0
     for index, path in enumerate(spool.spool_pending()):
         if index >= limit:
             break
-        batch = spool.spool_read(path)
         try:
+            batch = spool.spool_read(path)
             stored += events_store(site_id=batch["site_id"], rows=batch["rows"], batch_id=batch["batch_id"])
+        except (DataError, IntegrityError, ValueError, KeyError, TypeError) as exc:
+            spool.spool_quarantine(path, reason=f"{type(exc).__name__}: {exc}"[:500])
+            continue
+        except FileNotFoundError:  # flushed meanwhile by another process sharing the directory
+            continue
         except DatabaseError:
             logger.warning("website spool: database still unavailable, %s kept", path.name)
             break
-        path.unlink()
+        path.unlink(missing_ok=True)
     return stored
 
 
