@@ -86,6 +86,7 @@ def custom_urls(data) -> list[str]:
         f"/admin/inbox/replydraft/{data['draft'].pk}/review/",
         f"/admin/inbox/replydraft/{data['draft'].pk}/change/",
         f"/admin/website/site/{data['site'].pk}/dashboard/",
+        f"/admin/website/site/{data['site'].pk}/change/",
         reverse("admin:abtesting_abtest_calculator"),
         reverse("admin:conversion_attribution"),
         reverse("admin:conversion_contact_journey", args=[data["contact"].pk]),
