@@ -34,6 +34,13 @@ class SiteAdmin(admin.ModelAdmin):
     readonly_fields = ["public_key", "identity_secret", "tracking_snippet", "created_at"]
     actions = ["generate_recommendations", "rebuild_sessions"]
 
+    def get_fields(self, request, obj=None):
+        """The identity secret signs identifies: only those who may change the site see it."""
+        fields = super().get_fields(request, obj)
+        if not self.has_change_permission(request, obj):
+            fields = [field for field in fields if field != "identity_secret"]
+        return fields
+
     @admin.display(description="Snippet for the site's pages")
     def tracking_snippet(self, site):
         if not site.pk:

@@ -138,3 +138,14 @@ def test_an_identify_without_a_usable_id_is_refused(client, site, identifier):
     response = post(client, site, [ident("v1", identifier)])
 
     assert response.json()["accepted"] == 0 and response.json()["errors"][0]["index"] == 0
+
+
+def test_the_identity_secret_is_shown_only_to_those_who_may_change_the_site(client, site):
+    from madansara.tests.factories import make_user
+
+    shown = {}
+    for role in ("Marketer", "Analyst"):
+        client.force_login(make_user(role))
+        shown[role] = site.identity_secret in client.get(f"/admin/website/site/{site.pk}/change/").content.decode()
+
+    assert shown == {"Marketer": True, "Analyst": False}
