@@ -156,7 +156,7 @@ def browse_console(*, base_url: str, draft_pk: int) -> dict:
         page.click("#insert-template")  # inbox/console.js
         seen["draft_text"] = page.input_value("#draft-text")
         visit("/api/docs/")
-        page.wait_for_selector(".swagger-ui .info .title")
+        page.wait_for_selector(".swagger-ui .info .title", timeout=120_000)  # the schema is generated on first use
         seen["docs_title"] = page.inner_text(".swagger-ui .info .title")
         violations.extend(page.evaluate("window.__cspViolations"))
         seen["violations"] = violations
