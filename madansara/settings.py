@@ -108,6 +108,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.csp",  # csp_nonce for the few inline scripts
+                "madansara.console.console_nav",
             ],
         },
     },
