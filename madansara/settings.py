@@ -70,12 +70,14 @@ INSTALLED_APPS = [
     "madansara",
     "madansara.channels",
     "madansara.notifications",
+    "madansara.webhooks_out",
     "outreach",
     "conversion",
     "abtesting",
     "inbox",
     "website",
     "social",
+    "agents",
 ]
 
 MIDDLEWARE = [
@@ -289,7 +291,7 @@ REST_FRAMEWORK = {
         "bulk": os.environ.get("API_THROTTLE_BULK_RATE", "10000/hour" if TESTING else "120/min"),
         "public": os.environ.get("API_THROTTLE_PUBLIC_RATE", "100000/hour" if TESTING else "600/min"),
     },
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "madansara.api.schema.DomainAutoSchema",  # operations tagged by domain
     "EXCEPTION_HANDLER": "madansara.api.exceptions.exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
@@ -370,6 +372,17 @@ WEBHOOK_TRUST_FORWARDED_HEADERS = env_bool("WEBHOOK_TRUST_FORWARDED_HEADERS", de
 
 # --- channels (helper) ---
 CHANNEL_HTTP_TIMEOUT = float(os.environ.get("CHANNEL_HTTP_TIMEOUT", "10"))
+
+# --- outbound webhooks (madansara.webhooks_out) ---
+# Endpoints on loopback/private/link-local addresses are refused unless an operator allows them.
+WEBHOOKS_ALLOW_PRIVATE = env_bool("WEBHOOKS_ALLOW_PRIVATE", False)
+WEBHOOKS_TIMEOUT = float(os.environ.get("WEBHOOKS_TIMEOUT", "10"))
+# An endpoint is disabled once it failed this many attempts in a row for at least this many hours.
+WEBHOOKS_DISABLE_AFTER_FAILURES = env_int("WEBHOOKS_DISABLE_AFTER_FAILURES", 10)
+WEBHOOKS_DISABLE_AFTER_HOURS = float(os.environ.get("WEBHOOKS_DISABLE_AFTER_HOURS", "24"))
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {})["WebhookEventTypeEnum"] = (
+    "madansara.webhooks_out.models.EventType"
+)
 # A rate-limited send sleeps up to this long for a token, else it is retried later.
 CHANNEL_RATE_LIMIT_MAX_SLEEP = float(os.environ.get("CHANNEL_RATE_LIMIT_MAX_SLEEP", "0.5"))
 # "redis" (default with REDIS_URL), "db" (default without) or "memory" (one process only).
