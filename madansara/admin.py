@@ -1,7 +1,8 @@
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
 
-from madansara.models import APIKey, AuditEvent
+from madansara.models import ActionPolicy, APIKey, AuditEvent
 from madansara.services import api_key_create, api_key_revoke, api_key_scope_choices, api_key_scope_errors
 
 
@@ -55,7 +56,7 @@ class APIKeyAdmin(admin.ModelAdmin):
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "user" and not request.user.is_superuser:
-            kwargs["queryset"] = type(request.user).objects.filter(pk=request.user.pk)
+            kwargs["queryset"] = get_user_model().objects.filter(pk=request.user.pk)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):
@@ -99,3 +100,13 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(ActionPolicy)
+class ActionPolicyAdmin(admin.ModelAdmin):
+    """Tiers of the actions API keys and AI agents take (no row: the default tier applies)."""
+
+    list_display = ["action", "tier", "note", "updated_at"]
+    list_filter = ["tier"]
+    search_fields = ["action", "note"]
+    list_editable = ["tier"]

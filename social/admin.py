@@ -3,6 +3,7 @@ from django.contrib import admin, messages
 from django.utils.html import format_html
 
 from madansara.charts import line_chart
+from madansara.forms import LinesListField, ReadableJSONMixin
 from social import selectors
 from social.models import (
     CommentActionAttempt,
@@ -156,7 +157,8 @@ class EngagementWeightAdmin(admin.ModelAdmin):
 
 
 @admin.register(CommentRule)
-class CommentRuleAdmin(admin.ModelAdmin):
+class CommentRuleAdmin(ReadableJSONMixin, admin.ModelAdmin):
+    readable_json = {"keywords": LinesListField}
     list_display = ("name", "account", "priority", "action", "intent", "sentiment", "auto_send", "is_active")
     list_filter = ("account", "action", "is_active", "auto_send")
     search_fields = ("name", "reply_template")
@@ -227,7 +229,8 @@ class FunnelStepInline(admin.TabularInline):
 
 
 @admin.register(SocialEngagementFunnel)
-class SocialEngagementFunnelAdmin(admin.ModelAdmin):
+class SocialEngagementFunnelAdmin(ReadableJSONMixin, admin.ModelAdmin):
+    readable_json = {"keywords": LinesListField}
     list_display = ("name", "account", "trigger", "is_active", "triggered", "dm_sent", "replied", "converted")
     list_filter = ("trigger", "is_active", "account")
     search_fields = ("name",)

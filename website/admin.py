@@ -2,6 +2,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -9,6 +10,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from madansara.charts import line_chart
+from madansara.forms import FunnelStepsField, LinesListField, ReadableJSONMixin
 from website import charts, recommendations, selectors, services
 from website.funnels import FunnelSpec, funnel_compute
 from website.models import (
@@ -27,19 +29,27 @@ DASHBOARD_DAYS = 30
 
 
 @admin.register(Site)
-class SiteAdmin(admin.ModelAdmin):
+class SiteAdmin(ReadableJSONMixin, admin.ModelAdmin):
+    readable_json = {"allowed_origins": LinesListField}
     list_display = ["name", "domain", "public_key", "respect_dnt", "cookieless", "is_active", "dashboard_link"]
     list_filter = ["is_active", "respect_dnt", "cookieless"]
     search_fields = ["name", "domain", "public_key"]
-    readonly_fields = ["public_key", "tracking_snippet", "created_at"]
+    readonly_fields = ["public_key", "identity_secret", "tracking_snippet", "created_at"]
     actions = ["generate_recommendations", "rebuild_sessions"]
+
+    def get_fields(self, request, obj=None):
+        """The identity secret signs identifies: only those who may change the site see it."""
+        fields = super().get_fields(request, obj)
+        if not self.has_change_permission(request, obj):
+            fields = [field for field in fields if field != "identity_secret"]
+        return fields
 
     @admin.display(description="Snippet for the site's pages")
     def tracking_snippet(self, site):
         if not site.pk:
             return "Save the site first."
         return format_html(
-            '<textarea readonly rows="3" cols="100" onclick="this.select()">{}</textarea>'
+            '<textarea readonly rows="3" cols="100">{}</textarea>'
             '<p class="help">Paste into every page\'s &lt;head&gt;. Mark clicks with data-ms-event="name"; '
             "add data-autocapture to capture every button and link.</p>",
             snippet(site, settings.PUBLIC_BASE_URL),
@@ -60,8 +70,10 @@ class SiteAdmin(admin.ModelAdmin):
         return custom + super().get_urls()
 
     def dashboard_view(self, request, site_id: int):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
         site = self.get_object(request, str(site_id))
-        if site is None or not self.has_view_permission(request, site):
+        if site is None:
             raise Http404("No such site.")
         end = timezone.now()
         start = end - timedelta(days=DASHBOARD_DAYS)
@@ -150,7 +162,8 @@ class WebsiteEventAdmin(admin.ModelAdmin):
 
 
 @admin.register(FunnelDefinition)
-class FunnelDefinitionAdmin(admin.ModelAdmin):
+class FunnelDefinitionAdmin(ReadableJSONMixin, admin.ModelAdmin):
+    readable_json = {"steps": FunnelStepsField}
     list_display = ["name", "site", "order_mode", "window_days", "step_count", "is_active"]
     list_filter = ["site", "order_mode", "is_active"]
     search_fields = ["name"]
