@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "inbox",
     "website",
     "social",
+    "bestpractices",
 ]
 
 MIDDLEWARE = [

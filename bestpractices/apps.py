@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class BestpracticesConfig(AppConfig):
+    name = "bestpractices"
+    verbose_name = "Best practices"
