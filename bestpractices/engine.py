@@ -21,7 +21,15 @@ import numpy as np
 from scipy import linalg, special, stats
 from threadpoolctl import threadpool_limits
 
-from bestpractices.features import BOOLEAN_FEATURES, CONTRACT_FEATURES, DEFINITIONS, FEATURES, ORDERED_LEVELS, OUTCOMES, UNKNOWN
+from bestpractices.features import (
+    BOOLEAN_FEATURES,
+    CONTRACT_FEATURES,
+    DEFINITIONS,
+    FEATURES,
+    ORDERED_LEVELS,
+    OUTCOMES,
+    UNKNOWN,
+)
 from bestpractices.sends import MISSING, SendTable
 
 FORMAT = "madansara.best-practices/1"
@@ -286,7 +294,9 @@ def _patterns_extract(table: SendTable, *, alpha: float) -> dict:
         "n_sends": table.n_sends,
         "skipped_lines": [{"line": line, "reason": reason} for line, reason in table.skipped[:100]],
         "outcomes": summaries,
-        "features": {f: {"values": [_json_value(v) for v in encoding.levels[f]], "definition": DEFINITIONS[f]} for f in FEATURES},
+        "features": {
+            f: {"values": [_json_value(v) for v in encoding.levels[f]], "definition": DEFINITIONS[f]} for f in FEATURES
+        },
         "patterns": rows,
         "model": {"features": list(FEATURES), "outcomes": models},
     }
@@ -328,7 +338,9 @@ def _outcome_patterns(outcome, encoding, onehot, t, s, evidence):
         keep = [0] + [col for f, by_level in columns.items() if f not in aliased for col in by_level.values()]
         renumber = {old: new for new, old in enumerate(keep)}
         X = np.ascontiguousarray(X[:, keep])
-        columns = {f: {k: renumber[c] for k, c in by_level.items()} for f, by_level in columns.items() if f not in aliased}
+        columns = {
+            f: {k: renumber[c] for k, c in by_level.items()} for f, by_level in columns.items() if f not in aliased
+        }
     beta, eta, inverse_hessian = logistic_fit(X, t, s)
     covariance = inverse_hessian * _dispersion(t, s, eta, X.shape[1])
     total = t.sum()
@@ -400,7 +412,7 @@ def _outcome_patterns(outcome, encoding, onehot, t, s, evidence):
             )
 
     coefficients, unseen = {}, {}
-    for feature, by_level in columns.items():
+    for feature in columns:
         levels = encoding.levels[feature]
         weights = level_trials[feature]
         coefficients[feature] = [[_json_value(levels[k]), float(coef[feature][k])] for k in np.flatnonzero(weights)]

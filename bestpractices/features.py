@@ -79,7 +79,7 @@ _EMOJI = re.compile(
 _PLACEHOLDER = re.compile(r"\{\{?\s*(contact\.)?first_?name\s*\}?\}|\[first_?name\]", re.IGNORECASE)
 _DIGIT = re.compile(r"\d")
 _PHONE = re.compile(r"\+\d[\d \-]{7,}")
-_PUNCTUATION = b"!\"#$%&()*+,./:;<=>?@[\\]^_`{|}~-\n\t\r"
+_PUNCTUATION = b'!"#$%&()*+,./:;<=>?@[\\]^_`{|}~-\n\t\r'
 _TO_SPACES = bytes.maketrans(_PUNCTUATION, b" " * len(_PUNCTUATION))
 URGENT, BUY, CALL, REPLY, LINK = "urgent", "buy", "call", "reply", "link"
 CTA_ORDER = (BUY, CALL, REPLY, LINK)  # the first present is the message's call to action
@@ -93,10 +93,22 @@ _WORDS = {
 WORD_TAGS = {word.encode(): tag for tag, words in _WORDS.items() for word in words.split()}
 # Phrases, looked up only when their first word is present (one pass over the words per text).
 PHRASES = {
-    "last chance": URGENT, "don't miss": URGENT, "don’t miss": URGENT, "24 hours": URGENT,
-    "add to cart": BUY, "sign up": BUY, "get yours": BUY,
-    "call us": CALL, "call me": CALL, "give us a call": CALL, "phone us": CALL, "ring us": CALL,
-    "text back": REPLY, "write back": REPLY, "let us know": REPLY, "let me know": REPLY,
+    "last chance": URGENT,
+    "don't miss": URGENT,
+    "don’t miss": URGENT,
+    "24 hours": URGENT,
+    "add to cart": BUY,
+    "sign up": BUY,
+    "get yours": BUY,
+    "call us": CALL,
+    "call me": CALL,
+    "give us a call": CALL,
+    "phone us": CALL,
+    "ring us": CALL,
+    "text back": REPLY,
+    "write back": REPLY,
+    "let us know": REPLY,
+    "let me know": REPLY,
 }
 PHRASE_STARTS: dict[bytes, list[tuple[bytes, str]]] = {}
 for _phrase, _tag in PHRASES.items():
@@ -132,9 +144,8 @@ def has_emoji(text: str) -> bool:
 
 def mentions_name(text: str, first_name: str) -> bool:
     """True when the first name appears as a word in the text, or a first-name placeholder does."""
-    if "{" in text or "[" in text:
-        if _PLACEHOLDER.search(text):
-            return True
+    if ("{" in text or "[" in text) and _PLACEHOLDER.search(text):
+        return True
     if len(first_name) < 2:
         return False
     lowered, name = text.casefold(), first_name.casefold()

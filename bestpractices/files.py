@@ -32,13 +32,13 @@ def _lines(path: str) -> Iterator:
 def _atomic_output(path: str):
     """Write to a temporary file beside `path` and move it into place only when complete."""
     target = Path(path)
-    handle = tempfile.NamedTemporaryFile("wb", dir=target.parent or ".", prefix=f".{target.name}.", delete=False)
+    descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
     try:
-        with handle:
+        with os.fdopen(descriptor, "wb") as handle:
             yield handle
-        os.replace(handle.name, target)
+        os.replace(temporary, target)
     except BaseException:
-        os.unlink(handle.name)
+        os.unlink(temporary)
         raise
 
 
@@ -118,7 +118,9 @@ def calibration_report(*, model_path: str, input_path: str, strict: bool = True)
             "brier": float(np.mean((p - y) ** 2)),
             "brier_base_rate": float(np.mean((base_rate - y) ** 2)),
             "base_rate": float(base_rate),
-            "expected_calibration_error": float(sum(row["n"] * abs(row["predicted"] - row["observed"]) for row in table) / len(y)),
+            "expected_calibration_error": float(
+                sum(row["n"] * abs(row["predicted"] - row["observed"]) for row in table) / len(y)
+            ),
             "reliability": table,
         }
     return report

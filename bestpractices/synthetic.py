@@ -107,7 +107,12 @@ def sends_generate(n: int, *, seed: int = 0, effects: dict | None = None) -> Ite
             "channel": channel,
             "sent_at": sent_at.isoformat(),
             "campaign": f"c{i % 40}",
-            "contact": {"first_name": name, "customer_type": customer_type, "lifecycle_stage": "lead", "language": "en"},
+            "contact": {
+                "first_name": name,
+                "customer_type": customer_type,
+                "lifecycle_stage": "lead",
+                "language": "en",
+            },
             "subject": subject,
             "body": body,
             "outcomes": outcomes,

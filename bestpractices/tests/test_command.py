@@ -55,7 +55,9 @@ def test_subject_text_features():
 
 
 def test_channels_without_a_subject_have_no_subject_features():
-    got = features_of(channel="whatsapp", subject="", body="Ana, your order ships today? Reply YES", contact={"first_name": "Ana"})
+    got = features_of(
+        channel="whatsapp", subject="", body="Ana, your order ships today? Reply YES", contact={"first_name": "Ana"}
+    )
     assert not got["subject_question"] and not got["subject_emoji"] and not got["subject_personalised"]
     assert got["body_question"] and got["body_personalised"] and got["urgency"]
     assert got["channel"] == "whatsapp" and got["customer_type"] == "unknown"
@@ -73,7 +75,12 @@ def test_extract_then_predict_from_files_alone(tmp_path):
     call_command("best_practices", "extract", "--input", str(sends), "--output", str(tmp_path / "patterns.json"))
     patterns = orjson.loads((tmp_path / "patterns.json").read_bytes())
     assert patterns["n_sends"] == 8000 and patterns["patterns"]
-    assert {row["feature"] for row in patterns["patterns"]} >= {"subject_length", "send_hour_local", "weekday", "channel"}
+    assert {row["feature"] for row in patterns["patterns"]} >= {
+        "subject_length",
+        "send_hour_local",
+        "weekday",
+        "channel",
+    }
 
     call_command(
         "best_practices", "predict", "--model", str(tmp_path / "patterns.json"), "--input", str(held_out),

@@ -19,7 +19,12 @@ def extract(records, **kwargs):
 
 def truth(records, row, effects=None):
     return true_lift(
-        records, outcome=row["outcome"], feature=row["feature"], value=row["value"], baseline=row["baseline"], effects=effects
+        records,
+        outcome=row["outcome"],
+        feature=row["feature"],
+        value=row["value"],
+        baseline=row["baseline"],
+        effects=effects,
     )
 
 
@@ -42,7 +47,9 @@ def test_every_planted_effect_is_found_with_its_sign_and_an_interval_covering_th
     for outcome, planted in EFFECTS.items():
         for (feature, value), _effect in planted.items():
             candidates = [
-                r for r in rows if r["outcome"] == outcome and r["feature"] == feature and value in (r["value"], r["baseline"])
+                r
+                for r in rows
+                if r["outcome"] == outcome and r["feature"] == feature and value in (r["value"], r["baseline"])
             ]
             assert candidates, (outcome, feature, value)
             for row in candidates:
@@ -86,7 +93,17 @@ def test_missing_outcomes_are_not_measured_and_counted_only_where_measured(world
 def test_pattern_rows_have_the_contract_fields_and_state_the_error_control(world):
     _, patterns = world
     for row in patterns["patterns"]:
-        assert {"feature", "value", "baseline", "outcome", "lift", "ci_low", "ci_high", "n", "significant"} <= row.keys()
+        assert {
+            "feature",
+            "value",
+            "baseline",
+            "outcome",
+            "lift",
+            "ci_low",
+            "ci_high",
+            "n",
+            "significant",
+        } <= row.keys()
         assert row["ci_low"] <= row["lift"] <= row["ci_high"]
         assert row["significant"] == (row["ci_low"] > 0 or row["ci_high"] < 0)
     control = patterns["method"]["multiple_testing"]

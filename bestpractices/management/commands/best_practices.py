@@ -55,11 +55,16 @@ class Command(BaseCommand):
                 )
             elif action == "predict":
                 count = files.predictions_write(
-                    model_path=options["model"], input_path=options["input"], output_path=options["output"], strict=strict
+                    model_path=options["model"],
+                    input_path=options["input"],
+                    output_path=options["output"],
+                    strict=strict,
                 )
                 self.stderr.write(f"{count} predictions written in {time.perf_counter() - started:.1f}s")
             elif action == "evaluate":
-                report = files.calibration_report(model_path=options["model"], input_path=options["input"], strict=strict)
+                report = files.calibration_report(
+                    model_path=options["model"], input_path=options["input"], strict=strict
+                )
                 self.stdout.write(calibration_text(report))
                 if options.get("output"):
                     with open(options["output"], "wb") as out:
@@ -89,4 +94,3 @@ def calibration_text(report: dict) -> str:
                 f"  {row['p_low']:.3f}-{row['p_high']:.3f} {row['n']:>8} {row['predicted']:>16.4f} {row['observed']:>10.4f}"
             )
     return "\n".join(lines) + "\n"
-
