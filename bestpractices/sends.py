@@ -58,13 +58,13 @@ def parse_record(line: bytes | str, line_no: int) -> dict:
     return record
 
 
-def records(lines: Iterable[bytes | str], *, strict: bool = True, skipped: list | None = None) -> Iterator:
+def records(lines: Iterable[bytes | str | dict], *, strict: bool = True, skipped: list | None = None) -> Iterator:
     """(line number, record, features) of each non-blank line; bad lines raise or are skipped."""
     for line_no, line in enumerate(lines, 1):
-        if not line.strip():
+        if not isinstance(line, dict) and not line.strip():
             continue
         try:
-            record = parse_record(line, line_no)
+            record = line if isinstance(line, dict) else parse_record(line, line_no)
             yield line_no, record, send_features(record)
         except (SendFileError, InvalidSend) as exc:
             error = exc if isinstance(exc, SendFileError) else SendFileError(line_no, str(exc))
@@ -74,7 +74,7 @@ def records(lines: Iterable[bytes | str], *, strict: bool = True, skipped: list 
                 skipped.append((error.line_no, error.reason))
 
 
-def sends_read(lines: Iterable[bytes | str], *, strict: bool = True) -> SendTable:
+def sends_read(lines: Iterable[bytes | str | dict], *, strict: bool = True) -> SendTable:
     """Read send records (JSON lines or dicts) into a SendTable."""
     table = SendTable()
     cell_ids: dict[tuple, int] = {}

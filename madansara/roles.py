@@ -15,6 +15,7 @@ DOMAIN_APPS = (
     "inbox",
     "website",
     "social",
+    "bestpractices",
     "django_celery_beat",
 )
 ALL_VERBS = "*"  # every permission of the app, custom ones (approve, ...) included
@@ -28,6 +29,7 @@ ROLE_RULES: dict[str, dict[str, object]] = {
         "website": ALL_VERBS,
         "conversion": ALL_VERBS,
         "social": ALL_VERBS,
+        "bestpractices": ALL_VERBS,
         "channels": ("view",),
         "inbox": ("view",),
         "madansara": ("view", "add", "change"),
@@ -38,6 +40,7 @@ ROLE_RULES: dict[str, dict[str, object]] = {
         "channels": ("view",),
         "social": ("view", "change"),
         "conversion": ("view",),
+        "bestpractices": ("view",),
         "madansara": ("view", "add", "change"),
     },
     ROLE_ANALYST: {app: ("view",) for app in DOMAIN_APPS if app != "django_celery_beat"}

@@ -417,3 +417,9 @@ WEBSITE_INGEST_GROUP_COMMIT = env_bool("WEBSITE_INGEST_GROUP_COMMIT", default=Tr
 # Funnels on PostgreSQL split the people over this many connections reading one snapshot
 # (1: a single connection; the split is also off inside an open transaction).
 WEBSITE_FUNNEL_CONNECTIONS = env_int("WEBSITE_FUNNEL_CONNECTIONS", 2)
+
+# --- best practices ---
+# The test scheduler proposes at most this many tests a week (bestpractices.services.tests_schedule).
+BESTPRACTICES_WEEKLY_TESTS = env_int("BESTPRACTICES_WEEKLY_TESTS", 2)
+# On: the scheduler starts the tests it proposes; off: they wait for a marketer's approval.
+BESTPRACTICES_AUTOSTART = env_bool("BESTPRACTICES_AUTOSTART", default=False)

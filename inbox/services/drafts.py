@@ -30,6 +30,7 @@ from madansara.audit import audit_record
 from madansara.channels.models import InboundMessage, MessageStatus
 from madansara.channels.services import message_create, message_send
 from madansara.choices import Channel
+from madansara.guidance import draft_guidance
 from madansara.llm import LLMError, llm_available, llm_structured
 from madansara.templating import LENGTH_LIMITS, TemplateError, template_render
 
@@ -170,6 +171,11 @@ def _compose_llm(*, conversation, inbound, classification, template_text, snippe
         parts.append(
             "Reviewers rejected earlier drafts for this intent because:\n" + "\n".join(f"- {r}" for r in feedback)
         )
+    guidance = draft_guidance(
+        intent=classification.intent, channel=conversation.channel, language=classification.language
+    )
+    if guidance.notes:
+        parts.append("What reviewers change in drafts like this one:\n" + "\n".join(f"- {n}" for n in guidance.notes))
     parts.append(f"Reply to the customer's latest message:\n{strip_quoted(inbound.text)[:4000]}")
     result = llm_structured(
         system=system,
@@ -196,6 +202,11 @@ def compose_reply(*, conversation: Conversation, inbound: InboundMessage, classi
         except TemplateError as exc:
             logger.warning("response template failed", extra={"template": template.pk, "error": str(exc)})
     limit = LENGTH_LIMITS.get(conversation.channel, 10000)
+    # Reviewers' usual length for this case (learnt by bestpractices) guides the LLM, never truncates.
+    learnt = draft_guidance(
+        intent=classification.intent, channel=conversation.channel, language=classification.language
+    )
+    asked_limit = min(limit, max(learnt.max_length, 80)) if learnt.max_length else limit
     if llm_available():
         try:
             text = _compose_llm(
@@ -204,7 +215,7 @@ def compose_reply(*, conversation: Conversation, inbound: InboundMessage, classi
                 classification=classification,
                 template_text=template_text,
                 snippets=snippets,
-                limit=limit,
+                limit=asked_limit,
             )
             return text[:limit], "llm", template
         except LLMError as exc:
