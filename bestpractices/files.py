@@ -14,7 +14,7 @@ import orjson
 
 from bestpractices.engine import Predictor, patterns_extract
 from bestpractices.features import InvalidSend, outcome_value
-from bestpractices.sends import MISSING, SendTable, records, sends_read
+from bestpractices.sends import MISSING, SendTable, records, sends_read, sends_read_path
 
 RELIABILITY_BINS = 10
 
@@ -43,6 +43,8 @@ def _atomic_output(path: str):
 
 
 def sends_read_file(path: str, *, strict: bool = True) -> SendTable:
+    if path != "-":
+        return sends_read_path(path, strict=strict)
     with _lines(path) as lines:
         return sends_read(lines, strict=strict)
 

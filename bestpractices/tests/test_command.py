@@ -158,3 +158,26 @@ def test_evaluate_reports_brier_against_the_base_rate_and_a_reliability_table(tm
     assert report["opened"]["brier"] < report["opened"]["brier_base_rate"]
     assert sum(row["n"] for row in report["opened"]["reliability"]) == report["opened"]["n"]
     assert "mean predicted" in capsys.readouterr().out
+
+
+def test_a_large_file_is_read_in_parallel_with_the_files_own_line_numbers(tmp_path):
+    from bestpractices.sends import sends_read, sends_read_path
+
+    path = tmp_path / "sends.jsonl"
+    records = list(sends_generate(3000, seed=12))
+    write_sends(path, records)
+    lines = path.read_bytes().splitlines()
+    lines[2500] = b"{broken"
+    lines.insert(10, b"")
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    single = sends_read(path.read_bytes().splitlines(), strict=False)
+    parallel = sends_read_path(str(path), strict=False, workers=2)
+    assert parallel.skipped == single.skipped == [(2502, parallel.skipped[0][1])]
+    assert parallel.n_sends == single.n_sends == 2999
+    assert [parallel.cells[c] for c in parallel.cell_of_send] == [single.cells[c] for c in single.cell_of_send]
+    assert parallel.outcomes == single.outcomes
+    assert [parallel.campaign_names[c] for c in parallel.campaign_of_send] == [
+        single.campaign_names[c] for c in single.campaign_of_send
+    ]
+    with pytest.raises(Exception, match="line 2502: not valid JSON"):
+        sends_read_path(str(path), strict=True, workers=2)
