@@ -53,7 +53,9 @@ def test_decided_drafts_in_the_database_become_patterns_per_intent_channel_and_l
     conversation = Conversation.objects.create(contact=contact, channel="email")
     now = timezone.now()
     for i in range(6):
-        inbound = InboundMessage.objects.create(channel="email", contact=contact, sender="a@x.io", external_id=f"m{i}", text="?")
+        inbound = InboundMessage.objects.create(
+            channel="email", contact=contact, sender="a@x.io", external_id=f"m{i}", text="?"
+        )
         AIClassification.objects.create(inbound=inbound, intent="pricing", language="en", engine="local")
         ReplyDraft.objects.create(
             conversation=conversation, inbound=inbound, source="llm", text=LONG, sent_text=SHORT, edited=True,
