@@ -456,3 +456,39 @@ class Predictor:
             if len(self._cache) < 1_000_000:
                 self._cache[features] = cached
         return cached
+
+
+def table_subset(table: SendTable, *, feature: str, value) -> SendTable:
+    """The sends of a table whose feature has this value (cells renumbered)."""
+    j = FEATURES.index(feature)
+    keep_cell = np.array([cell[j] == value for cell in table.cells], dtype=bool)
+    cell_of_send = np.frombuffer(table.cell_of_send, dtype=np.int32)
+    keep = keep_cell[cell_of_send] if len(cell_of_send) else np.zeros(0, dtype=bool)
+    kept_cells = np.flatnonzero(keep_cell)
+    renumber = np.full(len(table.cells), -1, dtype=np.int32)
+    renumber[kept_cells] = np.arange(len(kept_cells), dtype=np.int32)
+    subset = SendTable(cells=[table.cells[i] for i in kept_cells])
+    subset.cell_of_send.frombytes(renumber[cell_of_send[keep]].tobytes())
+    subset.campaign_of_send.frombytes(np.frombuffer(table.campaign_of_send, dtype=np.int32)[keep].tobytes())
+    subset.experiment_of_send.frombytes(np.frombuffer(table.experiment_of_send, dtype=np.int32)[keep].tobytes())
+    subset.campaign_names, subset.experiment_names = table.campaign_names, table.experiment_names
+    subset.outcomes = {
+        name: bytearray(np.frombuffer(column, dtype=np.uint8)[keep].tobytes())
+        for name, column in table.outcomes.items()
+    }
+    return subset
+
+
+def models_by_stratum(table: SendTable, *, feature: str = "customer_type", min_sends: int = 500) -> dict:
+    """A model per value of a contact feature (enough sends only): message effects that differ
+    between kinds of contacts, which one main-effects model cannot show. For personalised variants."""
+    j = FEATURES.index(feature)
+    counts: dict = {}
+    sends_per_cell = np.bincount(np.frombuffer(table.cell_of_send, dtype=np.int32), minlength=len(table.cells))
+    for cell, n in zip(table.cells, sends_per_cell, strict=True):
+        counts[cell[j]] = counts.get(cell[j], 0) + int(n)
+    return {
+        _json_value(value): patterns_extract(table_subset(table, feature=feature, value=value))["model"]
+        for value, n in counts.items()
+        if n >= min_sends and value not in (UNKNOWN, OTHER)
+    }

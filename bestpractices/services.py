@@ -15,7 +15,7 @@ from django.utils.text import slugify
 from abtesting.models import ABTest, ABTestStatus, Outcome, Surface
 from abtesting.services import abtest_create, abtest_start
 from bestpractices import selectors
-from bestpractices.engine import patterns_extract
+from bestpractices.engine import models_by_stratum, patterns_extract
 from bestpractices.models import (
     BestPractice,
     DraftEditPattern,
@@ -59,7 +59,7 @@ def practices_learn(*, since: datetime | None = None, until: datetime | None = N
         n_sends=patterns["n_sends"],
         method=patterns["method"],
         outcomes=patterns["outcomes"],
-        model=patterns["model"],
+        model=patterns["model"] | {"strata": models_by_stratum(table, feature="customer_type")},
     )
     practices_update(run=run, rows=patterns["patterns"])
     for template in ChannelTemplate.objects.all():
