@@ -19,6 +19,7 @@ _STOPWORDS = {
 }
 STOPWORDS = {language: frozenset(words.split()) for language, words in _STOPWORDS.items()}
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
+_CLAUSE = re.compile(r"[.!?;:,\n]+")
 MIN_DRAFTS = 5  # fewer decided drafts than this teach nothing reliable
 PHRASE_SHARE = 0.3  # a phrase counts when reviewers remove (or add) it in this share of edits
 
@@ -43,12 +44,18 @@ def language_of(text: str) -> str | None:
 
 
 def _phrases(text: str) -> set[str]:
-    words = [w.lower() for w in _WORD.findall(text)]
-    return {" ".join(words[i : i + n]) for n in (2, 3) for i in range(len(words) - n + 1)}
+    """Two- and three-word phrases, never across punctuation."""
+    found = set()
+    for clause in _CLAUSE.split(text):
+        words = [w.lower() for w in _WORD.findall(clause)]
+        found.update(" ".join(words[i : i + n]) for n in (2, 3) for i in range(len(words) - n + 1))
+    return found
 
 
 def _frequent(counter: Counter, total: int, limit: int = 5) -> list[str]:
-    return [phrase for phrase, count in counter.most_common(limit * 4) if count >= max(2, PHRASE_SHARE * total)][:limit]
+    """The most frequent phrases (longer first on ties, then alphabetical: stable across runs)."""
+    ranked = sorted(counter.items(), key=lambda item: (-item[1], -len(item[0]), item[0]))
+    return [phrase for phrase, count in ranked if count >= max(2, PHRASE_SHARE * total)][:limit]
 
 
 def edit_patterns(drafts: list[Draft], *, language: str) -> dict:

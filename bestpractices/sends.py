@@ -183,14 +183,15 @@ def _bounds(path: str, parts: int) -> list[tuple[int, int]]:
 
 def sends_read_path(path: str, *, strict: bool = True, workers: int | None = None) -> SendTable:
     """Read a sends file, in parallel worker processes when it is large (one per core, at most
-    two); line numbers in errors and skipped lines are the file's own."""
+    two); line numbers in errors and skipped lines are the file's own. Workers are spawned, not
+    forked: numpy's BLAS threads make a forked child unsafe."""
     if workers is None:
         workers = min(2, os.cpu_count() or 1) if os.path.getsize(path) >= PARALLEL_FROM_BYTES else 1
     if workers <= 1:
         with open(path, "rb") as handle:
             return sends_read(handle, strict=strict)
     ranges = _bounds(path, workers)
-    with multiprocessing.get_context("fork").Pool(len(ranges)) as pool:
+    with multiprocessing.get_context("spawn").Pool(len(ranges)) as pool:
         parts = pool.starmap(_read_range, [(path, a, b, strict) for a, b in ranges])
     offset = 0
     for part in parts:

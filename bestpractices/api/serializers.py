@@ -13,7 +13,7 @@ class BestPracticeSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class RecommendationSerializer(serializers.ModelSerializer):
+class PracticeRecommendationSerializer(serializers.ModelSerializer):
     practice = BestPracticeSerializer(read_only=True)
     experiment = serializers.SlugRelatedField(slug_field="key", read_only=True)
 
@@ -35,7 +35,7 @@ class RecommendationSerializer(serializers.ModelSerializer):
 
 
 class ProposedTestSerializer(serializers.ModelSerializer):
-    recommendation = RecommendationSerializer(read_only=True)
+    recommendation = PracticeRecommendationSerializer(read_only=True)
 
     class Meta:
         model = ProposedTest
@@ -56,7 +56,7 @@ class DraftEditPatternSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ApproveSerializer(serializers.Serializer):
+class ProposalApproveSerializer(serializers.Serializer):
     start = serializers.BooleanField(default=False, help_text="Start the experiment right away")
 
 

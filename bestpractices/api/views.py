@@ -31,7 +31,7 @@ class RecommendationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
     """Changes to templates that practices say would lift an outcome, each testable in one call."""
 
     domain = "bestpractices"
-    serializer_class = s.RecommendationSerializer
+    serializer_class = s.PracticeRecommendationSerializer
     filterset_fields = ["status", "template", "campaign"]
     ordering_fields = ["expected_lift", "created_at"]
     search_fields = ["title"]
@@ -48,11 +48,11 @@ class RecommendationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
         test = services.recommendation_create_test(recommendation=self.get_object(), actor=request.user)
         return Response({"experiment": test.key}, status=201)
 
-    @extend_schema(request=None, responses=s.RecommendationSerializer)
+    @extend_schema(request=None, responses=s.PracticeRecommendationSerializer)
     @action(detail=True, methods=["post"])
     def dismiss(self, request, pk=None):
         recommendation = services.recommendation_dismiss(recommendation=self.get_object(), actor=request.user)
-        return Response(s.RecommendationSerializer(recommendation).data)
+        return Response(s.PracticeRecommendationSerializer(recommendation).data)
 
 
 class ProposedTestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -72,10 +72,10 @@ class ProposedTestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
             "-week", "-expected_value"
         )
 
-    @extend_schema(request=s.ApproveSerializer, responses=s.ExperimentRefSerializer)
+    @extend_schema(request=s.ProposalApproveSerializer, responses=s.ExperimentRefSerializer)
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
-        body = s.ApproveSerializer(data=request.data)
+        body = s.ProposalApproveSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         test = services.proposal_approve(proposal=self.get_object(), actor=request.user, **body.validated_data)
         return Response({"experiment": test.key})
