@@ -32,15 +32,17 @@ def write(path: Path, n: int, seed: int) -> None:
             out.write(orjson.dumps(record) + b"\n")
 
 
-def run(*args: str) -> tuple[float, float, str]:
-    """(wall seconds, peak RSS MiB, stderr) of one manage.py command in a child process."""
+def run(*args: str) -> tuple[float, float, float, str]:
+    """(wall seconds, CPU seconds, peak RSS MiB of the largest process, output) of one manage.py
+    command in a child process (its reader processes included: they are its children)."""
     started = time.perf_counter()
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     done = subprocess.run(
         [sys.executable, str(ROOT / "manage.py"), "best_practices", *args], capture_output=True, text=True, check=True
     )
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return time.perf_counter() - started, max(peak, before) / 1024, done.stderr.strip() + done.stdout
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    return time.perf_counter() - started, cpu, after.ru_maxrss / 1024, done.stderr.strip() + done.stdout
 
 
 def main() -> None:
@@ -60,10 +62,10 @@ def main() -> None:
             f"generated {options.sends:,} sends ({sends.stat().st_size / 2**20:.0f} MiB) in {time.perf_counter() - started:.0f}s"
         )
     print(f"load average before: {os.getloadavg()}")
-    seconds, rss, log = run("extract", "--input", str(sends), "--output", str(folder / "patterns.json"))
-    print(f"extract: {seconds:.1f}s wall, peak RSS {rss:.0f} MiB  [{log}]")
+    seconds, cpu, rss, log = run("extract", "--input", str(sends), "--output", str(folder / "patterns.json"))
+    print(f"extract: {seconds:.1f}s wall, {cpu:.1f}s CPU, peak RSS {rss:.0f} MiB (largest process)  [{log}]")
     print(f"load average after: {os.getloadavg()}")
-    seconds, _, log = run(
+    seconds, _, _, log = run(
         "predict",
         "--model",
         str(folder / "patterns.json"),
@@ -73,7 +75,7 @@ def main() -> None:
         str(folder / "pred.jsonl"),
     )
     print(f"predict {options.held_out:,}: {seconds:.1f}s  [{log}]")
-    _, _, report = run("evaluate", "--model", str(folder / "patterns.json"), "--input", str(held_out))
+    _, _, _, report = run("evaluate", "--model", str(folder / "patterns.json"), "--input", str(held_out))
     print(report)
 
 
