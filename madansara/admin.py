@@ -2,7 +2,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 
-from madansara.models import APIKey, AuditEvent
+from madansara.models import ActionPolicy, APIKey, AuditEvent
 from madansara.services import api_key_create, api_key_revoke, api_key_scope_choices, api_key_scope_errors
 
 
@@ -100,3 +100,13 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(ActionPolicy)
+class ActionPolicyAdmin(admin.ModelAdmin):
+    """Tiers of the actions API keys and AI agents take (no row: the default tier applies)."""
+
+    list_display = ["action", "tier", "note", "updated_at"]
+    list_filter = ["tier"]
+    search_fields = ["action", "note"]
+    list_editable = ["tier"]

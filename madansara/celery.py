@@ -9,7 +9,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "madansara.settings")
 app = Celery("madansara")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
-app.autodiscover_tasks(["madansara.channels"])
+app.autodiscover_tasks(["madansara.channels", "madansara.webhooks_out"])
 
 from madansara import observability  # noqa: E402  (connects the request-id signals)
 

@@ -18,6 +18,7 @@ API_DOMAINS: dict[str, tuple[str, ...]] = {
     "conversion": ("conversion",),
     "social": ("social",),
     "bestpractices": ("bestpractices",),
+    "webhooks": ("webhooks_out",),
 }
 KEY_PREFIX = "ms"
 
@@ -88,3 +89,50 @@ class AuditEvent(models.Model):
         if self.pk is not None and not kwargs.get("force_insert"):
             raise ValueError("Audit events are append-only.")
         super().save(*args, **kwargs)
+
+
+class PolicyTier(models.TextChoices):
+    AUTO = "auto", "Automatic"
+    APPROVAL = "approval", "Human approval"
+    REFUSED = "refused", "Refused"
+
+
+class PolicyAction(models.TextChoices):
+    """Actions an API key or an AI agent may take on its own; each has one tier."""
+
+    SEND_MESSAGE = "send_message", "Send one message to a contact"
+    PROPOSE_REPLY = "propose_reply", "Propose a reply in a conversation"
+    CREATE_CAMPAIGN_DRAFT = "create_campaign_draft", "Create a campaign draft"
+    RECORD_CONVERSION = "record_conversion", "Record a conversion"
+
+
+# Without a row in the admin: sends wait for a human, drafts and records go through.
+DEFAULT_TIERS = {
+    PolicyAction.SEND_MESSAGE: PolicyTier.APPROVAL,
+    PolicyAction.PROPOSE_REPLY: PolicyTier.AUTO,
+    PolicyAction.CREATE_CAMPAIGN_DRAFT: PolicyTier.AUTO,
+    PolicyAction.RECORD_CONVERSION: PolicyTier.AUTO,
+}
+
+
+class ActionPolicy(models.Model):
+    """The tier of an action taken through the API or by an agent: auto, human approval or refused."""
+
+    action = models.CharField(max_length=40, choices=PolicyAction.choices, unique=True)
+    tier = models.CharField(max_length=10, choices=PolicyTier.choices)
+    note = models.CharField(max_length=255, blank=True, help_text="Why this tier (shown to agents when refused)")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "agent action policy"
+        verbose_name_plural = "agent action policies"
+        ordering = ["action"]
+
+    def __str__(self):
+        return f"{self.get_action_display()}: {self.get_tier_display()}"
+
+    @classmethod
+    def tier_for(cls, action: str) -> tuple[str, str]:
+        """(tier, note) for an action: the admin's row, else the default."""
+        row = cls.objects.filter(action=action).values_list("tier", "note").first()
+        return row if row else (DEFAULT_TIERS.get(action, PolicyTier.APPROVAL), "")

@@ -9,6 +9,7 @@ ROLES = (ROLE_ADMIN, ROLE_MARKETER, ROLE_AGENT, ROLE_ANALYST)
 DOMAIN_APPS = (
     "madansara",
     "channels",
+    "webhooks_out",
     "outreach",
     "conversion",
     "abtesting",
@@ -36,6 +37,7 @@ ROLE_RULES: dict[str, dict[str, object]] = {
         "conversion": ALL_VERBS,
         "social": ALL_VERBS,
         "bestpractices": ALL_VERBS,  # practices, recommendations, proposed tests
+        "webhooks_out": ALL_VERBS,  # integrations: outbound webhook endpoints and their deliveries
         "channels": VIEW,
         "inbox": VIEW,
         "madansara": OWN_KEYS,
@@ -69,8 +71,9 @@ ROLE_RULES: dict[str, dict[str, object]] = {
     },
     ROLE_ANALYST: {app: VIEW for app in DOMAIN_APPS if app != "django_celery_beat"} | {"madansara": OWN_KEYS},
 }
-# Only these models of an app get the non-view verbs (keys are the user's own; audit is read-only).
-READ_ONLY_MODELS = {"madansara.auditevent"}
+# Only Admin gets the non-view verbs of these models (audit is append-only; agent policies are an
+# operator's decision). Keys are the user's own.
+READ_ONLY_MODELS = {"madansara.auditevent", "madansara.actionpolicy"}
 
 
 def verbs_for(role: str, app_label: str, model: str) -> object:
@@ -125,5 +128,6 @@ def sync_roles(apps=global_apps) -> None:
 
 def sync_on_migrate(sender, **kwargs):
     """post_migrate fires per app; sync once, after the last app's permissions exist."""
-    if sender.name == list(global_apps.get_app_configs())[-1].name:
+    with_models = [config for config in global_apps.get_app_configs() if config.models_module is not None]
+    if sender.name == with_models[-1].name:
         sync_roles()

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("MADANSARA_VAR_DIR", BASE_DIR / "var"))
@@ -65,9 +66,11 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
+    "axes",
     "madansara",
     "madansara.channels",
     "madansara.notifications",
+    "madansara.webhooks_out",
     "outreach",
     "conversion",
     "abtesting",
@@ -75,6 +78,7 @@ INSTALLED_APPS = [
     "website",
     "social",
     "bestpractices",
+    "agents",
 ]
 
 MIDDLEWARE = [
@@ -89,6 +93,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a lockout into its 429 answer
 ]
 
 ROOT_URLCONF = "madansara.urls"
@@ -104,6 +110,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.csp",  # csp_nonce for the few inline scripts
                 "madansara.console.console_nav",
             ],
         },
@@ -194,6 +201,14 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 
 # --- auth, i18n, static -----------------------------------------------------------------
+# django-axes watches every password login (the console's): after LOGIN_FAILURE_LIMIT wrong
+# passwords for one username from one address, that pair is refused (429) for LOGIN_LOCKOUT_MINUTES.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = env_int("LOGIN_LOCKOUT_MINUTES", 15) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]  # a remote guesser cannot lock a user out everywhere
+AXES_RESET_ON_SUCCESS = True
+AXES_HTTP_RESPONSE_CODE = 429
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -233,6 +248,22 @@ SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Content Security Policy on every HTML page (console, API docs, landing): scripts only from our
+# origin or with the per-response nonce; styles may be inline (style attributes in the console's
+# templates and charts carry no script).
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF, CSP.UNSAFE_INLINE],
+    "img-src": [CSP.SELF, "data:"],
+    "font-src": [CSP.SELF, "data:"],
+    "connect-src": [CSP.SELF],
+    "worker-src": [CSP.SELF, "blob:"],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
 if env_bool("USE_X_FORWARDED_PROTO", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 USE_X_FORWARDED_HOST = env_bool("USE_X_FORWARDED_HOST", default=False)
@@ -261,7 +292,7 @@ REST_FRAMEWORK = {
         "bulk": os.environ.get("API_THROTTLE_BULK_RATE", "10000/hour" if TESTING else "120/min"),
         "public": os.environ.get("API_THROTTLE_PUBLIC_RATE", "100000/hour" if TESTING else "600/min"),
     },
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "madansara.api.schema.DomainAutoSchema",  # operations tagged by domain
     "EXCEPTION_HANDLER": "madansara.api.exceptions.exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
@@ -342,6 +373,17 @@ WEBHOOK_TRUST_FORWARDED_HEADERS = env_bool("WEBHOOK_TRUST_FORWARDED_HEADERS", de
 
 # --- channels (helper) ---
 CHANNEL_HTTP_TIMEOUT = float(os.environ.get("CHANNEL_HTTP_TIMEOUT", "10"))
+
+# --- outbound webhooks (madansara.webhooks_out) ---
+# Endpoints on loopback/private/link-local addresses are refused unless an operator allows them.
+WEBHOOKS_ALLOW_PRIVATE = env_bool("WEBHOOKS_ALLOW_PRIVATE", False)
+WEBHOOKS_TIMEOUT = float(os.environ.get("WEBHOOKS_TIMEOUT", "10"))
+# An endpoint is disabled once it failed this many attempts in a row for at least this many hours.
+WEBHOOKS_DISABLE_AFTER_FAILURES = env_int("WEBHOOKS_DISABLE_AFTER_FAILURES", 10)
+WEBHOOKS_DISABLE_AFTER_HOURS = float(os.environ.get("WEBHOOKS_DISABLE_AFTER_HOURS", "24"))
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {})["WebhookEventTypeEnum"] = (
+    "madansara.webhooks_out.models.EventType"
+)
 # A rate-limited send sleeps up to this long for a token, else it is retried later.
 CHANNEL_RATE_LIMIT_MAX_SLEEP = float(os.environ.get("CHANNEL_RATE_LIMIT_MAX_SLEEP", "0.5"))
 # "redis" (default with REDIS_URL), "db" (default without) or "memory" (one process only).

@@ -9,6 +9,11 @@ SCHEDULES = {
     "outreach.dispatch-outbox": every(
         minutes=1, task="outreach.tasks.outbox_dispatch_task", description="Send due outbox rows, exactly once"
     ),
+    "outreach.direct-sends-due": every(
+        minutes=1,
+        task="outreach.tasks.direct_sends_due_task",
+        description="Send direct (API/agent) messages whose quiet hours are over or whose retry is due",
+    ),
     "outreach.recompute-engagement": cron(
         task="outreach.tasks.engagement_recompute_task",
         hour="3",

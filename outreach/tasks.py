@@ -45,3 +45,11 @@ def variants_generate_task(template_id: int, field_name: str, brief: str, count:
 
     template = ChannelTemplate.objects.get(pk=template_id)
     return len(variants_generate(template=template, field_name=field_name, brief=brief, count=count))
+
+
+@shared_task(name="outreach.tasks.direct_sends_due_task", soft_time_limit=110, time_limit=120)
+def direct_sends_due_task() -> dict:
+    """Deliver direct sends whose quiet hours are over or whose retry is due."""
+    from outreach.services.direct import direct_sends_due
+
+    return direct_sends_due()

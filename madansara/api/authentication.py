@@ -12,6 +12,25 @@ from madansara.models import APIKey, hash_key
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
+def api_key_verify(raw: str) -> APIKey:
+    """The active key of an active user for a raw `ms_<prefix>_<secret>` (last use recorded);
+    raises AuthenticationFailed. Shared by the REST API and the MCP server."""
+    pieces = raw.split("_", 2)
+    if len(pieces) != 3 or pieces[0] != "ms":
+        raise exceptions.AuthenticationFailed("Invalid API key.")
+    key = APIKey.objects.select_related("user").filter(prefix=pieces[1]).first()
+    if key is None or not hmac.compare_digest(key.hashed_key, hash_key(raw)):
+        raise exceptions.AuthenticationFailed("Invalid API key.")
+    if not key.is_active:
+        raise exceptions.AuthenticationFailed("API key revoked or expired.")
+    if not key.user.is_active:
+        raise exceptions.AuthenticationFailed("The key's owner is inactive.")
+    now = timezone.now()
+    if key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION:
+        APIKey.objects.filter(pk=key.pk).update(last_used_at=now)
+    return key
+
+
 class APIKeyAuthentication(authentication.BaseAuthentication):
     keyword = "Bearer"
 
@@ -24,20 +43,7 @@ class APIKeyAuthentication(authentication.BaseAuthentication):
             return None
         if len(parts) != 2:
             raise exceptions.AuthenticationFailed("Malformed Authorization header: expected 'Bearer <key>'.")
-        raw = parts[1]
-        pieces = raw.split("_", 2)
-        if len(pieces) != 3 or pieces[0] != "ms":
-            raise exceptions.AuthenticationFailed("Invalid API key.")
-        key = APIKey.objects.select_related("user").filter(prefix=pieces[1]).first()
-        if key is None or not hmac.compare_digest(key.hashed_key, hash_key(raw)):
-            raise exceptions.AuthenticationFailed("Invalid API key.")
-        if not key.is_active:
-            raise exceptions.AuthenticationFailed("API key revoked or expired.")
-        if not key.user.is_active:
-            raise exceptions.AuthenticationFailed("The key's owner is inactive.")
-        now = timezone.now()
-        if key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION:
-            APIKey.objects.filter(pk=key.pk).update(last_used_at=now)
+        key = api_key_verify(parts[1])
         return key.user, key
 
     def authenticate_header(self, request):

@@ -1,1 +1,1 @@
-from outreach.admin import campaigns, contacts  # noqa: F401
+from outreach.admin import campaigns, contacts, direct  # noqa: F401

@@ -38,4 +38,5 @@ def test_beat_schedules_are_declared():
         "outreach.tasks.campaigns_plan_task",
         "outreach.tasks.outbox_dispatch_task",
         "outreach.tasks.engagement_recompute_task",
+        "outreach.tasks.direct_sends_due_task",
     }

@@ -1,0 +1,1 @@
+"""Outbound webhooks: integrators' endpoints, signed (Standard Webhooks) and retried deliveries."""
