@@ -17,6 +17,7 @@ API_DOMAINS: dict[str, tuple[str, ...]] = {
     "website": ("website",),
     "conversion": ("conversion",),
     "social": ("social",),
+    "bestpractices": ("bestpractices",),
     "webhooks": ("webhooks_out",),
 }
 KEY_PREFIX = "ms"

@@ -17,6 +17,7 @@ DOMAIN_APPS = (
     "website",
     "social",
     "notifications",
+    "bestpractices",
     "django_celery_beat",
 )
 ALL_VERBS = "*"  # every permission of the app, custom ones (approve, ...) included
@@ -35,6 +36,7 @@ ROLE_RULES: dict[str, dict[str, object]] = {
         "website": ALL_VERBS,
         "conversion": ALL_VERBS,
         "social": ALL_VERBS,
+        "bestpractices": ALL_VERBS,  # practices, recommendations, proposed tests
         "webhooks_out": ALL_VERBS,  # integrations: outbound webhook endpoints and their deliveries
         "channels": VIEW,
         "inbox": VIEW,
@@ -63,6 +65,7 @@ ROLE_RULES: dict[str, dict[str, object]] = {
         "social": VIEW,
         "social.socialcomment": ("view", "change"),
         "conversion": VIEW,
+        "bestpractices": VIEW,  # what works, to write better replies
         "madansara": OWN_KEYS,
         "notifications": OWN_KEYS,  # their own notices and preferences (admin scopes rows)
     },

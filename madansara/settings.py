@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "inbox",
     "website",
     "social",
+    "bestpractices",
     "agents",
 ]
 
@@ -487,3 +488,9 @@ NOTIFY_ADMIN_EMAILS = env_list("NOTIFY_ADMIN_EMAILS")
 NOTIFY_PROVIDER_FAILURE_RATE = float(os.environ.get("NOTIFY_PROVIDER_FAILURE_RATE", "0.5"))
 NOTIFY_PROVIDER_MIN_ATTEMPTS = env_int("NOTIFY_PROVIDER_MIN_ATTEMPTS", 10)
 NOTIFY_DIGEST_HOUR = env_int("NOTIFY_DIGEST_HOUR", 8)
+
+# --- best practices ---
+# The test scheduler proposes at most this many tests a week (bestpractices.services.tests_schedule).
+BESTPRACTICES_WEEKLY_TESTS = env_int("BESTPRACTICES_WEEKLY_TESTS", 2)
+# On: the scheduler starts the tests it proposes; off: they wait for a marketer's approval.
+BESTPRACTICES_AUTOSTART = env_bool("BESTPRACTICES_AUTOSTART", default=False)

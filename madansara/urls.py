@@ -18,6 +18,7 @@ api_v1 = [
     path("", include("website.api.urls")),
     path("", include("conversion.api.urls")),
     path("", include("social.api.urls")),
+    path("", include("bestpractices.api.urls")),
 ]
 
 handler400 = "madansara.views.bad_request"

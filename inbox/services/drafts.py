@@ -34,6 +34,7 @@ from madansara.audit import audit_record
 from madansara.channels.models import InboundMessage, MessageStatus
 from madansara.channels.services import message_create, message_send
 from madansara.choices import Channel
+from madansara.guidance import draft_guidance
 from madansara.llm import LLMError, llm_available, llm_structured
 from madansara.metrics import DRAFTS
 from madansara.templating import LENGTH_LIMITS, TemplateError, template_render
@@ -255,6 +256,9 @@ def _compose_llm(*, conversation, inbound, classification, language, template_te
         parts.append(
             "Reviewers rejected earlier drafts for this intent because:\n" + "\n".join(f"- {r}" for r in feedback)
         )
+    guidance = draft_guidance(intent=classification.intent, channel=conversation.channel, language=language)
+    if guidance.notes:
+        parts.append("What reviewers change in drafts like this one:\n" + "\n".join(f"- {n}" for n in guidance.notes))
     if instruction:
         parts.append(f"The reviewer asks you to: {instruction}")
     parts.append(f"Reply to the customer's latest message:\n{strip_quoted(inbound.text)[:4000]}")
@@ -311,6 +315,9 @@ def compose_reply(
         except TemplateError as exc:
             logger.warning("response template failed", extra={"template": template.pk, "error": str(exc)})
     limit = LENGTH_LIMITS.get(conversation.channel, 10000)
+    # Reviewers' usual length for this case (learnt by bestpractices) guides the LLM, never truncates.
+    learnt = draft_guidance(intent=classification.intent, channel=conversation.channel, language=language)
+    asked_limit = min(limit, max(learnt.max_length, 80)) if learnt.max_length else limit
     if llm_available():
         try:
             text, used = _compose_llm(
@@ -320,7 +327,7 @@ def compose_reply(
                 language=language,
                 template_text=template_text,
                 snippets=snippets,
-                limit=limit,
+                limit=asked_limit,
                 instruction=instruction,
             )
             return Composition(text[:limit], "llm", language, template, used)

@@ -1,0 +1,76 @@
+from rest_framework import serializers
+
+from bestpractices.models import BestPractice, DraftEditPattern, ProposedTest, Recommendation
+
+
+class BestPracticeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = BestPractice
+        fields = [
+            "id", "feature", "value", "baseline", "outcome", "version", "is_current", "status", "status_reason",
+            "lift", "ci_low", "ci_high", "n", "significant", "p_value", "evidence", "run", "experiment", "created_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class PracticeRecommendationSerializer(serializers.ModelSerializer):
+    practice = BestPracticeSerializer(read_only=True)
+    experiment = serializers.SlugRelatedField(slug_field="key", read_only=True)
+
+    class Meta:
+        model = Recommendation
+        fields = [
+            "id",
+            "title",
+            "status",
+            "template",
+            "campaign",
+            "expected_lift",
+            "change",
+            "practice",
+            "experiment",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class ProposedTestSerializer(serializers.ModelSerializer):
+    recommendation = PracticeRecommendationSerializer(read_only=True)
+
+    class Meta:
+        model = ProposedTest
+        fields = [
+            "id", "recommendation", "week", "surface", "audience", "reach", "uncertainty", "expected_value",
+            "status", "decided_by", "decided_at", "created_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class DraftEditPatternSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = DraftEditPattern
+        fields = [
+            "id", "intent", "channel", "language", "drafts", "edited", "rejected", "length_ratio",
+            "suggested_max_length", "wrong_language", "removed_phrases", "added_phrases", "notes", "updated_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class ProposalApproveSerializer(serializers.Serializer):
+    start = serializers.BooleanField(default=False, help_text="Start the experiment right away")
+
+
+class ExperimentRefSerializer(serializers.Serializer):
+    experiment = serializers.CharField(help_text="Key of the draft experiment")
+
+
+class PredictionRequestSerializer(serializers.Serializer):
+    channel = serializers.CharField(max_length=16)
+    subject = serializers.CharField(allow_blank=True, default="", max_length=998)
+    body = serializers.CharField(allow_blank=True, default="", max_length=100_000)
+    segment = serializers.IntegerField(required=False, help_text="Predict over this segment's contacts")
+
+
+class PredictionSerializer(serializers.Serializer):
+    p = serializers.DictField(child=serializers.FloatField(), allow_null=True, help_text="{outcome: probability}")
+    run = serializers.IntegerField(allow_null=True, help_text="The pattern run whose model predicted")

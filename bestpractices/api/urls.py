@@ -1,0 +1,12 @@
+from django.urls import path
+from rest_framework.routers import DefaultRouter
+
+from bestpractices.api import views
+
+router = DefaultRouter(trailing_slash=False)
+router.register("best-practices", views.BestPracticeViewSet, basename="best-practice")
+router.register("recommendations", views.RecommendationViewSet, basename="recommendation")
+router.register("proposed-tests", views.ProposedTestViewSet, basename="proposed-test")
+router.register("draft-edit-patterns", views.DraftEditPatternViewSet, basename="draft-edit-pattern")
+
+urlpatterns = [path("predictions", views.PredictionView.as_view(), name="prediction"), *router.urls]

@@ -1,0 +1,180 @@
+"""Reads: the database's sends as engine records, current practices, predictions for a message."""
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.db.models import Exists, OuterRef, QuerySet
+from django.utils import timezone
+
+from bestpractices.engine import Predictor
+from bestpractices.features import FEATURES, send_features
+from bestpractices.models import (
+    BestPractice,
+    DraftEditPattern,
+    PatternRun,
+    PracticeStatus,
+    Recommendation,
+    RecommendationStatus,
+)
+from madansara.channels.models import Message, MessageEvent, MessageEventKind
+from outreach.models import ChannelTemplate, Contact, OutreachCampaign
+from outreach.selectors import segment_contacts
+
+# What each channel can tell us; an outcome a channel cannot report is "not measured".
+MEASURED = {
+    "email": ("delivered", "opened", "clicked", "unsubscribed", "complained"),
+    "sms": ("delivered", "clicked", "replied", "unsubscribed"),
+    "whatsapp": ("delivered", "opened", "clicked", "replied"),
+}
+MEASURED_ELSEWHERE = ("delivered", "replied")
+SETTLE = timedelta(days=3)  # outcomes of younger sends are still arriving
+PREDICTION_AUDIENCE = 500
+
+
+@lru_cache(maxsize=512)
+def _zone(name: str):
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def contact_record(
+    *, name: str, timezone_name: str = "UTC", locale: str = "", lifecycle_stage: str = "", attributes=None
+):
+    """The `contact` part of a send record from a contact's fields."""
+    attributes = attributes or {}
+    return {
+        "first_name": (name or "").split(" ", 1)[0],
+        "customer_type": attributes.get("customer_type") or lifecycle_stage,
+        "lifecycle_stage": lifecycle_stage,
+        "language": locale,
+    }
+
+
+def sends_as_records(*, since: datetime | None = None, until: datetime | None = None) -> Iterator[dict]:
+    """Campaign sends in the database as engine records (the file contract's shape), oldest
+    first, one query streamed; only sends old enough for their outcomes to have arrived."""
+    until = until or timezone.now() - SETTLE
+    messages = Message.objects.filter(source="campaign", sent_at__isnull=False, sent_at__lt=until)
+    if since is not None:
+        messages = messages.filter(sent_at__gte=since)
+    events = MessageEvent.objects.filter(message=OuterRef("pk"))
+    rows = messages.annotate(
+        unsubscribed=Exists(events.filter(kind=MessageEventKind.UNSUBSCRIBED)),
+        complained=Exists(events.filter(kind=MessageEventKind.SPAM_REPORT)),
+    ).values_list(
+        "id", "channel", "sent_at", "subject", "text", "context", "delivered_at", "opened_at", "clicked_at",
+        "replied_at", "unsubscribed", "complained", "contact__name", "contact__timezone", "contact__locale",
+        "contact__lifecycle_stage", "contact__attributes",
+    )  # fmt: skip
+    tests = dict(OutreachCampaign.objects.filter(subject_test__isnull=False).values_list("pk", "subject_test_id"))
+    for row in rows.order_by("sent_at").iterator(chunk_size=2000):
+        (pk, channel, sent_at, subject, text, context, delivered, opened, clicked, replied, unsub, complained) = row[
+            :12
+        ]
+        name, zone, locale, stage, attributes = row[12:]
+        happened = {
+            "delivered": delivered is not None,
+            "opened": opened is not None,
+            "clicked": clicked is not None,
+            "replied": replied is not None,
+            "unsubscribed": unsub,
+            "complained": complained,
+        }
+        context = context or {}
+        campaign = context.get("campaign_id")
+        yield {
+            "send_id": str(pk),
+            "channel": channel,
+            "sent_at": sent_at.astimezone(_zone(zone)).isoformat(),
+            "campaign": campaign,
+            "experiment": tests.get(campaign) if context.get("variant") else None,
+            "contact": contact_record(
+                name=name or "", timezone_name=zone, locale=locale, lifecycle_stage=stage, attributes=attributes
+            ),
+            "subject": subject,
+            "body": text,
+            "outcomes": {o: happened[o] for o in MEASURED.get(channel, MEASURED_ELSEWHERE)},
+        }
+
+
+def recommendations_for(*, templates) -> list[Recommendation]:
+    """Open recommendations for these templates, largest expected lift first."""
+    rows = Recommendation.objects.filter(status=RecommendationStatus.OPEN, template__in=templates)
+    return list(rows.select_related("practice", "template").order_by("-expected_lift"))
+
+
+def run_latest() -> PatternRun | None:
+    return PatternRun.objects.order_by("-created_at").first()
+
+
+def practices_current(*, outcome: str | None = None) -> QuerySet[BestPractice]:
+    """Current versions that are not retired, strongest first."""
+    rows = BestPractice.objects.filter(is_current=True).exclude(status=PracticeStatus.RETIRED)
+    if outcome:
+        rows = rows.filter(outcome=outcome)
+    return rows.order_by("-significant", "-lift")
+
+
+def audience_of(contacts: QuerySet[Contact]) -> list[dict]:
+    fields = ("name", "timezone", "locale", "lifecycle_stage", "attributes")
+    return [
+        contact_record(name=n, timezone_name=z, locale=lo, lifecycle_stage=s, attributes=a)
+        for n, z, lo, s, a in contacts.order_by("-pk").values_list(*fields)[:PREDICTION_AUDIENCE]
+    ]
+
+
+def prediction_for(
+    *, channel: str, subject: str, body: str, audience: list[dict], run: PatternRun | None = None
+) -> dict[str, float] | None:
+    """Mean predicted probability of each outcome of a message over an audience (contact
+    records), from the latest pattern run's model; None before the first run."""
+    run = run or run_latest()
+    if run is None or not run.model:
+        return None
+    predictor = Predictor({"model": run.model})
+    audience = audience or [{}]
+    totals: dict[str, float] = {}
+    for contact in audience:
+        features = send_features({"channel": channel, "subject": subject, "body": body, "contact": contact})
+        for outcome, p in predictor.predict(features).items():
+            totals[outcome] = totals.get(outcome, 0.0) + p
+    return {outcome: total / len(audience) for outcome, total in totals.items()}
+
+
+def prediction_for_template(*, template: ChannelTemplate, run: PatternRun | None = None) -> dict[str, float] | None:
+    """Predicted outcomes of a template sent to recent contacts."""
+    audience = audience_of(Contact.objects.filter(erased_at__isnull=True, merged_into__isnull=True))
+    return prediction_for(
+        channel=template.channel, subject=template.subject, body=template.text, audience=audience, run=run
+    )
+
+
+def prediction_for_campaign(*, campaign: OutreachCampaign, run: PatternRun | None = None) -> dict:
+    """{template name: predicted outcomes} for each template of a campaign, over its segment."""
+    audience = audience_of(segment_contacts(segment=campaign.segment))
+    templates = ChannelTemplate.objects.filter(steps__campaign=campaign).distinct()
+    return {
+        t.name: prediction_for(channel=t.channel, subject=t.subject, body=t.text, audience=audience, run=run)
+        for t in templates
+    }
+
+
+def template_features(*, template: ChannelTemplate) -> dict:
+    """The template's own feature values (as sent to a contact whose first name is unknown)."""
+    record = {"channel": template.channel, "subject": template.subject, "body": template.text, "contact": {}}
+    return dict(zip(FEATURES, send_features(record), strict=True))
+
+
+def draft_guidance_notes(*, intent: str, channel: str, language: str) -> tuple[list[str], int | None]:
+    """(guidance lines, suggested maximum length) learnt from reviewers' edits; most specific
+    match first (intent+channel+language, then intent+channel, then intent)."""
+    rows = DraftEditPattern.objects.filter(intent=intent)
+    for lookup in ({"channel": channel, "language": language}, {"channel": channel}, {}):
+        row = rows.filter(**lookup).order_by("-drafts").first()
+        if row is not None and row.notes:
+            return list(row.notes), row.suggested_max_length
+    return [], None
