@@ -74,12 +74,11 @@ DELIMITERS = (",", ";", "\t", "|")
 DELIMITER_NAMES = {",": "','", ";": "';'", "\t": "a tab", "|": "'|'"}
 WHITESPACE = "".join(ch for ch in map(chr, range(0x110000)) if ch.isspace())  # what str.strip() removes
 E164_SHAPE = r"^\+[1-9][0-9]{6,14}$"
-# e-mails this accepts, Django's validator accepts too (ASCII dot-atom @ ASCII host names, letter TLD);
-# the rest go to the validator itself
-EMAIL_FAST = (
-    r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
-    r"@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.[A-Za-z]{2,63}$"
-)
+# e-mails this accepts, Django's validator accepts too: ASCII dot-atom @ ASCII host names, letter TLD,
+# 65 characters at most (so no label is over 63); a flat pattern (PostgreSQL's regex engine is slow on
+# nested groups) and LIKEs for the dot and dash rules. The rest go to the validator itself.
+EMAIL_FAST = r"^[-A-Za-z0-9_.+]+@[-A-Za-z0-9.]+[.][A-Za-z][A-Za-z]+$"
+EMAIL_FAST_NOT = ("%..%", "%.@%", "%@.%", "%@-%", "%-.%", "%.-%", ".%")
 BATCH_SIZE = 1000
 TEMP_TABLES = ("import_stage", "import_norm", "import_error", "import_rows", "import_tags", "import_fix",
                "import_phone_rule", "import_changed", "import_valid")  # fmt: skip
@@ -192,6 +191,12 @@ class CsvFile:
 def csv_file_read(path: str | Path) -> CsvFile:
     """The file's encoding, delimiter and header (ValueError if it has no header)."""
     path = Path(path)
+    with open(path, "rb") as handle:
+        if handle.read(4) in (b"PK\x03\x04", b"\xd0\xcf\x11\xe0"):  # xlsx (zip) or xls (OLE2)
+            raise ValueError(
+                "This is a spreadsheet workbook, not a CSV file: save it as CSV first "
+                "(in Excel: File > Save As > CSV UTF-8 (Comma delimited))."
+            )
     encoding = _encoding(path)
     with open(path, newline="", encoding=encoding) as handle:
         sample = handle.read(1 << 16)
@@ -461,19 +466,23 @@ def _utf8_chunks(csv_file: CsvFile) -> Iterator[bytes]:
 
 
 def _text(index: int, ws: str) -> str:
-    """A stage column as the portable path reads the cell: neutralising quote dropped, stripped, '' as NULL."""
+    """A stage column as the portable path reads the cell: neutralising quote dropped, stripped as
+    str.strip() does (its whole set only on rows holding more than spaces: it costs), '' as NULL."""
     cell = f"c{index}"
     restored = (
         f"CASE WHEN left({cell}, 1) = '''' AND substr({cell}, 2, 1) IN ('=', '+', '-', '@', E'\\t', E'\\r') "
         f"THEN substr({cell}, 2) ELSE {cell} END"
     )
-    return f"nullif(btrim({restored}, {ws}), '')"
+    return f"nullif(CASE WHEN odd THEN btrim({restored}, {ws}) ELSE btrim({restored}) END, '')"
 
 
 def _identity_sql(cursor, channel: str, t: str) -> tuple[str, str]:
     """(normalised value when the cell has the common shape, else NULL; the cell when Python must look at it)."""
     if channel == Channel.EMAIL:
-        fast = f"{t} ~ {_literal(cursor, EMAIL_FAST)} AND length({t}) <= {IDENTITY_MAX_LENGTH}"
+        fast = " AND ".join(
+            [f"length({t}) <= 65", f"{t} ~ {_literal(cursor, EMAIL_FAST)}"]
+            + [f"{t} NOT LIKE {_literal(cursor, pattern)}" for pattern in EMAIL_FAST_NOT]
+        )
         return f"CASE WHEN {fast} THEN lower({t}) END", f"CASE WHEN NOT ({fast}) THEN {t} END"
     if channel in (Channel.SMS, Channel.WHATSAPP):
         # '+' and digits once spaces, dashes, dots, parentheses and slashes are dropped; its validity is
@@ -510,10 +519,13 @@ def _normalise_sql(cursor, columns, width: int) -> str:
         select += [f"{value} AS {channel}", f"{raw} AS {channel}_raw"]
     select += [f"lower({t(CONSENT_PREFIX + ch)}) AS {CONSENT_PREFIX}{ch}" for ch in IDENTITY_FIELDS]
     select.append(f"{attr_expr} AS attributes")
+    odd = _literal(cursor, "[" + WHITESPACE.replace(" ", "") + "]")
+    whole = f"concat({every_cell})"
     # OFFSET 0 keeps the cleaned cells computed once per row; rows of blank cells are skipped
     return (
         f"CREATE TEMP TABLE import_norm ON COMMIT DROP AS SELECT {', '.join(select)} FROM (SELECT rec, {cells} "
-        f"FROM import_stage WHERE btrim(concat({every_cell}), {ws}) <> '' OFFSET 0) s"
+        f"FROM (SELECT *, {whole} ~ {odd} AS odd FROM import_stage OFFSET 0) st "
+        f"WHERE CASE WHEN odd THEN btrim({whole}, {ws}) ELSE btrim({whole}) END <> '' OFFSET 0) s"
     )
 
 
@@ -624,20 +636,24 @@ def _check_rows(cursor, columns) -> None:
 
 def _check_duplicates(cursor, columns) -> None:
     """A value used by two valid rows of the file: the later rows are errors (hash aggregate, no sort)."""
-    cursor.execute(
-        "CREATE TEMP TABLE import_valid ON COMMIT DROP AS SELECT * FROM import_norm n "
-        "WHERE NOT EXISTS (SELECT 1 FROM import_error e WHERE e.rec = n.rec)"
-    )
+    cursor.execute("SELECT EXISTS (SELECT 1 FROM import_error)")
+    valid = "import_norm"
+    if cursor.fetchone()[0]:
+        valid = "import_valid"
+        cursor.execute(
+            "CREATE TEMP TABLE import_valid ON COMMIT DROP AS SELECT * FROM import_norm n "
+            "WHERE NOT EXISTS (SELECT 1 FROM import_error e WHERE e.rec = n.rec)"
+        )
     for name in ("external_id", *IDENTITY_FIELDS):
         if name not in columns:
             continue
         cursor.execute(
             "INSERT INTO import_error SELECT n.rec, 'duplicate', %s, d.first "
-            f"FROM (SELECT {name} AS value, min(rec) AS first FROM import_valid WHERE {name} IS NOT NULL "
-            f"GROUP BY {name} HAVING count(*) > 1) d JOIN import_valid n ON n.{name} = d.value AND n.rec <> d.first",
+            f"FROM (SELECT {name} AS value, min(rec) AS first FROM {valid} WHERE {name} IS NOT NULL "
+            f"GROUP BY {name} HAVING count(*) > 1) d JOIN {valid} n ON n.{name} = d.value AND n.rec <> d.first",
             [f"{name}: same value as line {{}}."],
         )
-    cursor.execute("DROP TABLE import_valid")
+    cursor.execute("DROP TABLE IF EXISTS import_valid")
 
 
 def _resolve_sql(cursor, columns, sequence: str) -> str:
@@ -699,7 +715,9 @@ def _check_conflicts(cursor, columns) -> None:
                 f"NULL FROM import_rows r JOIN {ContactIdentity._meta.db_table} i ON i.contact_id = r.contact_id "
                 f"AND i.channel = '{channel}' WHERE {single} AND r.{channel} IS NOT NULL AND NOT r.stored_{channel}"
             )
-    cursor.execute("DELETE FROM import_rows r USING import_error e WHERE e.kind = 'conflict' AND e.rec = r.rec")
+    cursor.execute("SELECT EXISTS (SELECT 1 FROM import_error WHERE kind = 'conflict')")
+    if cursor.fetchone()[0]:
+        cursor.execute("DELETE FROM import_rows r USING import_error e WHERE e.kind = 'conflict' AND e.rec = r.rec")
 
 
 def _write_new(cursor, columns, source, now) -> None:

@@ -158,6 +158,13 @@ def test_a_file_without_identity_column_gets_a_message_a_new_user_can_act_on(tmp
     assert "found columns: Courriel, Nom" in str(error.value) and "--map" in str(error.value)
 
 
+def test_an_excel_workbook_is_refused_with_what_to_do(tmp_path):
+    path = tmp_path / "contacts.xlsx"
+    path.write_bytes(b"PK\x03\x04" + bytes(range(256)))
+    with pytest.raises(ValueError, match="not a CSV file: save it as CSV"):
+        contacts_import_csv(path=path)
+
+
 def test_row_matching_two_existing_contacts_is_a_conflict(tmp_path, use_copy):
     a = make_contact(identities={"email": "a@example.com"})
     b = make_contact(identities={"email": "b@example.com", "sms": "+50934123456"})
