@@ -477,33 +477,33 @@ def _text(index: int, ws: str) -> str:
 
 
 def _identity_sql(cursor, channel: str, t: str) -> tuple[str, str]:
-    """(normalised value when the cell has the common shape, else NULL; the cell when Python must look at it)."""
+    """(a per-row value computed once, named pre_<channel>; the normalised value when the cell has the
+    common shape, else NULL). The cell itself is kept as <channel>_raw for the Python validators."""
+    pre = f"pre_{channel}"
     if channel == Channel.EMAIL:
         fast = " AND ".join(
             [f"length({t}) <= 65", f"{t} ~ {_literal(cursor, EMAIL_FAST)}"]
             + [f"{t} NOT LIKE {_literal(cursor, pattern)}" for pattern in EMAIL_FAST_NOT]
         )
-        return f"CASE WHEN {fast} THEN lower({t}) END", f"CASE WHEN NOT ({fast}) THEN {t} END"
+        return f"{fast} AS {pre}", f"CASE WHEN {pre} THEN lower({t}) END"
     if channel in (Channel.SMS, Channel.WHATSAPP):
         # '+' and digits once spaces, dashes, dots, parentheses and slashes are dropped; its validity is
-        # checked against libphonenumber's patterns (_check_identities); every phone cell is kept for that
-        bare = f"regexp_replace({t}, '^whatsapp:', '', 'i')"
-        digits = rf"regexp_replace({bare}, '[\s().\-/]', '', 'g')"
-        return f"CASE WHEN {bare} LIKE '+%' AND {t} NOT LIKE '%(0)%' AND {digits} ~ '{E164_SHAPE}' THEN {digits} END", t
+        # checked against libphonenumber's patterns (_check_identities). '+33 (0)6…' is libphonenumber's.
+        digits = rf"CASE WHEN left({t}, 1) = '+' AND {t} NOT LIKE '%(0)%' THEN regexp_replace({t}, '[\s().\-/]', '', 'g') END"
+        return f"{digits} AS {pre}", f"CASE WHEN {pre} ~ '{E164_SHAPE}' THEN {pre} END"
     if channel in (Channel.INSTAGRAM, Channel.X):
         fast = f"{t} ~ '^@*[A-Za-z0-9._]+$' AND length(ltrim({t}, '@')) <= {IDENTITY_MAX_LENGTH}"
-        return f"CASE WHEN {fast} THEN lower(ltrim({t}, '@')) END", f"CASE WHEN NOT ({fast}) THEN {t} END"
+        return f"{fast} AS {pre}", f"CASE WHEN {pre} THEN lower(ltrim({t}, '@')) END"
     fast = f"{t} ~ '^[!-~]+$' AND length({t}) <= {IDENTITY_MAX_LENGTH}"
-    return f"CASE WHEN {fast} THEN {t} END", f"CASE WHEN NOT ({fast}) THEN {t} END"
+    return f"{fast} AS {pre}", f"CASE WHEN {pre} THEN {t} END"
 
 
 def _normalise_sql(cursor, columns, width: int) -> str:
     ws = _literal(cursor, WHITESPACE)
     cells = ", ".join(f"{_text(index, ws)} AS t{index}" for index in sorted(set(columns.values())))
-    every_cell = ", ".join(f"c{index}" for index in range(width))
 
     def t(name):
-        return f"s.t{columns[name]}" if name in columns else "NULL::text"
+        return f"t{columns[name]}" if name in columns else "NULL::text"
 
     attributes = [name for name in columns if name.startswith(ATTRIBUTE_PREFIX)]
     attr_expr = (
@@ -513,19 +513,25 @@ def _normalise_sql(cursor, columns, width: int) -> str:
         if attributes
         else "'{}'::jsonb"
     )
-    select = ["rec", *(f"{t(name)} AS {name}" for name in SCALAR_FIELDS)]
+    select, pre = ["rec", *(f"{t(name)} AS {name}" for name in SCALAR_FIELDS)], []
     for channel in IDENTITY_FIELDS:
-        value, raw = _identity_sql(cursor, channel, t(channel)) if channel in columns else ("NULL::text", "NULL::text")
-        select += [f"{value} AS {channel}", f"{raw} AS {channel}_raw"]
+        if channel in columns:
+            once, value = _identity_sql(cursor, channel, t(channel))
+            pre.append(once)
+            select += [f"{value} AS {channel}", f"{t(channel)} AS {channel}_raw"]
+        else:
+            select += [f"NULL::text AS {channel}", f"NULL::text AS {channel}_raw"]
     select += [f"lower({t(CONSENT_PREFIX + ch)}) AS {CONSENT_PREFIX}{ch}" for ch in IDENTITY_FIELDS]
     select.append(f"{attr_expr} AS attributes")
     odd = _literal(cursor, "[" + WHITESPACE.replace(" ", "") + "]")
-    whole = f"concat({every_cell})"
-    # OFFSET 0 keeps the cleaned cells computed once per row; rows of blank cells are skipped
+    whole = " || ".join(f"coalesce(c{index}, '')" for index in range(width))  # concat() costs more
+    some_cell = " OR ".join(f"btrim(c{index}) <> ''" for index in range(width))
+    # each OFFSET 0 level keeps its values computed once per row; rows of blank cells are skipped
     return (
-        f"CREATE TEMP TABLE import_norm ON COMMIT DROP AS SELECT {', '.join(select)} FROM (SELECT rec, {cells} "
+        f"CREATE TEMP TABLE import_norm ON COMMIT DROP AS SELECT {', '.join(select)} "
+        f"FROM (SELECT *{''.join(f', {p}' for p in pre)} FROM (SELECT rec, {cells} "
         f"FROM (SELECT *, {whole} ~ {odd} AS odd FROM import_stage OFFSET 0) st "
-        f"WHERE CASE WHEN odd THEN btrim({whole}, {ws}) ELSE btrim({whole}) END <> '' OFFSET 0) s"
+        f"WHERE CASE WHEN odd THEN btrim({whole}, {ws}) <> '' ELSE {some_cell} END OFFSET 0) s OFFSET 0) v"
     )
 
 
@@ -543,7 +549,9 @@ def _check_identities(cursor, columns) -> None:
                 f"WHERE n.{channel}_raw IS NOT NULL AND NOT {valid}"
             )
         else:
-            cursor.execute(f"SELECT rec, {channel}_raw FROM import_norm WHERE {channel}_raw IS NOT NULL")
+            cursor.execute(
+                f"SELECT rec, {channel}_raw FROM import_norm WHERE {channel} IS NULL AND {channel}_raw IS NOT NULL"
+            )
         for rec, raw in cursor.fetchall():
             value, error = identity_clean(channel, raw)
             if error:
