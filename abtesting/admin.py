@@ -1,6 +1,6 @@
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import OuterRef, Subquery
 from django.template.response import TemplateResponse
@@ -21,9 +21,11 @@ from abtesting.models import (
 )
 from abtesting.policy import SRM_THRESHOLD
 from abtesting.tasks import test_results_refresh_task
+from madansara.forms import KeyValueField, LinesListField, ReadableJSONMixin
 
 
-class VariantInline(admin.TabularInline):
+class VariantInline(ReadableJSONMixin, admin.TabularInline):
+    readable_json = {"content": KeyValueField}
     model = ABTestVariant
     extra = 0
     fields = ["key", "name", "is_control", "weight", "content"]
@@ -53,7 +55,8 @@ def _run(modeladmin, request, queryset, service, done: str, **kwargs):
 
 
 @admin.register(ABTest)
-class ABTestAdmin(admin.ModelAdmin):
+class ABTestAdmin(ReadableJSONMixin, admin.ModelAdmin):
+    readable_json = dict.fromkeys(["secondary_metrics", "guardrail_metrics", "mean_metrics"], LinesListField)
     list_display = ["key", "name", "surface", "status", "mode", "primary_metric", "started_at", "winner", "srm"]
     list_filter = ["status", "surface", "mode", "auto_rollout", "rollout_hold"]
     search_fields = ["key", "name", "hypothesis"]
@@ -175,6 +178,8 @@ class ABTestAdmin(admin.ModelAdmin):
         return format_html("<table><thead><tr>{}</tr></thead><tbody>{}</tbody></table>", mark_safe(head), body)  # noqa: S308
 
     def calculator_view(self, request):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
         form = CalculatorForm(request.GET or None)
         plan = None
         if form.is_valid():

@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from abtesting.models import ABTestDecision, DecisionAction
 from madansara.notifications.models import NoticeKind, Severity
-from madansara.notifications.services import notify
+from madansara.notifications.services import notify, raised_keys
 from madansara.roles import ROLE_MARKETER
 
 LOOK_BACK = timedelta(hours=24)
@@ -19,10 +19,13 @@ KINDS = {
 def experiment_alarms(*, now) -> int:
     """Each SRM or guardrail alarm of the decision log, once, to the marketers."""
     raised = 0
-    alarms = ABTestDecision.objects.filter(action__in=list(KINDS), created_at__gte=now - LOOK_BACK).select_related(
-        "test"
-    )
-    for decision in alarms.order_by("pk")[:200]:
+    done = raised_keys(kinds=KINDS.values(), since=now - 2 * LOOK_BACK)
+    alarms = ABTestDecision.objects.filter(action__in=list(KINDS), created_at__gte=now - LOOK_BACK)
+    for decision in alarms.select_related("test").order_by("pk").iterator():
+        if f"{KINDS[decision.action]}:abtest_decision:{decision.pk}" in done:
+            continue
+        if raised >= 200:
+            break
         test = decision.test
         raised += bool(
             notify(

@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -111,7 +112,7 @@ class ConversionEventAdmin(admin.ModelAdmin):
         )
         obj.pk = conversion.pk
 
-    @admin.action(description="Rebuild journey and attribution")
+    @admin.action(description="Rebuild journey and attribution", permissions=["change"])
     def rebuild_attribution(self, request, queryset):
         ids = list(queryset.values_list("pk", flat=True))
         credits = services.conversions_attribute(conversion_ids=ids)
@@ -124,6 +125,8 @@ class ConversionEventAdmin(admin.ModelAdmin):
         return [path("journey/<int:contact_id>/", view, name="conversion_contact_journey"), *super().get_urls()]
 
     def contact_journey_view(self, request, contact_id: int):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
         contact = get_object_or_404(Contact, pk=contact_id)
         context = {
             **self.admin_site.each_context(request),
@@ -187,7 +190,10 @@ class ChannelPerformanceAdmin(ReadOnlyAdmin):
         roi = obj.roi(AttributionModel.MARKOV)
         return "—" if roi is None else f"{roi:.2%}"
 
-    @admin.action(description="Refresh these days")
+    def has_refresh_permission(self, request):
+        return request.user.has_perm("conversion.change_channelperformance")
+
+    @admin.action(description="Refresh these days", permissions=["refresh"])
     def refresh_days(self, request, queryset):
         days = sorted(set(queryset.values_list("day", flat=True)))
         for day in days:
@@ -199,6 +205,8 @@ class ChannelPerformanceAdmin(ReadOnlyAdmin):
         return [path("attribution/", view, name="conversion_attribution"), *super().get_urls()]
 
     def attribution_view(self, request):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
         today = timezone.now().date()
         until = parse_date(request.GET.get("until", "")) or today
         since = parse_date(request.GET.get("since", "")) or until - timedelta(days=29)

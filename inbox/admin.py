@@ -1,15 +1,21 @@
 """The inbox in the Django admin, with the human-in-the-loop review console for drafts."""
 
+from datetime import timedelta
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
+from django.db.models import F
+from django.http import HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
 
+from inbox.classifier import strip_quoted
 from inbox.models import (
     Agent,
     AIClassification,
@@ -18,6 +24,7 @@ from inbox.models import (
     BusinessHours,
     Conversation,
     ConversationMessage,
+    ConversationStatus,
     DraftStatus,
     Intent,
     InternalNote,
@@ -29,17 +36,22 @@ from inbox.models import (
     SLAPolicy,
     Team,
 )
-from inbox.selectors import conversations_search, sla_q
+from inbox.selectors import contact_panorama, conversations_search, draft_neighbours, drafts_review_queue, sla_q
 from inbox.services.assignment import conversation_assign
-from inbox.services.conversations import conversation_status_set
+from inbox.services.conversations import conversation_status_set, note_add
 from inbox.services.drafts import (
     DraftError,
     contact_facts,
+    conversation_reply,
+    conversation_version_token,
+    draft_regenerate,
     draft_reject,
     draft_send,
+    draft_whatsapp_window_closed,
     drafts_bulk_approve,
     template_context,
 )
+from madansara.forms import LinesListField, ReadableJSONMixin
 from madansara.templating import TemplateError, template_render
 
 
@@ -82,6 +94,39 @@ class SLAStateFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         return queryset.filter(sla_q(self.value())) if self.value() else queryset
+
+
+def rendered_templates(conversation) -> list:
+    """[(template, text)]: the approved response templates for the channel, filled for the contact."""
+    rendered = []
+    context = template_context(conversation=conversation, agent=conversation.assignee)
+    for template in ResponseTemplate.objects.filter(is_approved=True, channel__in=["", conversation.channel]):
+        try:
+            rendered.append((template, template_render(source=template.body, context=context)))
+        except TemplateError:
+            continue
+    return rendered
+
+
+class ThreadForm(forms.Form):
+    text = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 6, "id": "reply-text"}))
+    version = forms.CharField(widget=forms.HiddenInput, required=False)
+    note = forms.CharField(required=False, max_length=5000, widget=forms.TextInput(attrs={"id": "note-text"}))
+    assignee = forms.ModelChoiceField(queryset=get_user_model().objects.none(), required=False)
+    snooze_hours = forms.TypedChoiceField(
+        coerce=int, choices=[(1, "1 hour"), (4, "4 hours"), (24, "1 day"), (72, "3 days")], initial=4
+    )
+
+
+# Each button of the conversation page and the permission it needs.
+THREAD_ACTIONS = {
+    "_reply": "inbox.approve_replydraft",
+    "_note": "inbox.change_conversation",
+    "_assign": "inbox.change_conversation",
+    "_resolve": "inbox.change_conversation",
+    "_reopen": "inbox.change_conversation",
+    "_snooze": "inbox.change_conversation",
+}
 
 
 @admin.register(Conversation)
@@ -139,48 +184,148 @@ class ConversationAdmin(admin.ModelAdmin):
             note.save()
         formset.save_m2m()
 
-    @admin.action(description="Resolve selected conversations")
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """The conversation as a thread with a reply box and its actions; `?_edit=1` opens the
+        model form (labels, priority, team) for those who may change conversations."""
+        if "_edit" in request.GET:
+            return super().change_view(request, object_id, form_url, extra_context)
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        action = next((name for name in THREAD_ACTIONS if name in request.POST), None)
+        if request.method == "POST" and (action is None or not request.user.has_perm(THREAD_ACTIONS[action])):
+            raise PermissionDenied
+        conversation = self.get_object(request, object_id)
+        if conversation is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        form = ThreadForm(
+            request.POST or None,
+            initial={"assignee": conversation.assignee_id, "version": conversation_version_token(conversation)},
+        )
+        form.fields["assignee"].queryset = get_user_model().objects.filter(inbox_agent__isnull=False)
+        if request.method == "POST" and form.is_valid():
+            done = self._thread_act(request, conversation, form, action)
+            if done:
+                return redirect("admin:inbox_conversation_change", conversation.pk)
+            conversation.refresh_from_db()
+            data = request.POST.copy()
+            data["version"] = conversation_version_token(conversation)
+            form = ThreadForm(data)
+            form.fields["assignee"].queryset = get_user_model().objects.filter(inbox_agent__isnull=False)
+            form.is_valid()
+        pending = conversation.drafts.filter(status=DraftStatus.PENDING).order_by("-id").first()
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Conversation #{conversation.pk}",
+            "opts": self.opts,
+            "conversation": conversation,
+            "form": form,
+            "pending": pending,
+            "entries": conversation.entries.select_related("inbound", "outbound", "author").order_by(
+                "created_at", "id"
+            ),
+            "notes": conversation.notes.select_related("author"),
+            "templates": rendered_templates(conversation),
+            "panorama": contact_panorama(conversation=conversation),
+            "sla_text": _countdown(conversation.response_due) if conversation.awaiting_reply else "answered",
+            "can_reply": request.user.has_perm(THREAD_ACTIONS["_reply"]),
+            "can_change": request.user.has_perm(THREAD_ACTIONS["_assign"]),
+        }
+        return TemplateResponse(request, "admin/inbox/conversation/thread.html", context)
+
+    def _thread_act(self, request, conversation, form, action) -> bool:
+        data = form.cleaned_data
+        try:
+            if action == "_reply":
+                draft = conversation_reply(
+                    conversation=conversation, actor=request.user, text=data["text"], expected_version=data["version"]
+                )
+                self.message_user(request, f"Reply sent: {draft.get_status_display()}.")
+            elif action == "_note":
+                note_add(conversation=conversation, author=request.user, text=data["note"])
+                self.message_user(request, "Note added.")
+            elif action == "_assign":
+                conversation_assign(conversation=conversation, assignee=data["assignee"], actor=request.user)
+                self.message_user(request, f"Assigned to {data['assignee'] or 'nobody'}.")
+            elif action == "_snooze":
+                until = timezone.now() + timedelta(hours=data["snooze_hours"])
+                conversation_status_set(
+                    conversation=conversation,
+                    status=ConversationStatus.SNOOZED,
+                    snoozed_until=until,
+                    actor=request.user,
+                )
+                self.message_user(request, f"Snoozed until {until:%a %d %b %H:%M} UTC.")
+            else:
+                status = ConversationStatus.RESOLVED if action == "_resolve" else ConversationStatus.OPEN
+                conversation_status_set(conversation=conversation, status=status, actor=request.user)
+                self.message_user(request, f"Conversation {status.label.lower()}.")
+        except PermissionError as exc:
+            raise PermissionDenied(str(exc)) from exc
+        except (DraftError, ValueError) as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+            return False
+        return True
+
+    @admin.action(description="Resolve selected conversations", permissions=["change"])
     def resolve(self, request, queryset):
         for conversation in queryset:
-            conversation_status_set(conversation=conversation, status="resolved", actor=request.user)
+            conversation_status_set(conversation=conversation, status=ConversationStatus.RESOLVED, actor=request.user)
 
-    @admin.action(description="Reopen selected conversations")
+    @admin.action(description="Reopen selected conversations", permissions=["change"])
     def reopen(self, request, queryset):
         for conversation in queryset:
-            conversation_status_set(conversation=conversation, status="open", actor=request.user)
+            conversation_status_set(conversation=conversation, status=ConversationStatus.OPEN, actor=request.user)
 
-    @admin.action(description="Assign selected conversations to me")
+    @admin.action(description="Assign selected conversations to me", permissions=["change"])
     def assign_to_me(self, request, queryset):
         for conversation in queryset:
             conversation_assign(conversation=conversation, assignee=request.user, actor=request.user)
 
 
 class ReviewForm(forms.Form):
-    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 12, "cols": 70, "id": "draft-text"}), required=False)
-    reason = forms.CharField(required=False, max_length=500)
+    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 12, "id": "draft-text"}), required=False)
+    version = forms.CharField(widget=forms.HiddenInput, required=False)
+    reason = forms.CharField(required=False, max_length=500, widget=forms.TextInput(attrs={"id": "reject-reason"}))
+    instruction = forms.CharField(
+        required=False, max_length=500, widget=forms.TextInput(attrs={"id": "regenerate-instruction"})
+    )
     assignee = forms.ModelChoiceField(queryset=get_user_model().objects.none(), required=False)
+
+
+# Each button of the review page and the permission it needs (checked before anything is done).
+REVIEW_ACTIONS = {
+    "_send": "inbox.approve_replydraft",
+    "_reject": "inbox.change_replydraft",
+    "_regenerate": "inbox.change_replydraft",
+    "_reassign": "inbox.change_conversation",
+}
+RISK_BADGES = (
+    ("flag_legal", "legal", "Legal risk"),
+    ("flag_urgent", "urgent", "Urgent"),
+    ("flag_negative", "negative", "Negative"),
+    ("flag_vip", "vip", "VIP"),
+)
+
+
+def _countdown(due) -> str:
+    """'in 1 h 20 min' / '35 min late' for an SLA due time."""
+    if due is None:
+        return "no SLA"
+    minutes = int((due - timezone.now()).total_seconds() // 60)
+    span = abs(minutes)
+    text = f"{span // 60} h {span % 60:02d} min" if span >= 60 else f"{span} min"
+    return f"in {text}" if minutes >= 0 else f"{text} late"
 
 
 @admin.register(ReplyDraft)
 class ReplyDraftAdmin(admin.ModelAdmin):
-    """The review queue: pending drafts by SLA due time; open one to review side by side."""
+    """The review queue: pending drafts by priority, then SLA due time; open one to review it."""
 
-    list_display = (
-        "review_link",
-        "sla_due_at",
-        "channel",
-        "customer_message",
-        "intent",
-        "confidence",
-        "sentiment",
-        "draft_preview",
-        "status",
-        "assignee",
-    )
+    list_display = ("queue_item", "sla_countdown", "assignee")
+    list_display_links = None
     list_filter = ("status", "intent", "low_risk", "conversation__channel", "source")
-    search_fields = ("text", "inbound__text", "conversation__participant")
-    ordering = ("sla_due_at", "id")
-    list_select_related = ("conversation__assignee", "inbound__classification")
+    search_fields = ("text", "inbound__text", "conversation__participant", "conversation__contact__name")
+    list_per_page = 50
     readonly_fields = (
         "conversation",
         "inbound",
@@ -196,7 +341,15 @@ class ReplyDraftAdmin(admin.ModelAdmin):
     actions = ["approve_selected", "bulk_approve_low_risk"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("conversation__assignee", "inbound__classification")
+        drafts = (
+            super()
+            .get_queryset(request)
+            .select_related("conversation__assignee", "conversation__contact", "inbound__classification")
+        )
+        return drafts_review_queue(queryset=drafts)
+
+    def get_ordering(self, request):
+        return [F("priority_rank").desc(), F("sla_due_at").asc(nulls_last=True), "id"]
 
     def changelist_view(self, request, extra_context=None):
         """The queue opens on pending drafts; other statuses stay one filter click away."""
@@ -205,6 +358,7 @@ class ReplyDraftAdmin(admin.ModelAdmin):
             query["status__exact"] = DraftStatus.PENDING
             request.GET = query
             request.META["QUERY_STRING"] = query.urlencode()
+        extra_context = {**(extra_context or {}), "title": "Review queue"}
         return super().changelist_view(request, extra_context)
 
     def get_urls(self):
@@ -212,118 +366,192 @@ class ReplyDraftAdmin(admin.ModelAdmin):
             path("<int:pk>/review/", self.admin_site.admin_view(self.review_view), name="inbox_replydraft_review"),
         ] + super().get_urls()
 
-    @admin.display(description="Review")
-    def review_link(self, draft):
+    @admin.display(description="Draft to review")
+    def queue_item(self, draft):
+        badges = format_html_join(
+            "",
+            '<span class="badge badge-{}">{}</span>',
+            ((css, label) for attr, css, label in RISK_BADGES if getattr(draft, attr, 0)),
+        )
+        contact = draft.conversation.contact
         return format_html(
-            '<a href="{}">Review #{}</a>', reverse("admin:inbox_replydraft_review", args=[draft.pk]), draft.pk
+            '<a class="review-link" href="{}"><span class="q-head">{}<span class="badge badge-channel">{}</span>'
+            '<strong>{}</strong> <span class="q-intent">{}</span></span>'
+            '<span class="q-line q-msg">“{}”</span><span class="q-line q-draft">↳ {}</span></a>',
+            reverse("admin:inbox_replydraft_review", args=[draft.pk]),
+            badges,
+            draft.conversation.get_channel_display(),
+            (contact.name if contact else "") or draft.conversation.participant,
+            draft.intent or "",
+            Truncator(strip_quoted(draft.inbound.text)).chars(110),
+            Truncator(draft.text).chars(110),
         )
 
-    @admin.display(description="Channel")
-    def channel(self, draft):
-        return draft.conversation.channel
-
-    @admin.display(description="Customer message")
-    def customer_message(self, draft):
-        return Truncator(draft.inbound.text).chars(120)
-
-    @admin.display(description="Sentiment")
-    def sentiment(self, draft):
-        classification = getattr(draft.inbound, "classification", None)
-        return f"{classification.sentiment_label} ({classification.sentiment_score:+.2f})" if classification else "—"
-
-    @admin.display(description="Draft")
-    def draft_preview(self, draft):
-        return Truncator(draft.text).chars(120)
+    @admin.display(description="SLA", ordering="sla_due_at")
+    def sla_countdown(self, draft):
+        due = draft.sla_due_at
+        late = due is not None and due <= timezone.now()
+        return format_html('<span class="sla{}">{}</span>', " sla-late" if late else "", _countdown(due))
 
     @admin.display(description="Assignee")
     def assignee(self, draft):
-        return draft.conversation.assignee
-
-    def _can_approve(self, request) -> bool:
-        return request.user.has_perm("inbox.approve_replydraft")
+        return draft.conversation.assignee or "—"
 
     @admin.action(description="Approve and send selected drafts", permissions=["approve"])
     def approve_selected(self, request, queryset):
         sent = 0
-        for draft in queryset.filter(status=DraftStatus.PENDING).select_related("conversation", "inbound"):
+        for draft in queryset.select_related("conversation", "inbound"):
+            if not draft.is_pending:
+                self.message_user(
+                    request, f"#{draft.pk} skipped: already {draft.get_status_display().lower()}.", messages.WARNING
+                )
+                continue
             try:
                 draft_send(draft=draft, actor=request.user)
                 sent += 1
-            except DraftError as exc:
-                self.message_user(request, f"#{draft.pk}: {exc}", messages.WARNING)
+            except (DraftError, PermissionError) as exc:
+                self.message_user(request, f"#{draft.pk} skipped: {exc}", messages.WARNING)
         self.message_user(request, f"{sent} repl{'y' if sent == 1 else 'ies'} sent.")
 
     @admin.action(description="Bulk approve low-risk drafts", permissions=["approve"])
     def bulk_approve_low_risk(self, request, queryset):
+        decided = [d for d in queryset if not d.is_pending]
+        for draft in decided:
+            self.message_user(
+                request, f"#{draft.pk} skipped: already {draft.get_status_display().lower()}.", messages.WARNING
+            )
         sent, skipped = drafts_bulk_approve(drafts=queryset.filter(status=DraftStatus.PENDING), actor=request.user)
-        self.message_user(request, f"{sent} low-risk repl{'y' if sent == 1 else 'ies'} sent; {len(skipped)} skipped.")
+        for reason in skipped:
+            self.message_user(request, f"Skipped {reason}", messages.WARNING)
+        self.message_user(
+            request, f"{sent} low-risk repl{'y' if sent == 1 else 'ies'} sent; {len(skipped) + len(decided)} skipped."
+        )
+
+    def has_add_permission(self, request):
+        return False  # drafts come from the composer or a reply on the conversation page
 
     def has_approve_permission(self, request):
-        return self._can_approve(request)
+        return request.user.has_perm("inbox.approve_replydraft")
 
     def review_view(self, request, pk):
-        draft = get_object_or_404(
-            ReplyDraft.objects.select_related("conversation__contact", "conversation__assignee", "inbound"), pk=pk
-        )
-        if not self.has_view_permission(request, draft):
+        if not self.has_view_permission(request):
             raise PermissionDenied
+        action = next((name for name in REVIEW_ACTIONS if name in request.POST), None)
+        if request.method == "POST":
+            if action is None:
+                return HttpResponseBadRequest("Unknown action.")
+            if not request.user.has_perm(REVIEW_ACTIONS[action]):
+                raise PermissionDenied
+        draft = get_object_or_404(
+            ReplyDraft.objects.select_related(
+                "conversation__contact", "conversation__assignee", "inbound__classification"
+            ),
+            pk=pk,
+        )
         form = ReviewForm(
-            request.POST or None, initial={"text": draft.text, "assignee": draft.conversation.assignee_id}
+            request.POST or None,
+            initial={"text": draft.text, "assignee": draft.conversation.assignee_id, "version": draft.version_token()},
         )
         form.fields["assignee"].queryset = get_user_model().objects.filter(inbox_agent__isnull=False)
         if request.method == "POST" and form.is_valid():
-            return self._decide(request, draft, form)
+            response = self._decide(request, draft, form, action)
+            if response is not None:
+                return response
+            draft.refresh_from_db()
+            draft.conversation.refresh_from_db()
+            # Refused: show the current state, keep the reviewer's text, with the new token.
+            data = request.POST.copy()
+            data["version"] = draft.version_token()
+            form = ReviewForm(data)
+            form.fields["assignee"].queryset = get_user_model().objects.filter(inbox_agent__isnull=False)
+            form.is_valid()
+        return TemplateResponse(
+            request, "admin/inbox/replydraft/review.html", self._review_context(request, draft, form)
+        )
+
+    def _review_context(self, request, draft, form):
         conversation = draft.conversation
-        context = {
+        classification = getattr(draft.inbound, "classification", None)
+        flagged = drafts_review_queue(queryset=ReplyDraft.objects.filter(pk=draft.pk)).first()
+        prev_id, next_id = draft_neighbours(draft=draft)
+        panorama = contact_panorama(conversation=conversation)
+        flags = [(css, label) for attr, css, label in RISK_BADGES if getattr(flagged, attr, 0)]
+        if classification is not None and classification.status == "needs_human":
+            flags.append(("legal", "Needs a human: " + (classification.error or "classifier unsure")))
+        if classification is not None and classification.confidence < 0.6:
+            flags.append(("negative", f"Low confidence ({classification.confidence:.2f})"))
+        if conversation.channel == "whatsapp" and draft_whatsapp_window_closed(conversation):
+            flags.append(("urgent", "WhatsApp 24 h window closed: a template is needed"))
+        unsubscribed = [c.channel for c in panorama["consents"] if c.is_unsubscribed]
+        if unsubscribed:
+            flags.append(("negative", "Unsubscribed on " + ", ".join(unsubscribed)))
+        return {
             **self.admin_site.each_context(request),
             "title": f"Review draft #{draft.pk}",
             "opts": self.model._meta,
             "draft": draft,
             "form": form,
             "conversation": conversation,
-            "classification": getattr(draft.inbound, "classification", None),
+            "classification": classification,
+            "flags": flags,
+            "sla_text": _countdown(draft.sla_due_at),
+            "contact_language": (conversation.contact.locale if conversation.contact else "") or "unknown",
+            "draft_language": draft.language or (classification.language if classification else "") or "unknown",
             "entries": conversation.entries.select_related("inbound", "outbound", "author").order_by(
                 "created_at", "id"
             ),
             "facts": contact_facts(conversation),
             "notes": conversation.notes.select_related("author"),
-            "templates": self._rendered_templates(conversation),
-            "can_approve": self._can_approve(request),
+            "templates": rendered_templates(conversation),
+            "snippets": KnowledgeSnippet.objects.filter(is_active=True).order_by("language", "title"),
+            "used_snippets": list(draft.snippets.all()),
+            "panorama": panorama,
+            "prev_id": prev_id,
+            "next_id": next_id,
+            "can_send": request.user.has_perm(REVIEW_ACTIONS["_send"]),
+            "can_change": request.user.has_perm(REVIEW_ACTIONS["_reject"]),
+            "can_reassign": request.user.has_perm(REVIEW_ACTIONS["_reassign"]),
         }
-        return TemplateResponse(request, "admin/inbox/replydraft/review.html", context)
 
-    def _rendered_templates(self, conversation):
-        rendered = []
-        context = template_context(conversation=conversation, agent=conversation.assignee)
-        for template in ResponseTemplate.objects.filter(is_approved=True, channel__in=["", conversation.channel]):
-            try:
-                rendered.append((template, template_render(source=template.body, context=context)))
-            except TemplateError:
-                continue
-        return rendered
+    def _next_page(self, draft, next_id):
+        if next_id is not None:
+            return redirect("admin:inbox_replydraft_review", next_id)
+        return redirect("admin:inbox_replydraft_changelist")
 
-    def _decide(self, request, draft, form):
-        back = redirect("admin:inbox_replydraft_changelist")
+    def _decide(self, request, draft, form, action):
+        """Run one action; a redirect when done, None when refused (the page shows why)."""
+        data = form.cleaned_data
+        version = data["version"] or None
+        if action != "_reassign" and not version:
+            self.message_user(request, "The page is out of date: reload it and review again.", messages.ERROR)
+            return None
+        _, next_id = draft_neighbours(draft=draft)
         try:
-            if "_approve" in request.POST or "_send_edited" in request.POST:
-                if not self._can_approve(request):
-                    raise PermissionDenied
-                text = form.cleaned_data["text"] if "_send_edited" in request.POST else None
-                draft = draft_send(draft=draft, actor=request.user, text=text)
-                self.message_user(request, f"Reply sent (status: {draft.get_status_display()}).")
-            elif "_reject" in request.POST:
-                draft_reject(draft=draft, actor=request.user, reason=form.cleaned_data["reason"])
-                self.message_user(request, "Draft rejected.")
-            elif "_reassign" in request.POST:
-                conversation_assign(
-                    conversation=draft.conversation, assignee=form.cleaned_data["assignee"], actor=request.user
+            if action == "_send":
+                draft = draft_send(draft=draft, actor=request.user, text=data["text"], expected_version=version)
+                self.message_user(
+                    request,
+                    f"Reply #{draft.pk} sent{' (edited)' if draft.edited else ''}: {draft.get_status_display()}.",
                 )
-                self.message_user(request, "Conversation reassigned.")
-                return redirect("admin:inbox_replydraft_review", draft.pk)
+                return self._next_page(draft, next_id)
+            if action == "_reject":
+                draft_reject(draft=draft, actor=request.user, reason=data["reason"], expected_version=version)
+                self.message_user(request, f"Draft #{draft.pk} rejected.")
+                return self._next_page(draft, next_id)
+            if action == "_regenerate":
+                new = draft_regenerate(
+                    draft=draft, actor=request.user, instruction=data["instruction"], expected_version=version
+                )
+                self.message_user(request, f"Draft regenerated ({new.source}).")
+                return redirect("admin:inbox_replydraft_review", new.pk)
+            conversation_assign(conversation=draft.conversation, assignee=data["assignee"], actor=request.user)
+            self.message_user(request, "Conversation reassigned.")
+            return redirect("admin:inbox_replydraft_review", draft.pk)
+        except PermissionError as exc:
+            raise PermissionDenied(str(exc)) from exc
         except DraftError as exc:
             self.message_user(request, str(exc), messages.ERROR)
-            return redirect("admin:inbox_replydraft_review", draft.pk)
-        return back
+            return None
 
 
 @admin.register(AIClassification)
@@ -400,7 +628,8 @@ class SLAEventAdmin(admin.ModelAdmin):
 
 
 @admin.register(BusinessHours)
-class BusinessHoursAdmin(admin.ModelAdmin):
+class BusinessHoursAdmin(ReadableJSONMixin, admin.ModelAdmin):
+    readable_json = {"holidays": LinesListField}
     list_display = ("name", "timezone")
     search_fields = ("name",)
     list_filter = ("timezone",)
@@ -412,7 +641,8 @@ class AgentInline(admin.TabularInline):
 
 
 @admin.register(Team)
-class TeamAdmin(admin.ModelAdmin):
+class TeamAdmin(ReadableJSONMixin, admin.ModelAdmin):
+    readable_json = {"channels": LinesListField}
     list_display = ("name", "business_hours", "channels")
     search_fields = ("name",)
     list_filter = ("business_hours",)

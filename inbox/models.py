@@ -1,5 +1,6 @@
 """The unified inbox: conversations, their timeline, AI classification, drafts, SLA, policies."""
 
+import hashlib
 import secrets
 
 from django.conf import settings
@@ -339,6 +340,8 @@ class KnowledgeSnippet(models.Model):
     title = models.CharField(max_length=200)
     body = models.TextField()
     keywords = models.CharField(max_length=500, blank=True, help_text="Comma-separated words that select it")
+    language = models.CharField(max_length=8, blank=True, help_text="Blank: any language")
+    intent = models.CharField(max_length=40, blank=True, help_text="Blank: any intent")
     is_active = models.BooleanField(default=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -379,6 +382,11 @@ class ReplyDraft(models.Model):
     message = models.OneToOneField(
         "channels.Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="inbox_draft"
     )
+    snippets = models.ManyToManyField(
+        KnowledgeSnippet, blank=True, related_name="drafts", help_text="Knowledge the draft was grounded in"
+    )
+    language = models.CharField(max_length=8, blank=True, help_text="Language the draft is written in")
+    instruction = models.CharField(max_length=500, blank=True, help_text="Reviewer's instruction when regenerated")
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -397,6 +405,20 @@ class ReplyDraft(models.Model):
     @property
     def is_pending(self) -> bool:
         return self.status == DraftStatus.PENDING
+
+    def version_token(self) -> str:
+        """What the reviewer saw: changes when the draft is decided or regenerated, or when its
+        conversation gets a message, a new status or a new assignee (optimistic concurrency)."""
+        conversation = self.conversation
+        state = (
+            self.pk,
+            self.status,
+            self.text,
+            conversation.status,
+            conversation.assignee_id,
+            conversation.last_message_at.isoformat() if conversation.last_message_at else "",
+        )
+        return hashlib.sha256(repr(state).encode()).hexdigest()[:20]
 
 
 class AutoSendSettings(models.Model):

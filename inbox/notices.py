@@ -7,8 +7,8 @@ from django.urls import reverse
 
 from inbox.models import AIClassification, Conversation, SLAEvent, SLAEventKind
 from inbox.selectors import sla_q
-from madansara.notifications.models import NoticeKind, Severity
-from madansara.notifications.services import notify
+from madansara.notifications.models import NoticeKind, Notification, Severity
+from madansara.notifications.services import notify, raised_keys
 from madansara.roles import ROLE_ADMIN, ROLE_AGENT
 
 LOOK_BACK = timedelta(hours=24)
@@ -29,13 +29,19 @@ def _people(conversation: Conversation, *, escalate: bool = False) -> dict:
 
 def sla_at_risk(*, now) -> int:
     raised = 0
+    done = raised_keys(kinds=[NoticeKind.SLA_AT_RISK], since=now - LOOK_BACK)
     soon = Conversation.objects.filter(sla_q("at_risk", now)).select_related("assignee").order_by("pk")
-    for conversation in soon[:BATCH]:
+    for conversation in soon.iterator():
         due = conversation.response_due
+        key = f"conversation:{conversation.pk}:{due:%Y%m%dT%H%M%S}"
+        if f"{NoticeKind.SLA_AT_RISK}:{key}" in done:
+            continue
+        if raised >= BATCH:
+            break
         raised += bool(
             notify(
                 kind=NoticeKind.SLA_AT_RISK,
-                key=f"conversation:{conversation.pk}:{due:%Y%m%dT%H%M%S}",
+                key=key,
                 window=None,  # once per deadline
                 title=f"Conversation #{conversation.pk} ({conversation.channel}) must be answered by {due:%H:%M} UTC",
                 body=f"The reply is due at {due:%Y-%m-%d %H:%M} UTC.",
@@ -50,13 +56,18 @@ def sla_at_risk(*, now) -> int:
 
 def sla_breached(*, now) -> int:
     raised = 0
+    done = raised_keys(kinds=[NoticeKind.SLA_BREACHED], since=now - 2 * LOOK_BACK)
     breaches = (
         SLAEvent.objects.filter(met=False, occurred_at__gte=now - LOOK_BACK)
         .exclude(kind=SLAEventKind.RESOLUTION)
         .select_related("conversation__assignee")
         .order_by("pk")
     )
-    for event in breaches[:BATCH]:
+    for event in breaches.iterator():
+        if f"{NoticeKind.SLA_BREACHED}:sla_event:{event.pk}" in done:
+            continue
+        if raised >= BATCH:
+            break
         conversation = event.conversation
         raised += bool(
             notify(
@@ -78,18 +89,25 @@ def sla_breached(*, now) -> int:
 def risky_conversations(*, now) -> int:
     """Legal risk (critical, admins too) or urgency high, once per conversation and day."""
     raised = 0
+    kinds = [NoticeKind.CONVERSATION_LEGAL_RISK, NoticeKind.CONVERSATION_URGENT]
+    told = set(
+        Notification.objects.filter(kind__in=kinds, created_at__gte=now - LOOK_BACK).values_list("target_id", flat=True)
+    )
     flagged = (
         AIClassification.objects.filter(created_at__gte=now - LOOK_BACK, legal_risk=True)
         | AIClassification.objects.filter(created_at__gte=now - LOOK_BACK, urgency="high")
     ).order_by("pk")
-    for classification in flagged[:BATCH]:
+    for classification in flagged.iterator():
+        if raised >= BATCH:
+            break
         conversation = (
             Conversation.objects.filter(entries__inbound_id=classification.inbound_id)
             .select_related("assignee")
             .first()
         )
-        if conversation is None:
+        if conversation is None or str(conversation.pk) in told:
             continue
+        told.add(str(conversation.pk))
         legal = classification.legal_risk
         raised += bool(
             notify(

@@ -1,11 +1,22 @@
 """Inbox reads that are more than a filter: SLA counts and the human vs auto reply report."""
 
 from django.db import connection
-from django.db.models import BooleanField, Count, Q
+from django.db.models import BooleanField, Case, Count, Exists, F, IntegerField, OuterRef, Q, Value, When
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
-from inbox.models import Conversation, ConversationStatus, DraftStatus, ReplyDraft, SLAEvent, SLAEventKind
+from inbox.models import (
+    Conversation,
+    ConversationMessage,
+    ConversationStatus,
+    DraftStatus,
+    Priority,
+    ReplyDraft,
+    SLAEvent,
+    SLAEventKind,
+)
+from madansara.channels.models import Message
+from outreach.models import CampaignStatus, Contact, EnrollmentState
 
 AT_RISK_WINDOW = timezone.timedelta(minutes=30)
 
@@ -76,3 +87,73 @@ def conversations_search(*, queryset, text: str):
     for word in words:
         queryset = queryset.filter(search_text__icontains=word)
     return queryset
+
+
+VIP_TAG = "vip"
+NEGATIVE_SENTIMENT = -0.3
+# Weights of the review queue's priority: legal risk outranks urgency, which outranks tone and VIPs.
+RISK_WEIGHTS = {"legal": 8, "urgent": 4, "negative": 2, "vip": 1}
+
+
+def _flag(condition: Q, weight: int) -> Case:
+    return Case(When(condition, then=Value(weight)), default=Value(0), output_field=IntegerField())
+
+
+def drafts_review_queue(*, queryset=None):
+    """Drafts annotated with their risk flags and `priority_rank`, in the order to review them:
+    priority first (legal risk, urgency, negative sentiment, VIP contact), then SLA due time."""
+    drafts = ReplyDraft.objects.all() if queryset is None else queryset
+    vip = Contact.tags.through.objects.filter(contact_id=OuterRef("conversation__contact_id"), tag__name=VIP_TAG)
+    urgent = Q(inbound__classification__urgency="high") | Q(conversation__priority__in=[Priority.HIGH, Priority.URGENT])
+    drafts = drafts.annotate(
+        flag_legal=_flag(Q(inbound__classification__legal_risk=True), RISK_WEIGHTS["legal"]),
+        flag_urgent=_flag(urgent, RISK_WEIGHTS["urgent"]),
+        flag_negative=_flag(
+            Q(inbound__classification__sentiment_score__lt=NEGATIVE_SENTIMENT), RISK_WEIGHTS["negative"]
+        ),
+        flag_vip=_flag(Q(Exists(vip)), RISK_WEIGHTS["vip"]),
+    )
+    return drafts.annotate(
+        priority_rank=F("flag_legal") + F("flag_urgent") + F("flag_negative") + F("flag_vip")
+    ).order_by("-priority_rank", F("sla_due_at").asc(nulls_last=True), "id")
+
+
+def draft_neighbours(*, draft: ReplyDraft, limit: int = 2000) -> tuple[int | None, int | None]:
+    """The pending drafts before and after `draft` in the review queue (ids, or None)."""
+    ids = list(
+        drafts_review_queue(queryset=ReplyDraft.objects.filter(status=DraftStatus.PENDING)).values_list(
+            "pk", flat=True
+        )[:limit]
+    )
+    if draft.pk not in ids:
+        return None, (ids[0] if ids else None)
+    index = ids.index(draft.pk)
+    return (ids[index - 1] if index else None), (ids[index + 1] if index + 1 < len(ids) else None)
+
+
+def contact_panorama(*, conversation: Conversation, limit: int = 8) -> dict:
+    """What a reviewer needs about the person: identities, consent, open campaigns, and their
+    recent messages on every channel outside this conversation."""
+    contact = conversation.contact
+    if contact is None:
+        return {"contact": None, "identities": [], "consents": [], "campaigns": [], "elsewhere": [], "outreach": []}
+    elsewhere = (
+        ConversationMessage.objects.filter(conversation__contact=contact)
+        .exclude(conversation=conversation)
+        .select_related("conversation", "inbound", "outbound")
+        .order_by("-created_at", "-id")[:limit]
+    )
+    return {
+        "contact": contact,
+        "identities": list(contact.identities.order_by("channel")),
+        "consents": list(contact.consents.order_by("channel")),
+        "tags": [tag.name for tag in contact.tags.all()],
+        "campaigns": list(
+            contact.enrollments.filter(
+                state=EnrollmentState.ACTIVE,
+                campaign__status__in=[CampaignStatus.RUNNING, CampaignStatus.SCHEDULED, CampaignStatus.PAUSED],
+            ).select_related("campaign")
+        ),
+        "elsewhere": list(elsewhere),
+        "outreach": list(Message.objects.filter(contact=contact).exclude(source="inbox").order_by("-created_at")[:3]),
+    }

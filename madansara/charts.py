@@ -75,3 +75,37 @@ def line_chart(
         parts.append(f'<text x="{lx + 14}" y="{ly}">{escape(caption)}</text>')
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308 - every interpolated text is escaped above
+
+
+def bar_chart(
+    *,
+    rows: list[tuple[str, float]],
+    title: str = "Chart",
+    value_format: str = "{:,.0f}",
+    width: int = 400,
+    empty_text: str = "No data yet.",
+) -> SafeString:
+    """Horizontal bars, one per (label, value), largest scale = the largest value; fits its box
+    (viewBox + max-width). Empty: a sentence that says why and what to do."""
+    if not rows or not any(value for _, value in rows):
+        return format_html('<p class="help empty-chart">{}</p>', empty_text)
+    bar_h, gap, label_w, value_w = 18, 6, 120, 56
+    height = len(rows) * (bar_h + gap)
+    top = max(value for _, value in rows) or 1
+    plot_w = width - label_w - value_w
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
+        f'role="img" aria-label="{escape(title)}" style="font:12px sans-serif;max-width:100%;height:auto">'
+    ]
+    for index, (label, value) in enumerate(rows):
+        y = index * (bar_h + gap)
+        length = max(plot_w * (value / top), 1 if value else 0)
+        colour = PALETTE[index % len(PALETTE)]
+        parts.append(
+            f'<text x="{label_w - 6}" y="{y + 13}" text-anchor="end">{escape(str(label)[:18])}</text>'
+            f'<rect x="{label_w}" y="{y}" width="{length:.1f}" height="{bar_h}" rx="3" fill="{colour}">'
+            f"<title>{escape(str(label))}: {escape(value_format.format(value))}</title></rect>"
+            f'<text x="{label_w + length + 4:.1f}" y="{y + 13}">{escape(value_format.format(value))}</text>'
+        )
+    parts.append("</svg>")
+    return mark_safe("".join(parts))  # noqa: S308 - every interpolated text is escaped above

@@ -19,8 +19,13 @@ DOMAIN_APPS = (
     "django_celery_beat",
 )
 ALL_VERBS = "*"  # every permission of the app, custom ones (approve, ...) included
+VIEW = ("view",)
+OWN_KEYS = ("view", "add", "change")  # API keys: every role manages its own (the admin filters by owner)
 
-# role -> app label -> verbs ("view", "add", "change", "delete" or ALL_VERBS)
+# role -> "app_label" or "app_label.model" -> verbs ("view", "add", "change", "delete", a custom
+# verb such as "approve", or ALL_VERBS). A model's own entry overrides its app's entry. This table
+# is the single source of truth: groups are synced from it, the README's role table is generated
+# from it (`roles_table_markdown`) and the permission-matrix tests are generated from it.
 ROLE_RULES: dict[str, dict[str, object]] = {
     ROLE_ADMIN: dict.fromkeys(DOMAIN_APPS, ALL_VERBS) | {"auth": ALL_VERBS},
     ROLE_MARKETER: {
@@ -29,25 +34,75 @@ ROLE_RULES: dict[str, dict[str, object]] = {
         "website": ALL_VERBS,
         "conversion": ALL_VERBS,
         "social": ALL_VERBS,
-        "channels": ("view",),
-        "inbox": ("view",),
-        "madansara": ("view", "add", "change"),
-        "notifications": ("view", "add", "change"),  # their own notices and preferences (admin scopes rows)
+        "channels": VIEW,
+        "inbox": VIEW,
+        "madansara": OWN_KEYS,
+        "notifications": OWN_KEYS,  # their own notices and preferences (admin scopes rows)
     },
     ROLE_AGENT: {
-        "inbox": ALL_VERBS,
-        "outreach": ("view", "change"),
-        "channels": ("view",),
-        "social": ("view", "change"),
-        "conversion": ("view",),
-        "madansara": ("view", "add", "change"),
-        "notifications": ("view", "add", "change"),  # their own notices and preferences (admin scopes rows)
+        # works conversations and drafts; reads the inbox's configuration
+        "inbox": ("view", "add", "change", "approve"),
+        "inbox.autosendpolicy": VIEW,
+        "inbox.autosendsettings": VIEW,
+        "inbox.slapolicy": VIEW,
+        "inbox.businesshours": VIEW,
+        "inbox.team": VIEW,
+        "inbox.agent": VIEW,
+        "inbox.intent": VIEW,
+        "inbox.responsetemplate": VIEW,
+        "inbox.knowledgesnippet": VIEW,
+        # edits the people they talk to, never campaigns, templates or suppression lists
+        "outreach": VIEW,
+        "outreach.contact": ("view", "change"),
+        "outreach.contactidentity": ("view", "add", "change"),
+        "outreach.contactconsent": ("view", "change"),
+        "channels": VIEW,
+        # answers comments; reads the rest of social
+        "social": VIEW,
+        "social.socialcomment": ("view", "change"),
+        "conversion": VIEW,
+        "madansara": OWN_KEYS,
+        "notifications": OWN_KEYS,  # their own notices and preferences (admin scopes rows)
     },
-    ROLE_ANALYST: {app: ("view",) for app in DOMAIN_APPS if app != "django_celery_beat"}
-    | {"madansara": ("view", "add", "change")},
+    ROLE_ANALYST: {app: VIEW for app in DOMAIN_APPS if app != "django_celery_beat"} | {"madansara": OWN_KEYS},
 }
 # Only these models of an app get the non-view verbs (keys are the user's own; audit is read-only).
 READ_ONLY_MODELS = {"madansara.auditevent"}
+
+
+def verbs_for(role: str, app_label: str, model: str) -> object:
+    """The verbs ROLE_RULES gives `role` on one model (a model's entry wins over its app's)."""
+    rules = ROLE_RULES[role]
+    model_label = f"{app_label}.{model}"
+    verbs = rules.get(model_label, rules.get(app_label, ()))
+    if model_label in READ_ONLY_MODELS and role != ROLE_ADMIN:
+        verbs = VIEW if verbs else ()
+    return verbs
+
+
+def role_allows(role: str, app_label: str, model: str, verb: str) -> bool:
+    """Whether ROLE_RULES lets `role` do `verb` ("view", "change", "approve", ...) on the model."""
+    verbs = verbs_for(role, app_label, model)
+    return verbs == ALL_VERBS or verb in verbs
+
+
+def roles_table_markdown() -> str:
+    """The README's role × permission table, generated from ROLE_RULES (a test keeps them equal)."""
+
+    def cell(verbs) -> str:
+        if verbs == ALL_VERBS:
+            return "all"
+        return " ".join(verbs) if verbs else "—"
+
+    def verbs(role: str, key: str):
+        app_label, _, model = key.partition(".")
+        return verbs_for(role, app_label, model) if model else ROLE_RULES[role].get(app_label, ())
+
+    keys = {key for rules in ROLE_RULES.values() for key in rules} | READ_ONLY_MODELS
+    lines = ["| app or model | " + " | ".join(ROLES) + " |", "| --- |" + " --- |" * len(ROLES)]
+    for key in sorted(keys, key=lambda k: (k.split(".")[0], k)):
+        lines.append(f"| `{key}` | " + " | ".join(cell(verbs(role, key)) for role in ROLES) + " |")
+    return "\n".join(lines)
 
 
 def sync_roles(apps=global_apps) -> None:
@@ -57,19 +112,11 @@ def sync_roles(apps=global_apps) -> None:
     perms = list(Permission.objects.select_related("content_type"))
     for role in ROLES:
         group, _ = Group.objects.get_or_create(name=role)
-        rules = ROLE_RULES[role]
-        granted = []
-        for perm in perms:
-            app_label = perm.content_type.app_label
-            verbs = rules.get(app_label)
-            if verbs is None:
-                continue
-            model_label = f"{app_label}.{perm.content_type.model}"
-            verb = perm.codename.split("_", 1)[0]
-            if model_label in READ_ONLY_MODELS and verb != "view" and role != ROLE_ADMIN:
-                continue
-            if verbs == ALL_VERBS or verb in verbs:
-                granted.append(perm)
+        granted = [
+            perm
+            for perm in perms
+            if role_allows(role, perm.content_type.app_label, perm.content_type.model, perm.codename.split("_", 1)[0])
+        ]
         group.permissions.set(granted)
 
 

@@ -7,6 +7,7 @@ from madansara import metrics, views
 admin.site.site_header = "Madan Sara"
 admin.site.site_title = "Madan Sara"
 admin.site.index_title = "Console"
+admin.site.enable_nav_sidebar = False  # the task navigation on top replaces the model list
 
 api_v1 = [
     path("", include("madansara.api.urls")),
@@ -24,6 +25,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
     path("metrics", metrics.metrics_view, name="metrics"),
+    path("admin/", views.console_home, name="console_home"),  # each role's home replaces the index
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -3,11 +3,15 @@
 import logging
 
 from django.conf import settings
+from django.contrib import admin
 from django.contrib.admin.views.decorators import staff_member_required
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.template.response import TemplateResponse
 from django.views.decorators.cache import never_cache
+
+from madansara.home import home_cards
 
 logger = logging.getLogger(__name__)
 
@@ -65,10 +69,32 @@ DOMAINS = [
 ]
 
 
-@staff_member_required
 def landing(request):
+    """The branded front door: what Madan Sara is, the way in, and each area of the console."""
     return render(
-        request,
-        "madansara/landing.html",
-        {"domains": DOMAINS, "debug": settings.DEBUG, "title": "Madan Sara"},
+        request, "madansara/landing.html", {"domains": DOMAINS, "debug": settings.DEBUG, "title": "Madan Sara"}
     )
+
+
+ROLE_INTRO = {
+    "Admin": "Everything at a glance; low-level tables are under Internals.",
+    "Marketer": "Your campaigns, the experiments waiting for you and the channels that answer.",
+    "Agent": "Your queue, what is late and who has waited longest.",
+    "Analyst": "Funnels, attribution and return on spend.",
+}
+
+
+@staff_member_required
+def console_home(request):
+    """Each role's home (the admin index); `?internals=1` shows every table, for admins."""
+    if request.GET.get("internals") and request.user.is_superuser:
+        return admin.site.index(request, extra_context={"title": "Internals: every table"})
+    role, cards = home_cards(user=request.user)
+    context = {
+        **admin.site.each_context(request),
+        "title": f"{role or 'Your'} home",
+        "role": role,
+        "intro": ROLE_INTRO.get(role, ""),
+        "cards": cards,
+    }
+    return TemplateResponse(request, "admin/console_home.html", context)

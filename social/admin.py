@@ -3,6 +3,7 @@ from django.contrib import admin, messages
 from django.utils.html import format_html
 
 from madansara.charts import line_chart
+from madansara.forms import LinesListField, ReadableJSONMixin
 from social import selectors
 from social.models import (
     CommentActionAttempt,
@@ -88,7 +89,7 @@ class SocialAccountAdmin(admin.ModelAdmin):
             },
         )
 
-    @admin.action(description="Sync now")
+    @admin.action(description="Sync now", permissions=["change"])
     def sync_now(self, request, queryset):
         from social.tasks import account_sync_task
 
@@ -148,7 +149,7 @@ class EngagementWeightAdmin(admin.ModelAdmin):
     search_fields = ("kind",)
     actions = ["recompute_scores"]
 
-    @admin.action(description="Recompute engagement scores and advocates now")
+    @admin.action(description="Recompute engagement scores and advocates now", permissions=["change"])
     def recompute_scores(self, request, queryset):
         changed = scoring.engagement_scores_recompute()
         result = scoring.advocates_recompute()
@@ -156,7 +157,8 @@ class EngagementWeightAdmin(admin.ModelAdmin):
 
 
 @admin.register(CommentRule)
-class CommentRuleAdmin(admin.ModelAdmin):
+class CommentRuleAdmin(ReadableJSONMixin, admin.ModelAdmin):
+    readable_json = {"keywords": LinesListField}
     list_display = ("name", "account", "priority", "action", "intent", "sentiment", "auto_send", "is_active")
     list_filter = ("account", "action", "is_active", "auto_send")
     search_fields = ("name", "reply_template")
@@ -193,7 +195,7 @@ class SocialCommentAdmin(admin.ModelAdmin):
             "inbox.approve_replydraft"
         )
 
-    @admin.action(description="Approve the draft and send the reply")
+    @admin.action(description="Approve the draft and send the reply", permissions=["change"])
     def approve_and_send(self, request, queryset):
         if not self._can_approve(request):
             self.message_user(request, "Your role cannot approve replies.", messages.ERROR)
@@ -207,7 +209,7 @@ class SocialCommentAdmin(admin.ModelAdmin):
                 self.message_user(request, f"{comment}: {exc}", messages.WARNING)
         self.message_user(request, f"Approved {done} repl(ies); they are sent as the account's budget allows.")
 
-    @admin.action(description="Dismiss (no reply)")
+    @admin.action(description="Dismiss (no reply)", permissions=["change"])
     def dismiss(self, request, queryset):
         for comment in queryset:
             try:
@@ -215,7 +217,7 @@ class SocialCommentAdmin(admin.ModelAdmin):
             except comments.CommentStateError:
                 continue
 
-    @admin.action(description="Hide on the platform")
+    @admin.action(description="Hide on the platform", permissions=["change"])
     def hide(self, request, queryset):
         for comment in queryset.select_related("account"):
             comments.comment_hide(comment=comment, actor=request.user)
@@ -227,7 +229,8 @@ class FunnelStepInline(admin.TabularInline):
 
 
 @admin.register(SocialEngagementFunnel)
-class SocialEngagementFunnelAdmin(admin.ModelAdmin):
+class SocialEngagementFunnelAdmin(ReadableJSONMixin, admin.ModelAdmin):
+    readable_json = {"keywords": LinesListField}
     list_display = ("name", "account", "trigger", "is_active", "triggered", "dm_sent", "replied", "converted")
     list_filter = ("trigger", "is_active", "account")
     search_fields = ("name",)
@@ -263,7 +266,7 @@ class FunnelRunAdmin(admin.ModelAdmin):
     list_select_related = ("funnel", "contact")
     actions = ["cancel"]
 
-    @admin.action(description="Cancel the run")
+    @admin.action(description="Cancel the run", permissions=["change"])
     def cancel(self, request, queryset):
         for run in queryset:
             funnels.funnel_run_cancel(run=run, actor=request.user)
@@ -286,11 +289,11 @@ class SocialAdvocateAdmin(admin.ModelAdmin):
     raw_id_fields = ("contact",)
     actions = ["enrol", "dismiss"]
 
-    @admin.action(description="Enrol in the advocate campaign")
+    @admin.action(description="Enrol in the advocate campaign", permissions=["change"])
     def enrol(self, request, queryset):
         count = scoring.advocates_enrol(advocates=queryset, actor=request.user)
         self.message_user(request, f"Enrolled {count} advocate(s).")
 
-    @admin.action(description="Dismiss from the review list")
+    @admin.action(description="Dismiss from the review list", permissions=["change"])
     def dismiss(self, request, queryset):
         scoring.advocates_dismiss(advocates=queryset, actor=request.user)

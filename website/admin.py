@@ -2,6 +2,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -9,6 +10,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from madansara.charts import line_chart
+from madansara.forms import FunnelStepsField, LinesListField, ReadableJSONMixin
 from website import charts, recommendations, selectors, services
 from website.funnels import FunnelSpec, funnel_compute
 from website.models import (
@@ -27,7 +29,8 @@ DASHBOARD_DAYS = 30
 
 
 @admin.register(Site)
-class SiteAdmin(admin.ModelAdmin):
+class SiteAdmin(ReadableJSONMixin, admin.ModelAdmin):
+    readable_json = {"allowed_origins": LinesListField}
     list_display = ["name", "domain", "public_key", "respect_dnt", "cookieless", "is_active", "dashboard_link"]
     list_filter = ["is_active", "respect_dnt", "cookieless"]
     search_fields = ["name", "domain", "public_key"]
@@ -60,8 +63,10 @@ class SiteAdmin(admin.ModelAdmin):
         return custom + super().get_urls()
 
     def dashboard_view(self, request, site_id: int):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
         site = self.get_object(request, str(site_id))
-        if site is None or not self.has_view_permission(request, site):
+        if site is None:
             raise Http404("No such site.")
         end = timezone.now()
         start = end - timedelta(days=DASHBOARD_DAYS)
@@ -90,7 +95,7 @@ class SiteAdmin(admin.ModelAdmin):
         }
         return TemplateResponse(request, "admin/website/dashboard.html", context)
 
-    @admin.action(description="Generate optimisation recommendations (last 28 days)")
+    @admin.action(description="Generate optimisation recommendations (last 28 days)", permissions=["change"])
     def generate_recommendations(self, request, queryset):
         end = timezone.now()
         total = sum(
@@ -99,7 +104,7 @@ class SiteAdmin(admin.ModelAdmin):
         )
         self.message_user(request, f"{total} recommendations stored.")
 
-    @admin.action(description="Rebuild sessions of the last 2 days")
+    @admin.action(description="Rebuild sessions of the last 2 days", permissions=["change"])
     def rebuild_sessions(self, request, queryset):
         end = timezone.now()
         total = sum(
@@ -150,7 +155,8 @@ class WebsiteEventAdmin(admin.ModelAdmin):
 
 
 @admin.register(FunnelDefinition)
-class FunnelDefinitionAdmin(admin.ModelAdmin):
+class FunnelDefinitionAdmin(ReadableJSONMixin, admin.ModelAdmin):
+    readable_json = {"steps": FunnelStepsField}
     list_display = ["name", "site", "order_mode", "window_days", "step_count", "is_active"]
     list_filter = ["site", "order_mode", "is_active"]
     search_fields = ["name"]
@@ -169,7 +175,7 @@ class FunnelDefinitionAdmin(admin.ModelAdmin):
         result = funnel_compute(FunnelSpec.for_funnel(funnel, start=end - timedelta(days=DASHBOARD_DAYS), end=end))
         return charts.funnel_bars(result.steps)
 
-    @admin.action(description="Snapshot yesterday's cohort now")
+    @admin.action(description="Snapshot yesterday's cohort now", permissions=["change"])
     def snapshot_yesterday(self, request, queryset):
         day = (timezone.now() - timedelta(days=1)).date()
         for funnel in queryset:
@@ -204,7 +210,7 @@ class OptimizationRecommendationAdmin(admin.ModelAdmin):
     readonly_fields = ["evidence", "proposed_test", "experiment_ref", "fingerprint"]
     actions = ["create_tests", "dismiss"]
 
-    @admin.action(description="Create the proposed A/B test (draft)")
+    @admin.action(description="Create the proposed A/B test (draft)", permissions=["change"])
     def create_tests(self, request, queryset):
         created = []
         for recommendation in queryset:
@@ -217,7 +223,7 @@ class OptimizationRecommendationAdmin(admin.ModelAdmin):
         if created:
             self.message_user(request, f"Draft A/B tests created: {', '.join(created)}.")
 
-    @admin.action(description="Dismiss")
+    @admin.action(description="Dismiss", permissions=["change"])
     def dismiss(self, request, queryset):
         for recommendation in queryset:
             recommendations.recommendation_dismiss(recommendation=recommendation)

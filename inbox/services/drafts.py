@@ -1,8 +1,12 @@
 """Reply drafts: composed from history, contact facts, templates and snippets; approved,
 edited or rejected by a human (or auto-sent within the policy); sent through the channel layer."""
 
+import hashlib
 import logging
+import re
+import unicodedata
 import uuid
+from dataclasses import dataclass, field
 from datetime import UTC
 
 from django.apps import apps
@@ -39,40 +43,106 @@ DRAFT_PROMPT_VERSION = "draft-v1"
 NEVER_AUTO_INTENTS = {"complaint", "unsubscribe_request", "spam", "out_of_office"}
 WHATSAPP_WINDOW_HOURS = 24
 TEMPLATE_VARIABLES = {"contact", "conversation", "agent", "snippet"}
-FALLBACK_REPLY = {
-    "en": "Hello {name}, thank you for your message. We have received it and will get back to you shortly.",
-    "fr": "Bonjour {name}, merci pour votre message. Nous l'avons bien reçu et revenons vers vous très vite.",
-    "es": "Hola {name}, gracias por su mensaje. Lo hemos recibido y le responderemos muy pronto.",
-    "ht": "Bonjou {name}, mèsi pou mesaj ou. Nou resevwa l, n ap reponn ou byento.",
+SUPPORTED_LANGUAGES = ("en", "fr", "es", "ht")
+LANGUAGE_NAMES = {
+    "fr": {"french", "francais"},
+    "es": {"spanish", "espanol"},
+    "ht": {"creole", "kreyol", "haitian"},
+    "en": {"english", "anglais"},
 }
+# The local composer's frame around the retrieved knowledge, per language.
+LOCAL_PHRASES = {
+    "en": {
+        "hello": "Hello {name}", "hello_anon": "Hello", "thanks": "Thank you for your message.",
+        "more": "If anything is still unclear, just reply to this message.",
+        "ack": "Thank you for your message. A member of the team is looking into it and will answer you shortly.",
+        "bye": "Kind regards,",
+    },
+    "fr": {
+        "hello": "Bonjour {name}", "hello_anon": "Bonjour", "thanks": "Merci pour votre message.",
+        "more": "Si quelque chose n'est pas clair, répondez simplement à ce message.",
+        "ack": "Merci pour votre message. Un membre de l'équipe s'en occupe et vous répond très vite.",
+        "bye": "Cordialement,",
+    },
+    "es": {
+        "hello": "Hola {name}", "hello_anon": "Hola", "thanks": "Gracias por su mensaje.",
+        "more": "Si algo no queda claro, responda a este mensaje.",
+        "ack": "Gracias por su mensaje. Un miembro del equipo lo está revisando y le responderá muy pronto.",
+        "bye": "Saludos cordiales,",
+    },
+    "ht": {
+        "hello": "Bonjou {name}", "hello_anon": "Bonjou", "thanks": "Mèsi pou mesaj ou.",
+        "more": "Si gen yon bagay ki pa klè, reponn mesaj sa a.",
+        "ack": "Mèsi pou mesaj ou. Yon moun nan ekip la ap okipe l, n ap reponn ou byento.",
+        "bye": "Mèsi anpil,",
+    },
+}  # fmt: skip
+_WORD = re.compile(r"[a-z0-9]+")
 
 
 class DraftError(Exception):
     """A draft cannot be sent or decided in its current state."""
 
 
+class DraftConflict(DraftError):
+    """The draft or its conversation changed since the reviewer saw it; nothing was done."""
+
+
 # --- composing -------------------------------------------------------------------------------
 
 
-def snippets_for(*, text: str, limit: int = 3) -> list[KnowledgeSnippet]:
-    """Active snippets whose keywords appear in the text (the team maintains them in the admin)."""
-    lowered = text.lower()
-    found = []
-    for snippet in KnowledgeSnippet.objects.filter(is_active=True):
-        words = [w.strip().lower() for w in snippet.keywords.split(",") if w.strip()]
-        if any(w in lowered for w in words):
-            found.append(snippet)
-    return found[:limit]
+def _words(text: str) -> set[str]:
+    """Lower-case, accent-free words of 3+ letters (so 'Remboursé' matches 'rembourse')."""
+    plain = unicodedata.normalize("NFKD", text.lower()).encode("ascii", "ignore").decode()
+    return {w for w in _WORD.findall(plain) if len(w) >= 3}
+
+
+def snippets_for(*, text: str, intent: str = "", language: str = "", limit: int = 2) -> list[KnowledgeSnippet]:
+    """The active snippets that best match the message: retrieval by keyword and word overlap,
+    boosted by the intent, restricted to the language (or language-neutral snippets)."""
+    words = _words(text)
+    scored = []
+    candidates = KnowledgeSnippet.objects.filter(is_active=True)
+    if language:
+        candidates = candidates.filter(language__in=["", language])
+    for snippet in candidates:
+        keywords = [_words(k) for k in snippet.keywords.split(",") if k.strip()]
+        keyword_hits = sum(1 for k in keywords if k and k <= words)
+        overlap = len(words & _words(snippet.title))
+        intent_match = bool(snippet.intent) and snippet.intent == intent
+        if not keyword_hits and not intent_match:
+            continue
+        score = 3 * keyword_hits + overlap + 2 * intent_match + (0.5 if snippet.language == language else 0)
+        scored.append((score, -snippet.pk, snippet))
+    scored.sort(key=lambda row: row[:2], reverse=True)
+    return [snippet for _, _, snippet in scored[:limit]]
 
 
 def template_for(*, intent: str, channel: str, language: str) -> ResponseTemplate | None:
-    """The best approved template: same intent, then channel and language match first."""
-    candidates = ResponseTemplate.objects.filter(is_approved=True, intent=intent)
+    """The best approved template for the intent in the language (or language-neutral): a
+    channel-specific one first. A template in another language is never used."""
+    candidates = ResponseTemplate.objects.filter(is_approved=True, intent=intent, language__in=["", language])
     ranked = sorted(
         (t for t in candidates if t.channel in ("", channel)),
-        key=lambda t: (t.channel != channel, t.language not in ("", language), t.language == "", t.pk),
+        key=lambda t: (t.channel != channel, t.language != language, t.pk),
     )
     return ranked[0] if ranked else None
+
+
+def draft_language(
+    *, conversation: Conversation, classification: AIClassification | None, instruction: str = ""
+) -> str:
+    """The language to answer in: one named in the reviewer's instruction, else the message's,
+    else the contact's locale, else English."""
+    lowered = _words(instruction)
+    for code, names in LANGUAGE_NAMES.items():
+        if lowered & names:
+            return code
+    detected = (classification.language if classification else "") or ""
+    if detected in SUPPORTED_LANGUAGES:
+        return detected
+    locale = ((conversation.contact.locale if conversation.contact else "") or "").split("-")[0].lower()
+    return locale if locale in SUPPORTED_LANGUAGES else "en"
 
 
 def template_context(*, conversation: Conversation, agent=None, snippet: str = "") -> dict:
@@ -153,9 +223,20 @@ def rejection_feedback(*, intent: str, limit: int = 5) -> list[str]:
     return list(dict.fromkeys(rows.values_list("rejection_reason", flat=True)[: limit * 2]))[:limit]
 
 
-def _compose_llm(*, conversation, inbound, classification, template_text, snippets, limit) -> str:
+@dataclass
+class Composition:
+    """A composed reply and its evidence: the template and knowledge snippets it used."""
+
+    text: str
+    source: str
+    language: str
+    template: ResponseTemplate | None = None
+    snippets: list[KnowledgeSnippet] = field(default_factory=list)
+
+
+def _compose_llm(*, conversation, inbound, classification, language, template_text, snippets, limit, instruction):
     system = DRAFT_SYSTEM.format(
-        version=DRAFT_PROMPT_VERSION, language=classification.language, channel=conversation.channel, limit=limit
+        version=DRAFT_PROMPT_VERSION, language=language, channel=conversation.channel, limit=limit
     )
     parts = [
         f"Conversation so far:\n{history_text(conversation)}",
@@ -165,12 +246,17 @@ def _compose_llm(*, conversation, inbound, classification, template_text, snippe
     if template_text:
         parts.append(f"Approved template for this intent:\n{template_text}")
     if snippets:
-        parts.append("Knowledge base:\n" + "\n".join(f"- {s.title}: {s.body}" for s in snippets))
+        parts.append(
+            "Knowledge base (cite the titles you use in used_snippets):\n"
+            + "\n".join(f"- {s.title}: {s.body}" for s in snippets)
+        )
     feedback = rejection_feedback(intent=classification.intent)
     if feedback:
         parts.append(
             "Reviewers rejected earlier drafts for this intent because:\n" + "\n".join(f"- {r}" for r in feedback)
         )
+    if instruction:
+        parts.append(f"The reviewer asks you to: {instruction}")
     parts.append(f"Reply to the customer's latest message:\n{strip_quoted(inbound.text)[:4000]}")
     result = llm_structured(
         system=system,
@@ -179,17 +265,45 @@ def _compose_llm(*, conversation, inbound, classification, template_text, snippe
         tool_schema=DRAFT_SCHEMA,
         max_tokens=800,
     )
-    return result.data["reply"]
+    used = {title.strip().lower() for title in result.data.get("used_snippets", [])}
+    return result.data["reply"], [s for s in snippets if s.title.lower() in used]
 
 
-def compose_reply(*, conversation: Conversation, inbound: InboundMessage, classification: AIClassification):
-    """(text, source, template) for a draft; the LLM when available, else template/fallback."""
-    template = template_for(
-        intent=classification.intent, channel=conversation.channel, language=classification.language
-    )
-    snippets = snippets_for(text=strip_quoted(inbound.text))
-    snippet_text = "\n".join(s.body for s in snippets)
-    context = template_context(conversation=conversation, agent=conversation.assignee, snippet=snippet_text)
+def _compose_local(*, context: dict, language: str, snippets: list[KnowledgeSnippet]) -> str:
+    """Greeting, the matching knowledge in the contact's language, a closing; no LLM needed."""
+    phrases = LOCAL_PHRASES.get(language, LOCAL_PHRASES["en"])
+    name = context["contact"]["first_name"]
+    lines = [(phrases["hello"].format(name=name) if name else phrases["hello_anon"]) + ","]
+    if snippets:
+        lines.append(phrases["thanks"])
+        lines.extend(template_render_safe(snippet.body, context) for snippet in snippets)
+        lines.append(phrases["more"])
+    else:
+        lines.append(phrases["ack"])
+    lines.append(phrases["bye"] + "\n" + context["agent"]["name"])
+    return "\n\n".join(line for line in lines if line)
+
+
+def template_render_safe(source: str, context: dict) -> str:
+    """Render a snippet or template body; on a template error, the body as written."""
+    try:
+        return template_render(source=source, context=context)
+    except TemplateError:
+        return source
+
+
+def compose_reply(
+    *, conversation: Conversation, inbound: InboundMessage, classification: AIClassification, instruction: str = ""
+) -> Composition:
+    """Compose a draft: the LLM grounded in the matching template and snippets when a key is
+    configured; otherwise the template (or a local composition) filled with contact facts and
+    the snippets retrieved for the intent and the message, in the contact's language."""
+    language = draft_language(conversation=conversation, classification=classification, instruction=instruction)
+    query = f"{strip_quoted(inbound.text)} {instruction}"
+    snippets = snippets_for(text=query, intent=classification.intent, language=language)
+    template = template_for(intent=classification.intent, channel=conversation.channel, language=language)
+    context = template_context(conversation=conversation, agent=conversation.assignee, snippet="")
+    context["snippet"] = "\n".join(template_render_safe(s.body, context) for s in snippets)
     template_text = ""
     if template is not None:
         try:
@@ -199,24 +313,26 @@ def compose_reply(*, conversation: Conversation, inbound: InboundMessage, classi
     limit = LENGTH_LIMITS.get(conversation.channel, 10000)
     if llm_available():
         try:
-            text = _compose_llm(
+            text, used = _compose_llm(
                 conversation=conversation,
                 inbound=inbound,
                 classification=classification,
+                language=language,
                 template_text=template_text,
                 snippets=snippets,
                 limit=limit,
+                instruction=instruction,
             )
-            return text[:limit], "llm", template
+            return Composition(text[:limit], "llm", language, template, used)
         except LLMError as exc:
             logger.warning("llm draft failed, using templates", extra={"error": exc.message})
     if template_text:
-        return template_text[:limit], "template", template
-    name = context["contact"]["first_name"] or ""
-    text = FALLBACK_REPLY.get(classification.language, FALLBACK_REPLY["en"]).format(name=name).replace(" ,", ",")
-    if snippet_text:
-        text = f"{text}\n\n{snippet_text}"
-    return text[:limit], "local", None
+        if snippets and "snippet" not in template.body:
+            template_text = f"{template_text}\n\n{context['snippet']}"
+        return Composition(template_text[:limit], "template", language, template, snippets)
+    return Composition(
+        _compose_local(context=context, language=language, snippets=snippets)[:limit], "local", language, None, snippets
+    )
 
 
 def _needs_reply(intent: str) -> bool:
@@ -238,25 +354,73 @@ def draft_create(*, inbound: InboundMessage) -> ReplyDraft | None:
     )
     if classification.status == ClassificationStatus.DONE and not _needs_reply(classification.intent):
         return None
-    text, source, template = compose_reply(conversation=conversation, inbound=inbound, classification=classification)
-    DRAFTS.labels(source).inc()
+    composition = compose_reply(conversation=conversation, inbound=inbound, classification=classification)
+    DRAFTS.labels(composition.source).inc()
     with transaction.atomic():
         ReplyDraft.objects.filter(conversation=conversation, status=DraftStatus.PENDING).update(
             status=DraftStatus.SUPERSEDED
         )
-        return ReplyDraft.objects.create(
-            conversation=conversation,
-            inbound=inbound,
-            source=source,
-            template=template,
-            subject=reply_subject(conversation, inbound),
-            text=text,
-            whatsapp_template_name=template.whatsapp_template_name if template else "",
-            intent=classification.intent,
-            confidence=classification.confidence,
-            low_risk=_low_risk(classification.intent) and classification.status == ClassificationStatus.DONE,
-            sla_due_at=conversation.response_due,
+        return _draft_store(
+            conversation=conversation, inbound=inbound, classification=classification, composition=composition
         )
+
+
+def _draft_store(*, conversation, inbound, classification, composition: Composition, instruction: str = ""):
+    template = composition.template
+    draft = ReplyDraft.objects.create(
+        conversation=conversation,
+        inbound=inbound,
+        source=composition.source,
+        template=template,
+        subject=reply_subject(conversation, inbound),
+        text=composition.text,
+        language=composition.language,
+        instruction=instruction[:500],
+        whatsapp_template_name=template.whatsapp_template_name if template else "",
+        intent=classification.intent,
+        confidence=classification.confidence,
+        low_risk=_low_risk(classification.intent) and classification.status == ClassificationStatus.DONE,
+        sla_due_at=conversation.response_due,
+    )
+    if composition.snippets:
+        draft.snippets.set(composition.snippets)
+    return draft
+
+
+def draft_regenerate(*, draft: ReplyDraft, actor, instruction: str, expected_version: str | None = None) -> ReplyDraft:
+    """Compose the draft again following the reviewer's instruction ("shorter", "mention the
+    refund policy", "in French"); the old draft is superseded, the new one is pending."""
+    if not actor.has_perm("inbox.change_replydraft"):
+        raise PermissionError("Only users allowed to change drafts may regenerate them.")
+    classification = AIClassification.objects.get(inbound=draft.inbound)
+    conversation = Conversation.objects.select_related("contact", "campaign_message", "assignee").get(
+        pk=draft.conversation_id
+    )
+    composition = compose_reply(
+        conversation=conversation, inbound=draft.inbound, classification=classification, instruction=instruction
+    )
+    DRAFTS.labels(composition.source).inc()
+    with transaction.atomic():
+        _check_version(draft=draft, expected_version=expected_version)
+        claimed = ReplyDraft.objects.filter(pk=draft.pk, status=DraftStatus.PENDING).update(
+            status=DraftStatus.SUPERSEDED
+        )
+        if not claimed:
+            raise DraftError("This draft was already decided.")
+        new = _draft_store(
+            conversation=conversation,
+            inbound=draft.inbound,
+            classification=classification,
+            composition=composition,
+            instruction=instruction,
+        )
+        audit_record(
+            actor=actor,
+            action="inbox.draft.regenerate",
+            target=new,
+            data={"previous": draft.pk, "instruction": instruction, "source": composition.source},
+        )
+    return new
 
 
 # --- policy ----------------------------------------------------------------------------------
@@ -330,35 +494,61 @@ def _outbound_content(*, draft: ReplyDraft, text: str, message_id: uuid.UUID) ->
                 **({"In-Reply-To": refs[-1], "References": " ".join(dict.fromkeys(refs))} if refs else {}),
             },
         }
-    if conversation.channel == Channel.WHATSAPP and _whatsapp_window_closed(conversation):
+    if conversation.channel == Channel.WHATSAPP and draft_whatsapp_window_closed(conversation):
         content["template_name"] = draft.whatsapp_template_name
     if inbound.thread_id:
         content["context"] = {"thread_id": inbound.thread_id}
     return content
 
 
-def _whatsapp_window_closed(conversation: Conversation) -> bool:
+def draft_whatsapp_window_closed(conversation: Conversation) -> bool:
     last = conversation.last_inbound_at
     return last is None or (timezone.now() - last).total_seconds() >= WHATSAPP_WINDOW_HOURS * 3600
 
 
-def draft_send(*, draft: ReplyDraft, actor, text: str | None = None, auto: bool = False) -> ReplyDraft:
+def _check_version(*, draft: ReplyDraft, expected_version: str | None) -> None:
+    """Inside a transaction: refuse (DraftConflict) when the draft or its conversation changed
+    since the reviewer loaded the page. The conversation row is locked until commit."""
+    if expected_version is None:
+        return
+    conversation = Conversation.objects.select_for_update().select_related("assignee").get(pk=draft.conversation_id)
+    current = ReplyDraft.objects.select_related("decided_by").get(pk=draft.pk)
+    current.conversation = conversation
+    if current.version_token() == expected_version:
+        return
+    if not current.is_pending:
+        who = f" by {current.decided_by.get_username()}" if current.decided_by else ""
+        raise DraftConflict(
+            f"Nothing was sent: this draft was already {current.get_status_display().lower()}{who} "
+            "since you opened it. Review the current state below."
+        )
+    raise DraftConflict(
+        "Nothing was sent: the conversation changed since you opened this page (a new message, "
+        "another reply, a new status or assignee). Review the current state below and decide again."
+    )
+
+
+def draft_send(
+    *, draft: ReplyDraft, actor, text: str | None = None, auto: bool = False, expected_version: str | None = None
+) -> ReplyDraft:
     """Approve (optionally edited) and send now; audited with the original and the sent text.
 
-    Raises DraftError when the draft is no longer pending, PermissionError when a human actor
+    Raises DraftError when the draft is no longer pending, DraftConflict when `expected_version`
+    (the reviewer's `version_token()`) no longer matches, PermissionError when a human actor
     lacks `inbox.approve_replydraft`.
     """
     if not auto and not (actor and actor.has_perm("inbox.approve_replydraft")):
         raise PermissionError("Only users allowed to approve replies may send drafts.")
-    final_text = (text if text is not None else draft.text).strip()
+    final_text = (text if text is not None else draft.text).replace("\r\n", "\n").strip()
     if not final_text:
         raise DraftError("The reply is empty.")
     conversation = draft.conversation
-    window_closed = conversation.channel == Channel.WHATSAPP and _whatsapp_window_closed(conversation)
+    window_closed = conversation.channel == Channel.WHATSAPP and draft_whatsapp_window_closed(conversation)
     if window_closed and not draft.whatsapp_template_name:
         raise DraftError("The WhatsApp 24 h window is closed: choose a template with an approved WhatsApp template.")
     message_id = uuid.uuid4()
     with transaction.atomic():
+        _check_version(draft=draft, expected_version=expected_version)
         claimed = ReplyDraft.objects.filter(pk=draft.pk, status=DraftStatus.PENDING).update(
             status=DraftStatus.AUTO_SENT if auto else DraftStatus.SENT,
             sent_text=final_text,
@@ -419,10 +609,13 @@ def draft_send(*, draft: ReplyDraft, actor, text: str | None = None, auto: bool 
 
 
 @transaction.atomic
-def draft_reject(*, draft: ReplyDraft, actor, reason: str) -> ReplyDraft:
+def draft_reject(*, draft: ReplyDraft, actor, reason: str, expected_version: str | None = None) -> ReplyDraft:
     """Reject with a reason, kept as feedback for prompts and the best-practices engine."""
+    if not actor.has_perm("inbox.change_replydraft"):
+        raise PermissionError("Only users allowed to change drafts may reject them.")
     if not reason.strip():
         raise DraftError("A rejection needs a reason.")
+    _check_version(draft=draft, expected_version=expected_version)
     claimed = ReplyDraft.objects.filter(pk=draft.pk, status=DraftStatus.PENDING).update(
         status=DraftStatus.REJECTED, rejection_reason=reason.strip()[:500], decided_by=actor, decided_at=timezone.now()
     )
@@ -435,12 +628,45 @@ def draft_reject(*, draft: ReplyDraft, actor, reason: str) -> ReplyDraft:
     return draft
 
 
+def conversation_reply(*, conversation: Conversation, actor, text: str, expected_version: str | None = None):
+    """A human reply from the conversation page: it answers the latest inbound message, through
+    its pending draft when there is one (recorded as an edit), else through a new human draft.
+    With `expected_version` (the page's `conversation_version_token`) a conversation that moved
+    on since the page loaded is refused (DraftConflict) and nothing is created or sent."""
+    if not actor.has_perm("inbox.approve_replydraft"):
+        raise PermissionError("Only users allowed to approve replies may send them.")
+    current = Conversation.objects.get(pk=conversation.pk)
+    if expected_version is not None and conversation_version_token(current) != expected_version:
+        raise DraftConflict(
+            "Nothing was sent: the conversation changed since you opened this page (a new message, another "
+            "reply, a new status or assignee). Read it again below; your text is still in the box."
+        )
+    latest = current.entries.filter(direction=Direction.INBOUND).order_by("-created_at", "-id").first()
+    if latest is None:
+        raise DraftError("Nothing to reply to: the contact has not written in this conversation.")
+    draft = ReplyDraft.objects.filter(inbound_id=latest.inbound_id, status=DraftStatus.PENDING).first()
+    if draft is None:
+        draft = ReplyDraft.objects.create(
+            conversation=current, inbound_id=latest.inbound_id, source="human", text=text.strip()
+        )
+    return draft_send(draft=draft, actor=actor, text=text)
+
+
+def conversation_version_token(conversation: Conversation) -> str:
+    """What the conversation page showed: status, assignee and the latest message time."""
+    state = (conversation.pk, conversation.status, conversation.assignee_id, conversation.last_message_at.isoformat())
+    return hashlib.sha256(repr(state).encode()).hexdigest()[:20]
+
+
 def drafts_bulk_approve(*, drafts, actor) -> tuple[int, list[str]]:
     """Send every pending low-risk draft of the selection; returns (sent, skipped reasons)."""
     sent, skipped = 0, []
     for draft in drafts.select_related("conversation", "inbound"):
-        if not draft.low_risk or draft.conversation.channel == Channel.LINKEDIN:
-            skipped.append(f"#{draft.pk}: not low-risk")
+        if not draft.low_risk:
+            skipped.append(f"#{draft.pk}: intent '{draft.intent or 'unknown'}' is not low-risk, review it alone")
+            continue
+        if draft.conversation.channel == Channel.LINKEDIN:
+            skipped.append(f"#{draft.pk}: LinkedIn replies need a human approval each")
             continue
         try:
             draft_send(draft=draft, actor=actor)

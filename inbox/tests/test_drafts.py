@@ -76,10 +76,11 @@ def test_reject_needs_a_reason_and_is_audited(make_inbound, user_in_role, client
     draft = draft_for(make_inbound)
     client.force_login(user_in_role("Agent"))
     url = f"/admin/inbox/replydraft/{draft.pk}/review/"
-    client.post(url, {"text": draft.text, "reason": "", "_reject": "Reject"})
+    version = ReplyDraft.objects.get(pk=draft.pk).version_token()
+    client.post(url, {"text": draft.text, "reason": "", "_reject": "Reject", "version": version})
     draft.refresh_from_db()
     assert draft.status == DraftStatus.PENDING
-    client.post(url, {"text": draft.text, "reason": "Too pushy", "_reject": "Reject"})
+    client.post(url, {"text": draft.text, "reason": "Too pushy", "_reject": "Reject", "version": version})
     draft.refresh_from_db()
     assert draft.status == DraftStatus.REJECTED and draft.rejection_reason == "Too pushy"
     assert AuditEvent.objects.filter(action="inbox.draft.reject").exists()

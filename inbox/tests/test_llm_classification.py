@@ -167,3 +167,5 @@ def test_llm_draft_uses_history_facts_templates_and_snippets(
     content = prompt["messages"][0]["content"]
     assert "The annual plan costs $200." in content and "Hello Ana!" in content and "Customer: Combien" in content
     assert "draft-v1" in prompt["system"]
+    # the reviewer sees which snippets the LLM used, and the draft's language
+    assert [snippet.title for snippet in draft.snippets.all()] == ["Annual plan"] and draft.language == "fr"

@@ -70,14 +70,22 @@ def _simulate_action(event: str):
 
     action.__name__ = f"simulate_{event}"
     action.short_description = f"Sandbox: simulate {event}"
+    action.allowed_permissions = ("simulate",)
     return action
+
+
+class SimulateMixin:
+    """Simulating provider events changes message statuses: it needs the change permission."""
+
+    def has_simulate_permission(self, request):
+        return request.user.has_perm("channels.change_message")
 
 
 SIMULATE_ACTIONS = [_simulate_action(e) for e in ("delivered", "open", "click", "reply", "failure")]
 
 
 @admin.register(Message)
-class MessageAdmin(admin.ModelAdmin):
+class MessageAdmin(SimulateMixin, admin.ModelAdmin):
     list_display = ["created_at", "channel", "to", "status", "provider", "source", "attempts_count", "cost"]
     list_filter = ["channel", "status", "provider", "source"]
     search_fields = ["to", "subject", "provider_message_id", "=id"]
@@ -108,7 +116,7 @@ class MessageAdmin(admin.ModelAdmin):
 
 
 @admin.register(SandboxMessage)
-class SandboxMessageAdmin(admin.ModelAdmin):
+class SandboxMessageAdmin(SimulateMixin, admin.ModelAdmin):
     list_display = ["created_at", "channel", "to", "subject", "text_preview", "status"]
     list_filter = ["channel", "status"]
     search_fields = ["to", "subject", "text"]
@@ -166,7 +174,7 @@ class WebhookEventAdmin(admin.ModelAdmin):
     ]
     actions = ["retry_processing"]
 
-    @admin.action(description="Retry processing of the selected events")
+    @admin.action(description="Retry processing of the selected events", permissions=["change"])
     def retry_processing(self, request, queryset):
         events = list(queryset.exclude(status=WebhookStatus.PROCESSED))
         for event in events:

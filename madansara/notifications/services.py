@@ -115,6 +115,14 @@ def notify(
     return notification
 
 
+def raised_keys(*, kinds: Iterable[str], since) -> set[str]:
+    """Dedup keys of the notices of `kinds` raised since `since`: lets a check skip what it
+    already raised before slicing its batch (so old conditions never starve new ones)."""
+    return set(
+        Notification.objects.filter(kind__in=list(kinds), created_at__gte=since).values_list("dedup_key", flat=True)
+    )
+
+
 def _deliveries_plan(notification: Notification, people: list, now) -> list[Delivery]:
     deliveries, addresses = [], set()
     for user in people:

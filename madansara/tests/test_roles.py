@@ -43,3 +43,33 @@ def test_analysts_only_read():
 def test_admins_hold_every_domain_permission_and_user_management():
     perms = _perms("Admin")
     assert {"outreach.delete_contact", "channels.change_message", "auth.change_user", "madansara.add_apikey"} <= perms
+
+
+def test_agents_cannot_change_campaigns_suppression_auto_send_or_templates():
+    perms = _perms("Agent")
+    forbidden = {
+        "outreach.change_outreachcampaign",
+        "outreach.add_outreachcampaign",
+        "outreach.operate_outreachcampaign",
+        "outreach.change_suppressionentry",
+        "outreach.add_suppressionentry",
+        "outreach.delete_suppressionentry",
+        "outreach.change_channeltemplate",
+        "inbox.change_autosendpolicy",
+        "inbox.add_autosendpolicy",
+        "inbox.change_autosendsettings",
+        "inbox.change_slapolicy",
+        "inbox.delete_conversation",
+    }
+    assert perms & forbidden == set()
+    assert {"inbox.approve_replydraft", "inbox.change_conversation", "outreach.view_outreachcampaign"} <= perms
+
+
+def test_the_readme_role_table_is_the_one_generated_from_role_rules():
+    from pathlib import Path
+
+    from django.conf import settings
+
+    from madansara.roles import roles_table_markdown
+
+    assert roles_table_markdown() in (Path(settings.BASE_DIR) / "README.md").read_text()

@@ -53,7 +53,15 @@ def test_seed_demo_fills_every_domain_and_a_second_run_adds_nothing(django_captu
     # then every domain has something to show
     assert [name for name, n in first.items() if n == 0] == []
     assert set(OutreachCampaign.objects.values_list("status", flat=True)) == {"running", "draft"}
-    assert first["Conversation"] == 12 and ReplyDraft.objects.filter(status="pending").count() >= 6
+    assert first["Conversation"] == 15 and ReplyDraft.objects.filter(status="pending").count() >= 10
+    # the inbox demo has a team to work it, SLA targets, and knowledge in four languages
+    from inbox.models import Agent, KnowledgeSnippet, ResponseTemplate, SLAPolicy
+
+    assert Agent.objects.count() >= 3 and SLAPolicy.objects.exists()
+    assert set(KnowledgeSnippet.objects.values_list("language", flat=True)) >= {"en", "fr", "es", "ht"}
+    assert set(ResponseTemplate.objects.values_list("language", flat=True)) >= {"en", "fr", "es", "ht"}
+    french = ReplyDraft.objects.get(inbound__text__startswith="Bonjour, quel est le prix")
+    assert french.language == "fr" and "49 USD" in french.text and french.snippets.exists()
     assert first["ConversionEvent"] == 36
     # when it runs again, nothing new is created
     with django_capture_on_commit_callbacks(execute=True):

@@ -1,10 +1,13 @@
 """Admin for campaigns, templates and the outbox; actions call services; charts are inline SVG."""
 
+from decimal import Decimal
+
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 
+from madansara.forms import KeyValueField, LinesListField, ReadableJSONMixin
 from outreach import selectors
 from outreach.models import (
     CampaignEnrollment,
@@ -58,14 +61,28 @@ def bar_chart_svg(groups: list[tuple[str, dict[str, float]]], series: list[str],
     return "".join(parts)
 
 
-class StepInline(admin.StackedInline):
+class StepInline(ReadableJSONMixin, admin.StackedInline):
+    readable_json = {"fallback_channels": LinesListField}
     model = CampaignStep
     extra = 0
     filter_horizontal = ["templates"]
 
 
+def money(amount, currency: str = "USD") -> str:
+    """'USD 0.26': the currency and two decimals (costs are stored with five)."""
+    return f"{currency} {Decimal(amount or 0):,.2f}"
+
+
+def counts_text(counts) -> str:
+    """{'active': 26, 'completed': 2} → '26 active, 2 completed' (never a Python repr)."""
+    if not isinstance(counts, dict):
+        return str(counts)
+    return ", ".join(f"{value:,} {str(key).replace('_', ' ')}" for key, value in counts.items()) or "none"
+
+
 @admin.register(OutreachCampaign)
-class OutreachCampaignAdmin(admin.ModelAdmin):
+class OutreachCampaignAdmin(ReadableJSONMixin, admin.ModelAdmin):
+    readable_json = {"links": KeyValueField}
     list_display = ["name", "status", "segment", "holdout_percent", "daily_volume_cap", "daily_spend_cap", "created_at"]
     list_filter = ["status", "recurring", "sto_enabled"]
     search_fields = ["name", "segment__name"]
@@ -115,7 +132,7 @@ class OutreachCampaignAdmin(admin.ModelAdmin):
         rows = "".join(
             f"<tr><td>{escape(g)}</td>"
             + "".join(f"<td>{r.get(s, 0)}</td>" for s in [*FUNNEL, "failed"])
-            + f"<td>{escape(r['cost'])}</td></tr>"
+            + f"<td>{escape(money(r['cost']))}</td></tr>"
             for g, r in groups
         )
         table = (
@@ -140,9 +157,9 @@ class OutreachCampaignAdmin(admin.ModelAdmin):
             mark_safe(chart),  # noqa: S308 - built from escaped values above
             mark_safe(table),  # noqa: S308
             held,
-            results["journeys"],
+            counts_text(results["journeys"]),
             mark_safe(lift_chart),  # noqa: S308
-            results["sto"],
+            counts_text(results["sto"]),
         )
 
 
@@ -162,14 +179,15 @@ class VariantInline(admin.TabularInline):
 
 
 @admin.register(ChannelTemplate)
-class ChannelTemplateAdmin(admin.ModelAdmin):
+class ChannelTemplateAdmin(ReadableJSONMixin, admin.ModelAdmin):
+    readable_json = {"whatsapp_variables": KeyValueField}
     list_display = ["name", "channel", "subject", "updated_at"]
     list_filter = ["channel"]
     search_fields = ["name", "subject", "text"]
     inlines = [VariantInline]
     actions = ["draft_subject_variants"]
 
-    @admin.action(description="Draft 3 subject-line variants (LLM, or local fallback)")
+    @admin.action(description="Draft 3 subject-line variants (LLM, or local fallback)", permissions=["change"])
     def draft_subject_variants(self, request, queryset):
         made = sum(
             len(variants_generate(template=t, field_name="subject", brief=t.name, count=3))
@@ -221,7 +239,7 @@ class OutboxMessageAdmin(admin.ModelAdmin):
     show_full_result_count = False
     actions = ["retry_now"]
 
-    @admin.action(description="Retry now (pending rows)")
+    @admin.action(description="Retry now (pending rows)", permissions=["change"])
     def retry_now(self, request, queryset):
         done = sum(outbox_retry_now(row=row) for row in queryset.filter(status="pending"))
         self.message_user(request, f"{done} row(s) due now.")

@@ -2,9 +2,12 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import ValidationError
+from django.db.models import F, OuterRef, Subquery, Sum
 from django.shortcuts import render
 
-from outreach.models import ConsentEvent, Contact, ContactConsent, ContactIdentity, Tag
+from madansara.choices import Channel
+from madansara.forms import KeyValueField, ReadableJSONMixin
+from outreach.models import ConsentEvent, Contact, ContactConsent, ContactEngagement, ContactIdentity, Tag
 from outreach.services.contacts import contact_erase, contact_merge
 
 
@@ -41,16 +44,52 @@ class MergeForm(forms.Form):
 
 
 @admin.register(Contact)
-class ContactAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "external_id", "lifecycle_stage", "timezone", "engagement_score", "created_at"]
+class ContactAdmin(ReadableJSONMixin, admin.ModelAdmin):
+    readable_json = {"attributes": KeyValueField}
+    list_display = ["__str__", "email", "phone", "lifecycle_stage", "engagement", "timezone", "created_at"]
     list_filter = ["lifecycle_stage", "tags", "consents__channel", "consents__status", "identities__channel"]
-    search_fields = ["name", "external_id", "=identities__value"]
+    # part of a name, an address or a number finds the person
+    search_fields = ["name", "external_id", "identities__value"]
     filter_horizontal = ["tags"]
     readonly_fields = ["merged_into", "erased_at", "engagement_score", "created_at", "updated_at"]
     inlines = [IdentityInline, ConsentInline, ConsentEventInline]
     actions = ["merge_contacts", "erase_contacts"]
     list_per_page = 50
     show_full_result_count = False  # no COUNT(*) over a million rows on every page
+
+    def get_queryset(self, request):
+        identities = ContactIdentity.objects.filter(contact=OuterRef("pk")).order_by("pk")
+        engaged = (
+            ContactEngagement.objects.filter(contact=OuterRef("pk"))
+            .order_by()
+            .values("contact")
+            .annotate(n=Sum(F("opened") + F("clicked") + F("replied")))
+            .values("n")
+        )
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                email_value=Subquery(identities.filter(channel=Channel.EMAIL).values("value")[:1]),
+                phone_value=Subquery(
+                    identities.filter(channel__in=[Channel.SMS, Channel.WHATSAPP]).values("value")[:1]
+                ),
+                engagements=Subquery(engaged[:1]),
+            )
+        )
+
+    @admin.display(description="E-mail", ordering="email_value")
+    def email(self, contact):
+        return getattr(contact, "email_value", None) or "—"
+
+    @admin.display(description="Phone", ordering="phone_value")
+    def phone(self, contact):
+        return getattr(contact, "phone_value", None) or "—"
+
+    @admin.display(description="Engagement", ordering="engagements")
+    def engagement(self, contact):
+        """Opens, clicks and replies recorded for the person on every channel."""
+        return getattr(contact, "engagements", None) or 0
 
     @admin.action(description="Merge selected contacts into one", permissions=["change"])
     def merge_contacts(self, request, queryset):

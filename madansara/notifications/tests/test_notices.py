@@ -319,3 +319,15 @@ def test_admin_lists_every_notice_for_admins_and_only_their_own_for_agents(clien
     response = client.get("/admin/notifications/notification/")
     assert response.status_code == 200
     assert "For the agents" in response.content.decode() and "For the marketers" not in response.content.decode()
+
+
+def test_a_full_batch_never_starves_later_conditions(people, slack, monkeypatch, django_capture_on_commit_callbacks):
+    # given checks that raise at most one notice per run, and three conversations about to breach
+    from inbox import notices as inbox_notices
+
+    monkeypatch.setattr(inbox_notices, "BATCH", 1)
+    for minutes in (5, 10, 15):
+        conversation(assignee=people["ana"], due_in=timedelta(minutes=minutes))
+    # when the checks run four times, then each conversation was raised once, one per run
+    assert [check(django_capture_on_commit_callbacks) for _ in range(4)] == [1, 1, 1, 0]
+    assert Notification.objects.filter(kind=NoticeKind.SLA_AT_RISK).count() == 3
