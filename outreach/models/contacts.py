@@ -39,7 +39,7 @@ def normalize_identity(channel: str, value: str) -> str:
         try:
             number = phonenumbers.parse(raw, settings.DEFAULT_PHONE_REGION)
         except phonenumbers.NumberParseException as exc:
-            raise ValidationError(f"'{value}' is not a phone number: {exc}.") from exc
+            raise ValidationError(f"'{value}' is not a phone number: {str(exc).rstrip('.')}.") from exc
         if not phonenumbers.is_valid_number(number):
             raise ValidationError(f"'{value}' is not a valid phone number.")
         return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

@@ -33,6 +33,8 @@ contact_merged = Signal()  # kwargs: survivor, loser
 contact_erased = Signal()  # kwargs: contact
 
 CONTACT_FIELDS = ("external_id", "name", "timezone", "locale", "lifecycle_stage")
+FIELD_LIMITS = {"external_id": 255, "name": 255, "locale": 35}  # the columns' sizes: refused, not a DataError
+IDENTITY_MAX_LENGTH = 255
 
 
 @transaction.atomic
@@ -119,18 +121,20 @@ def contact_input_clean(data: dict, *, require_key: bool = True) -> tuple[Contac
         cleaned.fields.pop("timezone")
     elif tz is not None and tz not in _timezones():
         errors.append(f"timezone: '{tz}' is not an IANA time zone (e.g. Europe/Paris).")
-    if len(cleaned.fields.get("name", "")) > 255:
-        errors.append("name: at most 255 characters.")
+    for name, limit in FIELD_LIMITS.items():
+        if len(cleaned.fields.get(name, "")) > limit:
+            errors.append(f"{name}: at most {limit} characters.")
     for channel, value in (data.get("identities") or {}).items():
         if value in (None, ""):
             continue
         if channel not in Channel.values:
             errors.append(f"identities: unknown channel '{channel}'.")
             continue
-        try:
-            cleaned.identities[channel] = normalize_identity(channel, str(value))
-        except ValidationError as exc:
-            errors.append(f"{channel}: {' '.join(exc.messages)}")
+        normalized, error = identity_clean(channel, str(value))
+        if error:
+            errors.append(error)
+        else:
+            cleaned.identities[channel] = normalized
     for channel, status in (data.get("consents") or {}).items():
         if status in (None, ""):
             continue
@@ -153,6 +157,17 @@ def contact_input_clean(data: dict, *, require_key: bool = True) -> tuple[Contac
     if require_key and not given and "external_id" not in cleaned.fields:
         errors.append("A contact needs at least one identity or an external_id.")
     return (None if errors else cleaned), errors
+
+
+def identity_clean(channel: str, value: str) -> tuple[str | None, str | None]:
+    """(normalised value, None) or (None, "<channel>: <why>") for one identity value."""
+    try:
+        normalized = normalize_identity(channel, value)
+    except ValidationError as exc:
+        return None, f"{channel}: {' '.join(exc.messages)}"
+    if len(normalized) > IDENTITY_MAX_LENGTH:
+        return None, f"{channel}: at most {IDENTITY_MAX_LENGTH} characters."
+    return normalized, None
 
 
 _TIMEZONES: set[str] = set()
@@ -239,6 +254,8 @@ class UpsertResult:
     status: str
     contact_id: int | None = None
     errors: list[str] = field(default_factory=list)
+    changed: bool = True  # False: a matched contact the item leaves as it is (nothing written)
+    conflict: bool = False  # the error is a clash with stored contacts, not a bad value
 
 
 def contacts_upsert(*, items: list[dict], source: str = "api", all_or_nothing: bool = False) -> list[UpsertResult]:
@@ -265,9 +282,20 @@ def contacts_upsert(*, items: list[dict], source: str = "api", all_or_nothing: b
 
 @transaction.atomic
 def contacts_upsert_cleaned(
-    *, rows: list[ContactInput], source: str, create_only: bool = False, all_or_nothing: bool = False
+    *,
+    rows: list[ContactInput],
+    source: str,
+    create_only: bool = False,
+    all_or_nothing: bool = False,
+    identity_conflicts: bool = False,
 ) -> list[UpsertResult]:
-    """Write cleaned rows with a fixed number of queries (not per row); results by row index."""
+    """Write cleaned rows with a fixed number of queries (not per row); results by row index.
+
+    A matched row that changes nothing is not written (its result has `changed` False). With
+    `identity_conflicts` (the CSV import), a row matched by an identity that carries another value
+    for an identity the contact already has (or another external_id) is a conflict: not written.
+    Without it, a matched contact's identity on a channel is replaced by the row's.
+    """
     results = [UpsertResult(index=i, status=UpsertStatus.CREATED) for i in range(len(rows))]
     owners = _identity_owners(rows)
     external = dict(
@@ -288,13 +316,21 @@ def contacts_upsert_cleaned(
         elif len(matched) > 1:
             ids = ", ".join(f"#{pk}" for pk in sorted(matched))
             results[i] = UpsertResult(
-                i, UpsertStatus.ERROR, errors=[f"Identities belong to different contacts ({ids})."]
+                i, UpsertStatus.ERROR, errors=[f"Identities belong to different contacts ({ids})."], conflict=True
             )
         elif matched and create_only:
             results[i] = UpsertResult(i, UpsertStatus.ERROR, errors=["A contact with this identity already exists."])
         for key in keys:
             seen.setdefault(key, i)
         targets.append(next(iter(matched)) if matched else None)
+    existing = Contact.objects.in_bulk({t for t, r in zip(targets, results, strict=True) if t and not r.errors})
+    stored = _stored_identities(existing)
+    if identity_conflicts:
+        for i, row in enumerate(rows):
+            if targets[i] in existing and not results[i].errors:
+                messages = identity_conflicts_of(row, existing[targets[i]], stored, owners, external)
+                if messages:
+                    results[i] = UpsertResult(i, UpsertStatus.ERROR, errors=messages, conflict=True)
     if all_or_nothing and any(r.status == UpsertStatus.ERROR for r in results):
         for r in results:
             if r.status != UpsertStatus.ERROR:
@@ -308,28 +344,41 @@ def contacts_upsert_cleaned(
     for i, contact in zip(new_rows, created, strict=True):
         targets[i] = contact.pk
     created_ids = {contact.pk for contact in created}
-    # existing contacts: only the fields each row carries
+    # existing contacts: only the fields each row carries, only rows that change something
     fresh = set(new_rows)
     old_rows = [i for i in live if i not in fresh]
-    existing = Contact.objects.in_bulk([targets[i] for i in old_rows])
-    changed_fields = {"updated_at"}
+    tags_of = _tag_names_of(existing)
+    consents_of = _consents_of(existing)
+    changed_fields: set[str] = set()
+    to_update: dict[int, Contact] = {}
     for i in old_rows:
-        contact = existing[targets[i]]
-        for name, value in rows[i].fields.items():
-            setattr(contact, name, value)
-            changed_fields.add(name)
-        if rows[i].attributes:
-            contact.attributes = {**contact.attributes, **rows[i].attributes}
-            changed_fields.add("attributes")
-        contact.updated_at = now
+        contact, row = existing[targets[i]], rows[i]
         results[i].status = UpsertStatus.UPDATED
-    if old_rows:
-        Contact.objects.bulk_update([existing[targets[i]] for i in old_rows], sorted(changed_fields))
+        for name, value in row.fields.items():
+            if getattr(contact, name) != value:
+                setattr(contact, name, value)
+                changed_fields.add(name)
+                to_update[contact.pk] = contact
+        if {**contact.attributes, **row.attributes} != contact.attributes:
+            contact.attributes = {**contact.attributes, **row.attributes}
+            changed_fields.add("attributes")
+            to_update[contact.pk] = contact
+        results[i].changed = (
+            contact.pk in to_update
+            or any(stored.get((contact.pk, ch)) != v for ch, v in row.identities.items())
+            or not set(row.tags) <= tags_of.get(contact.pk, set())
+            or any(consents_of.get((contact.pk, ch)) != st for ch, st in row.consents.items())
+        )
+    for contact in to_update.values():
+        contact.updated_at = now
+    if to_update:
+        Contact.objects.bulk_update(list(to_update.values()), sorted(changed_fields | {"updated_at"}))
     for i in live:
         results[i].contact_id = targets[i]
+    writing = [i for i in live if results[i].changed]
     # identities (an existing contact's identity on a channel is replaced by the new value)
     new_identities = [
-        (targets[i], ch, v) for i in live for ch, v in rows[i].identities.items() if owners.get((ch, v)) is None
+        (targets[i], ch, v) for i in writing for ch, v in rows[i].identities.items() if owners.get((ch, v)) is None
     ]
     replaced = {(c, ch) for c, ch, _ in new_identities if c not in created_ids}
     if replaced:
@@ -342,15 +391,62 @@ def contacts_upsert_cleaned(
             [ContactIdentity(contact_id=c, channel=ch, value=v) for c, ch, v in new_identities]
         )
     # tags (added, never removed, by an upsert)
-    tags = _tags_for({name for i in live for name in rows[i].tags})
+    tags = _tags_for({name for i in writing for name in rows[i].tags})
+    links = [(targets[i], name) for i in writing for name in rows[i].tags if name not in tags_of.get(targets[i], ())]
     Contact.tags.through.objects.bulk_create(
-        [Contact.tags.through(contact_id=targets[i], tag_id=tags[name].pk) for i in live for name in rows[i].tags],
+        [Contact.tags.through(contact_id=contact_id, tag_id=tags[name].pk) for contact_id, name in links],
         ignore_conflicts=True,
     )
     _consents_apply(
-        {(targets[i], ch): st for i in live for ch, st in rows[i].consents.items()}, source, now, created_ids
+        {(targets[i], ch): st for i in writing for ch, st in rows[i].consents.items()}, source, now, created_ids
     )
     return results
+
+
+def identity_conflicts_of(
+    row: ContactInput,
+    contact: Contact,
+    stored: dict[tuple[int, str], str],
+    owners: dict[tuple[str, str], int],
+    external: dict[str, int],
+) -> list[str]:
+    """Why a row matched to `contact` by an identity may not overwrite the identities it already has
+    (empty when it may: nothing differs, or the row matched by its external_id)."""
+    external_id = row.fields.get("external_id")
+    if external_id is not None and external.get(external_id) == contact.pk:
+        return []  # the caller's own key for this person: its identities are the caller's to change
+    by = ", ".join(ch for ch in Channel.values if owners.get((ch, row.identities.get(ch))) == contact.pk)
+    differing = [("external_id", contact.external_id, external_id)] if external_id and contact.external_id else []
+    differing += [(ch, stored.get((contact.pk, ch)), v) for ch, v in row.identities.items()]
+    return [
+        f"{name}: this row matches contact #{contact.pk} by {by}, whose {name} is '{old}', not '{new}'; "
+        "the row was not imported."
+        for name, old, new in differing
+        if old is not None and old != new
+    ]
+
+
+def _stored_identities(contacts: dict[int, Contact]) -> dict[tuple[int, str], str]:
+    if not contacts:
+        return {}
+    rows = ContactIdentity.objects.filter(contact_id__in=contacts).values_list("contact_id", "channel", "value")
+    return {(contact_id, channel): value for contact_id, channel, value in rows}
+
+
+def _tag_names_of(contacts: dict[int, Contact]) -> dict[int, set[str]]:
+    names: dict[int, set[str]] = {}
+    if contacts:
+        links = Contact.tags.through.objects.filter(contact_id__in=contacts).values_list("contact_id", "tag__name")
+        for contact_id, name in links:
+            names.setdefault(contact_id, set()).add(name)
+    return names
+
+
+def _consents_of(contacts: dict[int, Contact]) -> dict[tuple[int, str], str]:
+    if not contacts:
+        return {}
+    rows = ContactConsent.objects.filter(contact_id__in=contacts).values_list("contact_id", "channel", "status")
+    return {(contact_id, channel): status for contact_id, channel, status in rows}
 
 
 def _identity_owners(rows: list[ContactInput]) -> dict[tuple[str, str], int]:

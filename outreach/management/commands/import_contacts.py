@@ -10,13 +10,15 @@ class Command(BaseCommand):
     help = (
         "Import contacts from a CSV file (upsert by external_id or identity). Columns named like a field "
         "(external_id, name, timezone, locale, lifecycle_stage, tags 'a;b', email, sms|phone, whatsapp, instagram, "
-        "facebook, linkedin, x, consent_<channel>, attr_<key>) are used; --map renames others."
+        "facebook, linkedin, x, consent_<channel>, attr_<key>) are used; --map renames others. The encoding "
+        "(UTF-8, Excel's cp1252, Latin-1, …) and the delimiter (, ; tab |) are detected. A bad row is refused "
+        "on its own, with its line; the others are imported."
     )
 
     def add_arguments(self, parser):
         parser.add_argument("file")
         parser.add_argument("--map", default="", help="field=Column pairs, e.g. 'email=E-mail,name=Full name'")
-        parser.add_argument("--batch-size", type=int, default=BATCH_SIZE, help="rows written (or not) as a whole")
+        parser.add_argument("--batch-size", type=int, default=BATCH_SIZE, help="rows per write on the portable path")
         parser.add_argument("--source", default="import", help="consent source recorded for this import")
         parser.add_argument("--no-copy", action="store_true", help="use the portable batched path on PostgreSQL")
         parser.add_argument("--max-errors-shown", type=int, default=200)
@@ -32,16 +34,16 @@ class Command(BaseCommand):
                 progress=lambda message: self.stdout.write(f"  {message}"),
                 use_copy=False if no_copy else None,
             )
-        except (OSError, ValueError, UnicodeDecodeError, DataError) as exc:  # DataError: malformed CSV for COPY
+        except (OSError, ValueError, UnicodeDecodeError, DataError) as exc:
             raise CommandError(str(exc)) from exc
-        for line, message in report.errors[:max_errors_shown]:
+        problems = sorted([(line, message) for line, message in report.errors]
+                          + [(line, f"conflict: {message}") for line, message in report.conflicts])  # fmt: skip
+        for line, message in problems[:max_errors_shown]:
             self.stderr.write(f"line {line}: {message}")
-        if len(report.errors) > max_errors_shown:
-            self.stderr.write(f"… and {len(report.errors) - max_errors_shown} more errors")
-        elapsed = time.monotonic() - started
-        self.stdout.write(
-            f"{report.rows} rows in {elapsed:.1f} s: {report.created} created, {report.updated} updated, "
-            f"{len(report.errors)} errors, {report.skipped} valid rows skipped (their batch had errors)"
-        )
-        if report.errors:
-            raise CommandError(f"{len(report.errors)} rows had errors; their batches were not imported.")
+        if len(problems) > max_errors_shown:
+            self.stderr.write(f"… and {len(problems) - max_errors_shown} more")
+        self.stdout.write(f"{report.summary()} in {time.monotonic() - started:.1f} s")
+        if report.rejected:
+            raise CommandError(
+                f"{report.rejected} of {report.rows} rows were not imported (see the lines above); the others were."
+            )
