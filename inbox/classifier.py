@@ -115,19 +115,26 @@ def classify_local(text: str, allowed_intents: set[str] | None = None) -> Classi
     model = local_model()
     words = new_text(text)
     intent_p, sentiment_p = model.probabilities([fold(words[:MAX_CHARS])])
-    intents = dict(zip(model.intent.classes_, intent_p[0].tolist(), strict=True))
+    intents = dict(zip(map(str, model.intent.classes_), intent_p[0].tolist(), strict=True))
     if allowed_intents:
         kept = {k: v for k, v in intents.items() if k in allowed_intents}
         total = sum(kept.values())
         intents = {k: v / total for k, v in kept.items()} if total > 0 else {"other": 1.0}
     intent = max(intents, key=intents.get)
     confidence = intents[intent]
-    sentiments = dict(zip(model.sentiment.classes_, sentiment_p[0].tolist(), strict=True))
+    sentiments = dict(zip(map(str, model.sentiment.classes_), sentiment_p[0].tolist(), strict=True))
     checks = safety.check(words)
     extra = {}
-    if checks.unsubscribe and intent != "unsubscribe_request" and (not allowed_intents or "unsubscribe_request" in allowed_intents):
+    if (
+        checks.unsubscribe
+        and intent != "unsubscribe_request"
+        and (not allowed_intents or "unsubscribe_request" in allowed_intents)
+    ):
         extra["safety"] = f"unsubscribe rule overrode {intent} ({confidence:.2f})"
-        intent, confidence = "unsubscribe_request", max(intents.get("unsubscribe_request", 0.0), safety.UNSUBSCRIBE_PRECISION)
+        intent, confidence = (
+            "unsubscribe_request",
+            max(intents.get("unsubscribe_request", 0.0), safety.UNSUBSCRIBE_PRECISION),
+        )
     if checks.legal_risk and sentiments.get("negative", 0) < 0.5:
         # A threat of lawyers or chargebacks is negative whatever the wording's politeness.
         sentiments = {"negative": 0.8, "neutral": 0.15, "positive": 0.05}
@@ -201,15 +208,18 @@ def classify_llm(text: str, *, channel: str, intents: list[str], context: str = 
         max_tokens=300,
     )
     data = result.data
-    legal = bool(data["legal_risk"]) or safety.check(new_text(text)).legal_risk
+    checks = safety.check(new_text(text))
+    intent, confidence = data["intent"], float(data["confidence"])
+    if checks.unsubscribe and intent != "unsubscribe_request" and "unsubscribe_request" in intents:
+        intent, confidence = "unsubscribe_request", max(confidence, safety.UNSUBSCRIBE_PRECISION)
     return Classification(
-        intent=data["intent"],
-        confidence=float(data["confidence"]),
+        intent=intent,
+        confidence=confidence,
         sentiment_label=data["sentiment_label"],
         sentiment_score=float(data["sentiment_score"]),
         urgency=data["urgency"],
         language=data["language"][:8],
-        legal_risk=legal,
+        legal_risk=bool(data["legal_risk"]) or checks.legal_risk,
         engine="llm",
         model=result.model,
         prompt_version=PROMPT_VERSION,

@@ -59,15 +59,16 @@ _UNSUBSCRIBE = re.compile(
 )
 _LEGAL = re.compile(
     # English
-    r"\b(lawyers?|attorneys?|solicitors?|sue|suing|sued|lawsuit|legal action|legal proceedings|courts?|small claims"
+    r"\b(lawyers?|attorneys?|solicitors?|sue|suing|sued|lawsuit|legal action|legal proceedings|small claims"
     r"|chargeback|charge back|consumer protection|better business bureau|bbb|ftc|regulators?|fraud)\b"
     r"|\bdispute (the|this|my|your)? ?(charge|payment|transaction)|\breport(ing)? (you|this|your company) to\b"
+    r"|\b(to|in|into|before|the) courts?\b|\b(complaint|dispute) with (my|the) bank\b"  # "court" alone is also French for "short"
     # French
     r"|\b(avocats?|tribunal|tribunaux|justice|poursuites?|mise en demeure|proces|litige|huissier|dgccrf|juridique"
-    r"|prud'?hommes)\b|\b(porter|deposer|deposerai|porterai) (une )?plainte\b|\b(faire|fais|ferai) opposition\b"
+    r"|prud'?hommes)\b|\b(porte|porter|porterai|depose|deposer|deposerai) (une )?plainte\b|\b(faire|fais|ferai) opposition\b"
     r"|\bopposition (bancaire|sur (le|mon|ce) paiement)|\bcontester (le|ce|mon) (prelevement|paiement|debit)\b"
     # Spanish
-    r"|\b(abogad[oa]s?|demanda|demandar|demandare|denuncia|denunciar|juzgado|tribunales|profeco|proconsumidor"
+    r"|\b(abogad[oa]s?|demanda|demandar|demandare|denunci\w*|juzgado|tribunales|profeco|pro ?consumidor"
     r"|contracargo)\b|\bacci(o|on)(es)? legal(es)?\b|\bproteccion al consumidor\b"
     r"|\b(desconoc(er|o|ere)|disputar|disputo|reclamar) (el|este|ese) (cargo|cobro|pago)\b"
     # Haitian Creole

@@ -40,7 +40,9 @@ def html_to_text(text: str) -> str:
     if not _HTML_TAG.search(text or ""):
         return text or ""
     broken = _HTML_BREAK.sub("\n", text)
-    stripped = nh3.clean(broken, tags=set(), attributes={}, clean_content_tags={"blockquote", "style", "script", "head", "title"})
+    stripped = nh3.clean(
+        broken, tags=set(), attributes={}, clean_content_tags={"blockquote", "style", "script", "head", "title"}
+    )
     lines = (line.strip() for line in html.unescape(stripped).splitlines())
     return "\n".join(line for line in lines if line)
 

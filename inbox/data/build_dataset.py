@@ -165,8 +165,9 @@ def parse_source(path: Path) -> list[dict]:
 
 
 def _language(path: Path, text: str) -> str:
-    if path.stem in SHORTHAND:
-        return path.stem
+    language = path.stem.split("_")[0]
+    if language in SHORTHAND:
+        return language
     from inbox.text import detect_language
 
     return detect_language(text)
@@ -240,7 +241,7 @@ def html_wrap(text: str, language: str, rng: random.Random) -> str:
     quoted = OUTREACH[language].replace("\n", "<br>")
     return (
         '<html><head><style>p{margin:0}</style></head><body><div dir="ltr">'
-        f"<p>{body}</p><br><div class=\"gmail_signature\">{sig}</div>"
+        f'<p>{body}</p><br><div class="gmail_signature">{sig}</div>'
         f'<div class="gmail_quote"><div class="gmail_attr">{QUOTE_HEADER[language][0]}</div>'
         f"<blockquote>{quoted}</blockquote></div></div></body></html>"
     )
