@@ -32,9 +32,9 @@ class AutoSendRule:
 
 def expected_calibration_error(confidences: list[float], correct: list[bool], bins: int = ECE_BINS) -> float:
     """Top-label ECE: the weighted gap between confidence and accuracy over equal-width bins."""
-    if not confidences:
-        return 0.0
     conf, hits = np.asarray(confidences, dtype=float), np.asarray(correct, dtype=float)
+    if not conf.size:
+        return 0.0
     index = np.minimum((conf * bins).astype(int), bins - 1)
     gap = 0.0
     for b in range(bins):
