@@ -14,3 +14,7 @@ app.autodiscover_tasks(["madansara.channels"])
 from madansara import observability  # noqa: E402  (connects the request-id signals)
 
 observability.connect_celery_signals()
+
+from madansara import metrics  # noqa: E402  (task failure counts, the worker's metrics port)
+
+metrics.connect_celery_signals()

@@ -5,6 +5,8 @@ import logging
 import re
 import uuid
 
+from django.urls import resolve
+
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
 _VALID_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 HEADER = "X-Request-ID"
@@ -60,3 +62,20 @@ def connect_celery_signals() -> None:
         token = getattr(task.request, "_request_id_token", None)
         if token is not None:
             request_id_var.reset(token)
+
+
+class LivenessMiddleware:
+    """Answers `GET /healthz` before any middleware validates the host or redirects to HTTPS, so
+    container and platform health checks (calling http://127.0.0.1:$PORT or their own host name)
+    see that the process is up. Placed right after the metrics middleware."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path_info == "/healthz" and request.method in ("GET", "HEAD"):
+            from madansara import views  # (this module is loaded with the logging config, before the apps)
+
+            request.resolver_match = resolve("/healthz")
+            return views.healthz(request)
+        return self.get_response(request)

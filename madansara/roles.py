@@ -15,6 +15,7 @@ DOMAIN_APPS = (
     "inbox",
     "website",
     "social",
+    "notifications",
     "django_celery_beat",
 )
 ALL_VERBS = "*"  # every permission of the app, custom ones (approve, ...) included
@@ -31,6 +32,7 @@ ROLE_RULES: dict[str, dict[str, object]] = {
         "channels": ("view",),
         "inbox": ("view",),
         "madansara": ("view", "add", "change"),
+        "notifications": ("view", "add", "change"),  # their own notices and preferences (admin scopes rows)
     },
     ROLE_AGENT: {
         "inbox": ALL_VERBS,
@@ -39,6 +41,7 @@ ROLE_RULES: dict[str, dict[str, object]] = {
         "social": ("view", "change"),
         "conversion": ("view",),
         "madansara": ("view", "add", "change"),
+        "notifications": ("view", "add", "change"),  # their own notices and preferences (admin scopes rows)
     },
     ROLE_ANALYST: {app: ("view",) for app in DOMAIN_APPS if app != "django_celery_beat"}
     | {"madansara": ("view", "add", "change")},

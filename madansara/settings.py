@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "madansara",
     "madansara.channels",
+    "madansara.notifications",
     "outreach",
     "conversion",
     "abtesting",
@@ -76,7 +77,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "madansara.metrics.MetricsMiddleware",  # outermost: times and counts every answer
     "madansara.observability.RequestIdMiddleware",
+    "madansara.observability.LivenessMiddleware",  # /healthz before host checks and HTTPS redirects
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -169,7 +172,9 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     # kombu's transport with atomic writes (a worker could otherwise read a half-written file).
     CELERY_BROKER_TRANSPORT = "madansara.broker:Transport"
 else:
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    # Redis re-delivers a task not acknowledged within this many seconds (acks_late: a worker
+    # died mid-task). Must exceed the longest task and the longest countdown/ETA (see README).
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_BROKER_VISIBILITY_TIMEOUT", 3600)}
 CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND") or (REDIS_URL or None)
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SERIALIZER = "json"
@@ -416,3 +421,24 @@ WEBSITE_INGEST_GROUP_COMMIT = env_bool("WEBSITE_INGEST_GROUP_COMMIT", default=Tr
 # Funnels on PostgreSQL split the people over this many connections reading one snapshot
 # (1: a single connection; the split is also off inside an open transaction).
 WEBSITE_FUNNEL_CONNECTIONS = env_int("WEBSITE_FUNNEL_CONNECTIONS", 2)
+
+# --- operations: metrics, error tracking, notifications ---
+# Bearer token of /metrics (web) and of the worker's metrics port; unset: /metrics answers 404.
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+# The Celery worker serves its own counters on this port (0: off). Web processes share
+# counters through PROMETHEUS_MULTIPROC_DIR (read by prometheus_client itself, see README).
+METRICS_PORT = env_int("METRICS_PORT", 0)
+SENTRY_DSN = os.environ.get("SENTRY_DSN", "")
+SENTRY_ENVIRONMENT = os.environ.get("SENTRY_ENVIRONMENT", "development" if DEBUG else "production")
+SENTRY_TRACES_SAMPLE_RATE = float(os.environ.get("SENTRY_TRACES_SAMPLE_RATE", "0"))
+if SENTRY_DSN:
+    from madansara.sentry import sentry_init
+
+    sentry_init(dsn=SENTRY_DSN, environment=SENTRY_ENVIRONMENT, traces_sample_rate=SENTRY_TRACES_SAMPLE_RATE)
+# Human notifications (madansara.notifications): a Slack-compatible incoming webhook for every
+# notice, e-mail to the people concerned, the admin list. Duplicates within a window are dropped.
+NOTIFY_SLACK_WEBHOOK_URL = os.environ.get("NOTIFY_SLACK_WEBHOOK_URL", "")
+NOTIFY_ADMIN_EMAILS = env_list("NOTIFY_ADMIN_EMAILS")
+NOTIFY_PROVIDER_FAILURE_RATE = float(os.environ.get("NOTIFY_PROVIDER_FAILURE_RATE", "0.5"))
+NOTIFY_PROVIDER_MIN_ATTEMPTS = env_int("NOTIFY_PROVIDER_MIN_ATTEMPTS", 10)
+NOTIFY_DIGEST_HOUR = env_int("NOTIFY_DIGEST_HOUR", 8)

@@ -10,6 +10,7 @@ request_finished signals (database connection upkeep) and logged 500s.
 """
 
 import logging
+import time
 import uuid
 
 import orjson
@@ -17,12 +18,14 @@ from django.conf import settings
 from django.core import signals
 from django.http.request import split_domain_port, validate_host
 
+from madansara.metrics import http_observe
 from madansara.observability import _VALID_ID, HEADER, request_id_var
 from website import views
 
 logger = logging.getLogger("django.request")
 
 PATH = "/t/batch"
+ROUTE = "website-ingest"  # the URL name Django resolves for PATH (same metrics label either way)
 _REASONS = {
     202: "Accepted",
     204: "No Content",
@@ -46,6 +49,7 @@ class TrackerIngestApp:
     def __call__(self, environ, start_response):
         if environ.get("PATH_INFO") != PATH or not self._plain(environ):
             return self.app(environ, start_response)
+        started = time.perf_counter()
         signals.request_started.send(sender=self.__class__, environ=environ)
         incoming = environ.get("HTTP_X_REQUEST_ID", "")
         request_id = incoming if _VALID_ID.match(incoming) else uuid.uuid4().hex
@@ -72,6 +76,7 @@ class TrackerIngestApp:
             (HEADER, request_id),
         ]
         start_response(f"{reply.status} {_REASONS.get(reply.status, '')}", headers)
+        http_observe(route=ROUTE, method=environ["REQUEST_METHOD"], status=reply.status, started=started)
         return [body]
 
     def _plain(self, environ) -> bool:

@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
+from madansara.metrics import TRACKER_EVENTS
 from website import ingest, ingest_writer, services
 from website.classify import parse_client
 from website.models import Site
@@ -119,6 +120,7 @@ def batch_reply(*, method: str, header: Callable[[str], str], read_body: Callabl
     user_agent = header("User-Agent")
     client = parse_client(user_agent)
     if client.is_bot or (site.respect_dnt and (header("DNT") == "1" or header("Sec-GPC") == "1")):
+        TRACKER_EVENTS.labels("filtered").inc(len(payload["events"]))
         return _cors(Reply(202, {"accepted": 0, "filtered": len(payload["events"]), "errors": []}), origin)
     now = timezone.now()
     anonymous = ""  # the daily hash, only when some event needs it
@@ -130,6 +132,10 @@ def batch_reply(*, method: str, header: Callable[[str], str], read_body: Callabl
             row["visitor_id"] = row["session_id"] = anonymous
     outcome = ingest_writer.events_accept(site_id=site.id, rows=parsed.rows, client=client, ip=ip)
     body = {"accepted": outcome.accepted, "filtered": 0, "errors": parsed.errors}
+    TRACKER_EVENTS.labels("accepted").inc(outcome.accepted)
+    TRACKER_EVENTS.labels("rejected").inc(len(parsed.errors))
+    if outcome.spooled:
+        TRACKER_EVENTS.labels("spooled").inc(outcome.accepted)
     if outcome.spooled:
         body["spooled"] = True
     return _cors(Reply(202, body), origin)

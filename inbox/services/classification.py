@@ -8,6 +8,7 @@ from inbox.classifier import SEEDED_INTENTS, Classification, classify_llm, class
 from inbox.models import AIClassification, ClassificationStatus, Conversation, Intent, Priority
 from madansara.channels.models import InboundMessage
 from madansara.llm import LLMError, llm_available
+from madansara.metrics import CLASSIFICATIONS
 
 logger = logging.getLogger(__name__)
 MALFORMED_RETRIES = 2  # immediate re-asks for off-schema output; 429/5xx/timeouts back off in the task
@@ -65,7 +66,9 @@ def inbound_classify(*, inbound: InboundMessage, final_attempt: bool = True) -> 
         result = classify_local(text, allowed_intents=set(configured_intents()))
         result.confidence = 0.0
         status, error = ClassificationStatus.NEEDS_HUMAN, exc.message[:300]
-    return _store(inbound=inbound, result=result, status=status, error=error, attempts=attempts)
+    classification = _store(inbound=inbound, result=result, status=status, error=error, attempts=attempts)
+    CLASSIFICATIONS.labels(classification.engine, classification.status).inc()
+    return classification
 
 
 @transaction.atomic

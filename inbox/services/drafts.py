@@ -31,6 +31,7 @@ from madansara.channels.models import InboundMessage, MessageStatus
 from madansara.channels.services import message_create, message_send
 from madansara.choices import Channel
 from madansara.llm import LLMError, llm_available, llm_structured
+from madansara.metrics import DRAFTS
 from madansara.templating import LENGTH_LIMITS, TemplateError, template_render
 
 logger = logging.getLogger(__name__)
@@ -238,6 +239,7 @@ def draft_create(*, inbound: InboundMessage) -> ReplyDraft | None:
     if classification.status == ClassificationStatus.DONE and not _needs_reply(classification.intent):
         return None
     text, source, template = compose_reply(conversation=conversation, inbound=inbound, classification=classification)
+    DRAFTS.labels(source).inc()
     with transaction.atomic():
         ReplyDraft.objects.filter(conversation=conversation, status=DraftStatus.PENDING).update(
             status=DraftStatus.SUPERSEDED

@@ -20,6 +20,7 @@ from madansara.channels.models import (
 )
 from madansara.channels.ratelimit import rate_limit_acquire, rate_limit_block
 from madansara.channels.signals import message_event
+from madansara.metrics import send_observe
 
 logger = logging.getLogger(__name__)
 
@@ -126,7 +127,16 @@ def message_send_prepared(
         except Exception as exc:  # noqa: BLE001 - network failures etc. are transient by default
             logger.warning("provider call failed", extra={"provider": provider.name, "error": exc.__class__.__name__})
             error = ProviderError(f"{exc.__class__.__name__}: {exc}", permanent=False, code="exception")
-    return result, error, int((time.perf_counter() - started) * 1000)
+    seconds = time.perf_counter() - started
+    outcome = (
+        AttemptOutcome.SUCCESS
+        if error is None
+        else AttemptOutcome.PERMANENT
+        if error.permanent
+        else AttemptOutcome.TRANSIENT
+    )
+    send_observe(channel=message.channel, provider=provider.name, outcome=outcome.value, seconds=seconds)
+    return result, error, int(seconds * 1000)
 
 
 def _private_reply_error(message: Message, payload: OutboundPayload) -> ProviderError | None:

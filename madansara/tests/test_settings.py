@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import secrets
 import subprocess
 import sys
@@ -77,5 +78,34 @@ def test_production_refuses_to_start_without_a_secret_key(tmp_path):
 
 def test_documented_production_profile_passes_check_deploy(tmp_path):
     env = PRODUCTION_ENV | {"SECRET_KEY": secrets.token_urlsafe(50)}
+    result = _run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], env, tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_production_profile_with_metrics_and_sentry_passes_check_deploy(tmp_path):
+    env = PRODUCTION_ENV | {
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "METRICS_TOKEN": secrets.token_urlsafe(32),
+        "METRICS_PORT": "9808",
+        "SENTRY_DSN": "https://publickey@sentry.example.com/1",
+        "NOTIFY_SLACK_WEBHOOK_URL": "https://hooks.slack.example.com/services/T/B/X",
+    }
+    result = _run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], env, tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_docker_image_defaults_with_the_documented_variables_pass_check_deploy(tmp_path):
+    """The Dockerfile's ENV plus what README's Railway section asks for."""
+    dockerfile = (ROOT / "Dockerfile").read_text().split("AS runtime", 1)[1]
+    image_env = dict(re.findall(r"^\s+([A-Z_]+)=(\S+?)\s*\\?$", dockerfile, re.MULTILINE))
+    assert image_env["DEBUG"] == "0"
+    env = {k: v for k, v in image_env.items() if k not in ("PATH", "MADANSARA_VAR_DIR")} | {
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "madansara.up.railway.app",
+        "CSRF_TRUSTED_ORIGINS": "https://madansara.up.railway.app",
+        "USE_X_FORWARDED_PROTO": "1",
+        "DATABASE_URL": PRODUCTION_ENV["DATABASE_URL"],
+        "REDIS_URL": PRODUCTION_ENV["REDIS_URL"],
+    }
     result = _run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], env, tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
