@@ -7,23 +7,23 @@ sentiment, sharing those features. Probabilities are temperature-scaled on out-o
 predictions so that a confidence of 0.9 is right about nine times in ten. A rule layer runs
 after the model for the two cases where a miss is costly: opt-outs in any of our languages
 and legal threats (see `inbox/safety.py`). The model is trained by `manage.py train_classifier`
-on `inbox/data/train.jsonl` and committed as `inbox/data/local_model.joblib`; loading it is
-deterministic and offline.
+on `inbox/data/train.jsonl` and committed as plain arrays (`inbox/data/local_model.npz`), so
+inference needs neither scikit-learn nor pickles; it is deterministic and offline.
 """
 
+import json
 import re
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-import joblib
 import numpy as np
 
 from inbox import safety
 from inbox.text import detect_language, fold, new_text
 from madansara.llm import llm_structured
 
-MODEL_PATH = Path(__file__).resolve().parent / "data" / "local_model.joblib"
+MODEL_PATH = Path(__file__).resolve().parent / "data" / "local_model.npz"
 PROMPT_VERSION = "classify-v1"
 SEEDED_INTENTS = (
     "question",
@@ -74,24 +74,91 @@ def prepare(text: str) -> str:
     return fold(new_text(text)[:MAX_CHARS])
 
 
-@dataclass
+_WORD_TOKEN = re.compile(r"(?u)\b\w+\b|[?!$€]")
+CHAR_NGRAMS = (2, 5)
+
+
+def word_terms(text: str) -> list[str]:
+    """Word unigrams and bigrams, as scikit-learn's word analyzer makes them."""
+    tokens = _WORD_TOKEN.findall(text)
+    return tokens + [f"{a} {b}" for a, b in zip(tokens, tokens[1:], strict=False)]
+
+
+def char_terms(text: str) -> list[str]:
+    """Character n-grams inside space-padded words, as scikit-learn's `char_wb` analyzer makes them."""
+    low, high = CHAR_NGRAMS
+    grams = []
+    for word in text.split():
+        padded = f" {word} "
+        for n in range(low, high + 1):
+            grams += [padded[i : i + n] for i in range(max(1, len(padded) - n + 1))]
+            if len(padded) <= n:
+                break
+    return grams
+
+
 class LocalModel:
-    """The fitted vectoriser and the two calibrated heads (what `train_classifier` saves)."""
+    """The trained weights as plain arrays: TF-IDF (sublinear tf, L2 per block) over word and
+    character terms, then two linear heads with their calibration temperatures.
 
-    vectorizer: object
-    intent: object
-    sentiment: object
-    intent_temperature: float
-    sentiment_temperature: float
-    version: str
-    metadata: dict = field(default_factory=dict)
+    Training uses scikit-learn (`inbox.training`); inference only needs these arrays, so loading
+    is a small `.npz` read and a message costs a few dictionary look-ups and one small product.
+    `inbox/tests/test_training.py` checks that the scores equal scikit-learn's.
+    """
 
-    def probabilities(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        """(intent, sentiment) calibrated probabilities for prepared texts, one row each."""
-        features = self.vectorizer.transform(texts)
+    def __init__(self, arrays: dict):
+        self.word_index = {t: i for i, t in enumerate(arrays["word_terms"].tolist())}
+        self.char_index = {t: i for i, t in enumerate(arrays["char_terms"].tolist())}
+        self.idf = arrays["idf"].astype(np.float64)
+        self.intent_classes = [str(c) for c in arrays["intent_classes"]]
+        self.sentiment_classes = [str(c) for c in arrays["sentiment_classes"]]
+        self.intent_weights = arrays["intent_coef"]
+        self.intent_bias = arrays["intent_intercept"].astype(np.float64)
+        self.sentiment_weights = arrays["sentiment_coef"]
+        self.sentiment_bias = arrays["sentiment_intercept"].astype(np.float64)
+        self.intent_temperature = float(arrays["temperatures"][0])
+        self.sentiment_temperature = float(arrays["temperatures"][1])
+        self.version = str(arrays["version"])
+        self.metadata = json.loads(str(arrays["metadata"]))
+
+    @classmethod
+    def load(cls, path: Path) -> "LocalModel":
+        with np.load(path, allow_pickle=False) as arrays:
+            return cls({name: arrays[name] for name in arrays.files})
+
+    def _block(self, terms: list[str], index: dict, offset: int) -> tuple[list[int], list[float]]:
+        counts: dict[int, int] = {}
+        for term in terms:
+            column = index.get(term)
+            if column is not None:
+                counts[column + offset] = counts.get(column + offset, 0) + 1
+        columns = list(counts)
+        values = (1.0 + np.log(np.fromiter(counts.values(), float, len(counts)))) * self.idf[columns]
+        norm = np.sqrt(values @ values)
+        return columns, (values / norm if norm else values).tolist()
+
+    def features(self, prepared: str) -> tuple[np.ndarray, np.ndarray]:
+        """(columns, values) of the sparse TF-IDF vector of one prepared text."""
+        word_columns, word_values = self._block(word_terms(prepared), self.word_index, 0)
+        char_columns, char_values = self._block(char_terms(prepared), self.char_index, len(self.word_index))
+        return np.array(word_columns + char_columns, dtype=np.intp), np.array(word_values + char_values)
+
+    def scores(self, prepared: str) -> tuple[np.ndarray, np.ndarray]:
+        """Raw (intent, sentiment) decision scores, as the logistic regressions compute them."""
+        columns, values = self.features(prepared)
         return (
-            softmax(self.intent.decision_function(features) / self.intent_temperature),
-            softmax(self.sentiment.decision_function(features) / self.sentiment_temperature),
+            self.intent_weights[:, columns] @ values + self.intent_bias,
+            self.sentiment_weights[:, columns] @ values + self.sentiment_bias,
+        )
+
+    def probabilities(self, prepared: str) -> tuple[dict[str, float], dict[str, float]]:
+        """Calibrated (intent, sentiment) probabilities of one prepared text."""
+        intent, sentiment = self.scores(prepared)
+        intent_p = softmax(intent[None, :] / self.intent_temperature)[0]
+        sentiment_p = softmax(sentiment[None, :] / self.sentiment_temperature)[0]
+        return (
+            dict(zip(self.intent_classes, intent_p.tolist(), strict=True)),
+            dict(zip(self.sentiment_classes, sentiment_p.tolist(), strict=True)),
         )
 
 
@@ -104,7 +171,7 @@ def softmax(scores: np.ndarray) -> np.ndarray:
 @cache
 def local_model() -> LocalModel:
     """The committed model, loaded once per process."""
-    model = joblib.load(MODEL_PATH)
+    model = LocalModel.load(MODEL_PATH)
     new_text("warm up\n\nOn Mon, 1 Jan 2026, A <a@b.c> wrote:\n> x")  # compiles the reply parser's patterns
     return model
 
@@ -114,15 +181,13 @@ def classify_local(text: str, allowed_intents: set[str] | None = None) -> Classi
     are not chosen (the remaining probabilities are renormalised)."""
     model = local_model()
     words = new_text(text)
-    intent_p, sentiment_p = model.probabilities([fold(words[:MAX_CHARS])])
-    intents = dict(zip(map(str, model.intent.classes_), intent_p[0].tolist(), strict=True))
+    intents, sentiments = model.probabilities(fold(words[:MAX_CHARS]))
     if allowed_intents:
         kept = {k: v for k, v in intents.items() if k in allowed_intents}
         total = sum(kept.values())
         intents = {k: v / total for k, v in kept.items()} if total > 0 else {"other": 1.0}
     intent = max(intents, key=intents.get)
     confidence = intents[intent]
-    sentiments = dict(zip(map(str, model.sentiment.classes_), sentiment_p[0].tolist(), strict=True))
     checks = safety.check(words)
     extra = {}
     if (

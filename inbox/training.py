@@ -5,6 +5,9 @@ predictions of the training set only (a message and its noisy variants share a f
 independent evaluation split plays no part.
 """
 
+import json
+from dataclasses import dataclass
+
 import numpy as np
 from scipy.optimize import minimize_scalar
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -13,7 +16,7 @@ from sklearn.model_selection import GroupKFold
 from sklearn.pipeline import FeatureUnion
 
 from inbox import safety
-from inbox.classifier import LocalModel, prepare, softmax
+from inbox.classifier import prepare, softmax
 from inbox.services.drafts import NEVER_AUTO_INTENTS
 from inbox.text import new_text
 
@@ -91,11 +94,11 @@ def auto_send_threshold(confidence: np.ndarray, correct: np.ndarray, eligible: n
     return 1.0
 
 
-def _fit_head(features, labels, groups, calibrate_on: np.ndarray) -> tuple[LogisticRegression, float, dict]:
+def _fit_head(features, labels, groups, calibrate_on, c_grid) -> tuple[LogisticRegression, float, dict]:
     """The head refitted on everything, its temperature from the out-of-fold scores of the rows
     in `calibrate_on` (the messages as written: our synthetic noise is not what inboxes send)."""
     best = None
-    for c in C_GRID:
+    for c in c_grid:
         scores, classes = _out_of_fold(features, labels, groups, c)
         accuracy = float(np.mean(classes[scores.argmax(axis=1)] == labels))
         if best is None or accuracy > best[1]:
@@ -109,16 +112,48 @@ def _fit_head(features, labels, groups, calibrate_on: np.ndarray) -> tuple[Logis
     return head, temperature, info | {"oof": (classes[probabilities.argmax(axis=1)], probabilities.max(axis=1))}
 
 
-def train(rows: list[dict]) -> LocalModel:
-    """The local model from labelled rows (`text`, `intent`, `sentiment`, optional `group`)."""
+@dataclass
+class Fitted:
+    """The scikit-learn objects of one training run (kept for checks; the app loads `arrays()`)."""
+
+    vectorizer: FeatureUnion
+    intent: LogisticRegression
+    sentiment: LogisticRegression
+    intent_temperature: float
+    sentiment_temperature: float
+    metadata: dict
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The `.npz` content `inbox.classifier.LocalModel` reads."""
+        words, chars = (dict(self.vectorizer.transformer_list)[name] for name in ("words", "chars"))
+        return {
+            "word_terms": np.array(words.get_feature_names_out(), dtype=str),
+            "char_terms": np.array(chars.get_feature_names_out(), dtype=str),
+            "idf": np.concatenate([words.idf_, chars.idf_]).astype(np.float32),
+            "intent_classes": np.array(self.intent.classes_, dtype=str),
+            "intent_coef": self.intent.coef_.astype(np.float32),
+            "intent_intercept": self.intent.intercept_.astype(np.float32),
+            "sentiment_classes": np.array(self.sentiment.classes_, dtype=str),
+            "sentiment_coef": self.sentiment.coef_.astype(np.float32),
+            "sentiment_intercept": self.sentiment.intercept_.astype(np.float32),
+            "temperatures": np.array([self.intent_temperature, self.sentiment_temperature]),
+            "version": np.array(MODEL_VERSION),
+            "metadata": np.array(json.dumps(self.metadata, sort_keys=True)),
+        }
+
+
+def train(rows: list[dict], *, c_grid: tuple[float, ...] = C_GRID) -> Fitted:
+    """Fit the local model on labelled rows (`text`, `intent`, `sentiment`, optional `group`)."""
     texts = [prepare(row["text"]) for row in rows]
     groups = np.array([row.get("group") or str(i) for i, row in enumerate(rows)])
     vectorizer = make_vectorizer()
     features = vectorizer.fit_transform(texts).tocsr()
     as_written = np.array([row.get("variant", "as_written") == "as_written" for row in rows])
-    intent, intent_t, intent_info = _fit_head(features, np.array([r["intent"] for r in rows]), groups, as_written)
+    intent, intent_t, intent_info = _fit_head(
+        features, np.array([r["intent"] for r in rows]), groups, as_written, c_grid
+    )
     sentiment, sentiment_t, sentiment_info = _fit_head(
-        features, np.array([r["sentiment"] for r in rows]), groups, as_written
+        features, np.array([r["sentiment"] for r in rows]), groups, as_written, c_grid
     )
     intent_labels = np.array([r["intent"] for r in rows])
     predicted, confidence = intent_info.pop("oof")
@@ -134,12 +169,4 @@ def train(rows: list[dict]) -> LocalModel:
         "sentiment": sentiment_info,
         "unsubscribe_rule_precision": round(rule_hits.count("unsubscribe_request") / max(1, len(rule_hits)), 4),
     }
-    return LocalModel(
-        vectorizer=vectorizer,
-        intent=intent,
-        sentiment=sentiment,
-        intent_temperature=intent_t,
-        sentiment_temperature=sentiment_t,
-        version=MODEL_VERSION,
-        metadata=metadata,
-    )
+    return Fitted(vectorizer, intent, sentiment, intent_t, sentiment_t, metadata)

@@ -1,9 +1,9 @@
-"""Retrain the local classifier on the training split and write `inbox/data/local_model.joblib`."""
+"""Retrain the local classifier on the training split and write `inbox/data/local_model.npz`."""
 
 import json
 from pathlib import Path
 
-import joblib
+import numpy as np
 from django.core.management.base import BaseCommand
 
 from inbox.classifier import MODEL_PATH
@@ -22,8 +22,9 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         path = Path(options["file"])
         rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-        model = train(rows)
-        model.metadata["trained_on"] = path.name
-        joblib.dump(model, options["output"], compress=3)
+        fitted = train(rows)
+        fitted.metadata["trained_on"] = path.name
+        with open(options["output"], "wb") as handle:
+            np.savez_compressed(handle, **fitted.arrays())
         size = Path(options["output"]).stat().st_size
-        self.stdout.write(json.dumps(model.metadata | {"bytes": size}, ensure_ascii=False))
+        self.stdout.write(json.dumps(fitted.metadata | {"bytes": size}, ensure_ascii=False))
