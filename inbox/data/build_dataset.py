@@ -1,375 +1,312 @@
-"""Builds the labelled inbound-message set and its fixed train/test split (deterministic).
+"""Builds the local classifier's training set from hand-written messages plus noisy variants.
 
-Base messages are hand-written per intent in English, French, Spanish and Haitian Creole;
-each is kept as written and also varied the way real inbound mail looks (typos, emoji, quoted
-history, shouting). The split is by *base message*: every variant of a test message stays in
-the test set, so the local classifier is scored on wording it never saw.
+Sources: `train/*.txt`, messages written by hand per intent in English, French, Spanish and
+Haitian Creole (SMS shorthand, DMs, e-mails with greetings and signatures, auto-replies).
+Each message is kept as written and varied the way real inboxes deliver it: SMS shorthand and
+dropped accents, typos, ALL CAPS, emoji, e-mail wrapping (greeting, signature, "Sent from my
+phone", legal disclaimer, quoted history of our own outreach with its unsubscribe footer),
+HTML mail and forwarded mail. Every variant carries its base message's `group` so that
+cross-validation keeps a message and its variants in the same fold.
 
-    .venv/bin/python inbox/data/build_dataset.py   # rewrites train.jsonl, test.jsonl, labelled_messages.jsonl
+The independent evaluation split (`eval/independent.jsonl`) is written separately and is never
+read here. Deterministic (fixed seed):
+
+    .venv/bin/python inbox/data/build_dataset.py   # rewrites train.jsonl
 """
 
 import json
 import random
+import re
+import unicodedata
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+SOURCES = sorted((HERE / "train").glob("*.txt"))
 CHANNELS = ["email", "whatsapp", "sms", "instagram", "facebook", "linkedin", "x"]
-DEFAULT_SENTIMENT = {"complaint": "negative", "positive_feedback": "positive", "spam": "neutral"}
+DEFAULT_SENTIMENT = {"complaint": "negative", "positive_feedback": "positive"}
+SENTIMENT_MARK = {"-": "negative", "+": "positive", "0": "neutral"}
+VARIANTS_PER_MESSAGE = 5
+SEED = 20261204
 
-# intent -> lines; a trailing "|negative"/"|positive"/"|neutral" overrides the default sentiment.
-BASE: dict[str, list[str]] = {
-    "question": [
-        "Hi, do you ship to Canada?",
-        "What are your opening hours on Saturday?",
-        "Is the blue version still available in size M?",
-        "Can I pick up my order at the store instead of delivery?",
-        "How long does delivery usually take to Miami?",
-        "Does the kit come with batteries or do I need to buy them?",
-        "Where can I find the user manual for the blender?",
-        "Do you have a physical shop in Port-au-Prince?",
-        "Is this product suitable for children under 5?",
-        "Can I change the delivery address after ordering?",
-        "What payment methods do you accept? MonCash?",
-        "Quick question: is the warranty international?",
-        "Bonjour, est-ce que vous livrez en Martinique ?",
-        "Quels sont vos horaires d'ouverture le dimanche ?",
-        "Est-ce que le produit existe en noir ?",
-        "Comment je peux suivre mon colis ?",
-        "Hola, ¿hacen envíos a Santo Domingo?",
-        "¿Dónde puedo encontrar las instrucciones de uso?",
-        "¿El producto viene con garantía?",
-        "¿Puedo recoger el pedido en la tienda?",
-        "Bonjou, eske nou voye nan Okap?",
-        "Ki lè magazen an louvri samdi?",
-        "Eske pwodwi sa a bon pou timoun?",
-        "Kote mwen ka jwenn enstriksyon yo?",
-    ],
-    "purchase_intent": [
-        "I'd like to order 3 of the solar lamps, how do I proceed?",
-        "I want to buy the premium pack, can you send me the link?",
-        "Ready to place an order for 50 units for my shop",
-        "Count me in, I'll take two of them",
-        "Please reserve one for me, I will pay tomorrow",
-        "How do I buy this? I want it for my mother's birthday",
-        "I'm interested in purchasing the annual plan for my team",
-        "Sign me up, I want to start this week",
-        "Add me to the order list for the next batch please",
-        "I would like to buy the red one, send me the payment details",
-        "Je voudrais commander deux lampes solaires",
-        "Je suis intéressé, je veux acheter le pack complet",
-        "Réservez-moi un exemplaire s'il vous plaît, je paie demain",
-        "Quiero comprar el paquete premium, ¿cómo pago?",
-        "Me interesa, quiero hacer un pedido de 10 unidades",
-        "Apártame uno por favor, lo compro esta semana",
-        "Mwen vle achte de lanp solè, kijan pou m peye?",
-        "Mete youn sou kote pou mwen, m ap peye demen",
-        "Mwen enterese, mwen vle kòmande pake a",
-        "I'll take it! where do I pay?",
-    ],
-    "pricing": [
-        "How much does the premium plan cost per month?",
-        "What's the price for 100 units? Any bulk discount?",
-        "Can you send me your price list?",
-        "Is there a discount for NGOs or schools?",
-        "How much is shipping to Jacmel?",
-        "Your competitor is cheaper, can you match their price?",
-        "What does the annual subscription cost compared to monthly?",
-        "Are taxes included in the price shown?",
-        "Do you have a cheaper option than the pro version?",
-        "price?",
-        "Combien coûte l'abonnement annuel ?",
-        "Quel est le prix pour 20 pièces ? Vous faites des remises ?",
-        "Pouvez-vous m'envoyer vos tarifs ?",
-        "¿Cuánto cuesta el plan mensual?",
-        "¿Tienen descuento por volumen?",
-        "¿Cuál es el precio del envío?",
-        "Konbyen lanp solè a koute?",
-        "Ki pri pou 10 moso? Nou fè rabè?",
-        "Konbyen kòb livrezon an ye pou Jakmèl?",
-        "how much for the big one",
-    ],
-    "meeting_request": [
-        "Could we schedule a call next week to discuss a partnership?",
-        "Are you available for a quick demo on Thursday afternoon?",
-        "I'd love to meet in person when you are in Port-au-Prince",
-        "Can we set up a 30 minute meeting with your sales team?",
-        "Please send me a calendar invite for Monday 10am",
-        "Let's hop on a Zoom call to go through the proposal",
-        "When would be a good time to talk by phone?",
-        "Can I book an appointment to see the products at your office?",
-        "Would Tuesday at 3pm work for a demo?",
-        "Pouvons-nous organiser un rendez-vous la semaine prochaine ?",
-        "Seriez-vous disponible pour un appel jeudi ?",
-        "Envoyez-moi une invitation pour une démo lundi",
-        "¿Podemos agendar una reunión el martes?",
-        "¿Tienen tiempo para una llamada esta semana?",
-        "Me gustaría una demostración en persona",
-        "Eske nou ka fè yon randevou semèn pwochèn?",
-        "Mwen ta renmen pale ak nou nan telefòn jedi",
-        "Ann fè yon reyinyon sou Zoom lendi",
-        "free for a call tmrw?",
-        "Book me in for a demo whenever suits you",
-    ],
-    "support_issue": [
-        "My order #4521 hasn't arrived yet, can you check?",
-        "The app keeps crashing when I try to log in",
-        "I can't reset my password, the link doesn't work",
-        "The lamp stopped charging after two days",
-        "I was charged twice for the same order",
-        "The tracking number you sent doesn't work",
-        "I received the wrong size, how do I exchange it?",
-        "The device won't turn on even after charging overnight",
-        "Error 500 when I try to pay on your website",
-        "My account is locked, please help",
-        "Ma commande n'est toujours pas arrivée",
-        "Je n'arrive pas à me connecter à mon compte",
-        "La lampe ne s'allume plus, que dois-je faire ?",
-        "Mi pedido no ha llegado todavía",
-        "No puedo iniciar sesión en la aplicación",
-        "El cargador no funciona, ¿qué hago?",
-        "Kòmand mwen an poko rive",
-        "Mwen pa ka konekte nan kont mwen",
-        "Lanp lan pa limen ankò, kisa pou m fè?",
-        "password reset email never came",
-    ],
-    "complaint": [
-        "This is unacceptable, I've been waiting three weeks for my refund",
-        "Worst customer service ever, nobody answers my emails",
-        "The product broke after one day, it's a total scam",
-        "I'm very disappointed, the quality is terrible",
-        "Your delivery guy was rude and threw the package",
-        "I want to speak to a manager, this is ridiculous",
-        "You charged me for something I never ordered, I'm furious",
-        "I'm going to report you to consumer protection if this isn't fixed",
-        "Third time I complain and still nothing. Pathetic.",
-        "Absolutely awful experience, never buying again",
-        "C'est inadmissible, j'attends mon remboursement depuis un mois",
-        "Service client nul, personne ne répond",
-        "Très déçu, le produit est de mauvaise qualité",
-        "Es inaceptable, llevo semanas esperando mi reembolso",
-        "Pésimo servicio, nadie contesta",
-        "Estoy muy decepcionado con la calidad",
-        "Sa pa bon ditou, sa fè twa semèn m ap tann lajan m",
-        "Sèvis kliyan an pa vo anyen, pèsonn pa reponn",
-        "Mwen fache anpil, pwodwi a kraze apre yon jou",
-        "I will contact my lawyer about this fraud",
-    ],
-    "unsubscribe_request": [
-        "Please remove me from your mailing list",
-        "STOP",
-        "Unsubscribe",
-        "Stop sending me these messages",
-        "I don't want to receive any more emails from you",
-        "Take me off your list please",
-        "Do not contact me again",
-        "opt out",
-        "Please stop texting me, I never signed up",
-        "Remove my number from your database",
-        "Désabonnez-moi s'il vous plaît",
-        "Arrêtez de m'envoyer des messages",
-        "Je ne veux plus recevoir vos emails",
-        "Por favor, elimínenme de su lista",
-        "Dejen de enviarme mensajes",
-        "No quiero recibir más correos",
-        "Tanpri retire m nan lis la",
-        "Sispann voye mesaj ban mwen",
-        "Mwen pa vle resevwa imel nou ankò",
-        "unsub pls",
-    ],
-    "out_of_office": [
-        "I am out of the office until Monday with limited access to email",
-        "Automatic reply: I'm on vacation until 15 August",
-        "Thank you for your email. I am currently on leave and will respond when I return",
-        "Out of office: back on 3 January. For urgent matters contact my colleague",
-        "I'm travelling this week and will reply on my return",
-        "Auto-reply: I am away on maternity leave",
-        "This mailbox is not monitored during the holidays, I'll be back on the 5th",
-        "Currently out of the office with no access to email",
-        "Absent du bureau jusqu'au 12 mars, je vous répondrai à mon retour",
-        "Réponse automatique : je suis en congés",
-        "Je suis actuellement absent et n'ai pas accès à mes emails",
-        "Respuesta automática: estoy de vacaciones hasta el lunes",
-        "Estoy fuera de la oficina sin acceso al correo",
-        "Fuera de la oficina hasta el 20 de julio",
-        "Repons otomatik: mwen an vakans jiska lendi",
-        "Mwen pa nan biwo a semèn sa a, m ap reponn lè m tounen",
-        "Mwen an konje, m ap tounen 5 janvye",
-        "OOO until next week",
-        "Automatic reply: I am attending a conference and will respond on Friday",
-        "Away from my desk until the 2nd, thanks for your patience",
-    ],
-    "spam": [
-        "Congratulations! You have won a $1000 gift card, click here to claim",
-        "Earn $5000 a week working from home, no experience needed",
-        "Cheap followers and likes, 10k for $5, DM me",
-        "Your account will be suspended, verify your password at this link",
-        "Hot singles in your area want to meet you",
-        "Invest in crypto now and double your money in 24 hours",
-        "We offer SEO services to rank your website #1 on Google",
-        "Buy cheap meds online without prescription",
-        "You are selected for a lottery prize, send your bank details",
-        "Promote your page to millions of users, check my bio",
-        "Félicitations, vous avez gagné un iPhone, cliquez ici",
-        "Gagnez de l'argent facilement depuis chez vous",
-        "Felicidades, ganaste un premio, haz clic aquí",
-        "Gana dinero rápido desde casa sin experiencia",
-        "Ou genyen yon gwo lotri, voye nimewo kont labank ou",
-        "Fè lajan fasil lakay ou, klike la a",
-        "💰💰 crypto signals group join now 💰💰",
-        "Increase your sales with our bulk email list of 1M leads",
-        "Dear friend, I am a prince and need your help to transfer funds",
-        "Get verified badge today, limited offer, click link",
-    ],
-    "positive_feedback": [
-        "Thank you so much, the lamp works perfectly!",
-        "Great service, my order arrived a day early",
-        "I love the product, my whole family uses it",
-        "Just wanted to say your team was super helpful",
-        "Amazing quality, I'll recommend you to my friends",
-        "Thanks for the quick reply, problem solved!",
-        "Excellent experience from start to finish",
-        "Best purchase I made this year, thank you",
-        "Merci beaucoup, le produit est parfait",
-        "Super service, livraison rapide, merci !",
-        "J'adore, toute la famille est contente",
-        "Muchas gracias, el producto es excelente",
-        "Excelente servicio, llegó muy rápido",
-        "Me encanta, lo recomendaré a mis amigos",
-        "Mèsi anpil, lanp lan mache byen",
-        "Bon sèvis, kòmand lan rive vit",
-        "Mwen renmen pwodwi a anpil, mèsi",
-        "you guys rock 🙌",
-        "Thanks a lot, really appreciated",
-        "Five stars, will order again",
-    ],
-    "other": [
-        "Who is this?",
-        "ok",
-        "I think you sent this to the wrong person",
-        "Are you hiring? I'd like to send my CV",
-        "I'm a journalist writing about local businesses, can I quote you?",
-        "Happy new year to the whole team",
-        "My colleague Paul handles this now, I've forwarded your message",
-        "Sorry, I don't understand this message",
-        "Can you follow us back on Instagram?",
-        "Is this an automated account?",
-        "Qui êtes-vous ?",
-        "Je crois que vous vous êtes trompé de personne",
-        "Bonne année à toute l'équipe",
-        "¿Quién es?",
-        "Creo que se equivocaron de número",
-        "Feliz año nuevo a todos",
-        "Kiyès ou ye?",
-        "M panse nou voye sa bay move moun",
-        "Bòn ane a tout ekip la",
-        "lol",
-    ],
+SHORTHAND = {
+    "en": {
+        "you": "u",
+        "your": "ur",
+        "please": "pls",
+        "thanks": "thx",
+        "are": "r",
+        "for": "4",
+        "to": "2",
+        "tomorrow": "tmrw",
+        "because": "bc",
+        "what": "wat",
+        "know": "kno",
+        "message": "msg",
+        "messages": "msgs",
+    },
+    "fr": {
+        "s'il vous plaît": "svp",
+        "s'il vous plait": "svp",
+        "c'est": "c",
+        "bonjour": "bjr",
+        "salut": "slt",
+        "quoi": "koi",
+        "pourquoi": "pq",
+        "beaucoup": "bcp",
+        "je suis": "chui",
+        "aujourd'hui": "auj",
+        "merci": "mrc",
+        "vous": "vs",
+        "quand": "qd",
+    },
+    "es": {
+        "que": "q",
+        "por favor": "porfa",
+        "también": "tb",
+        "por": "x",
+        "gracias": "grax",
+        "mensaje": "msj",
+        "mensajes": "msjs",
+        "para": "pa",
+        "está": "ta",
+        "hola": "ola",
+    },
+    "ht": {
+        "mwen": "m",
+        "ou": "w",
+        "nou": "n",
+        "kounye a": "kounya",
+        "ankò": "anko",
+        "mèsi": "mesi",
+        "tanpri": "tanpri",
+        "konbyen": "kombyen",
+        "pa ": "p ",
+        "kòmand": "komand",
+        "bonjou": "bjou",
+    },
 }
-
-TYPOS = {
-    "the": "teh",
-    "you": "u",
-    "please": "pls",
-    "your": "ur",
-    "thanks": "thx",
-    "order": "oder",
-    "available": "availble",
-    "receive": "recieve",
-    "tomorrow": "tmrw",
-    "because": "bc",
-    "vous": "vs",
-    "pour": "pr",
-    "que": "ke",
-    "por": "x",
-    "que ": "q ",
-    "mwen": "m",
+GREETING = {
+    "en": ["Hi,", "Hello,", "Hi team,", "Good morning,", "Dear Sir or Madam,", "Hey,"],
+    "fr": ["Bonjour,", "Bonsoir,", "Madame, Monsieur,", "Salut,", "Bonjour à tous,"],
+    "es": ["Hola,", "Buenos días,", "Estimados,", "Buenas tardes,", "Hola equipo,"],
+    "ht": ["Bonjou,", "Bonswa,", "Bonjou ekip la,", "Alo,", "Bonjou Mesye Dam,"],
 }
-EMOJI = ["🙏", "😡", "😊", "👍", "🤔", "❤️", "😂", "🔥", "😤", "🙂"]
-QUOTED = [
-    "\n\nOn Mon, 3 Nov 2026 at 09:12, Madan Sara <hello@madansara.local> wrote:\n> Discover our new solar lamps, 20% off this week only!\n> Reply to this message to learn more.",
-    "\n\nLe lun. 3 nov. 2026 à 09:12, Madan Sara a écrit :\n> Découvrez nos nouvelles lampes solaires !\n> Répondez à ce message.",
-    "\n\n-----Original Message-----\nFrom: Madan Sara\nSubject: Our new offer\n> Big discounts on our premium pack.",
-    "\n\nEl lun, 3 nov 2026, Madan Sara escribió:\n> Nuevas lámparas solares con 20% de descuento.",
+CLOSING = {
+    "en": ["Thanks,", "Best regards,", "Regards,", "Cheers,", "Kind regards,", "Thank you,"],
+    "fr": ["Cordialement,", "Merci,", "Bien à vous,", "Bonne journée,", "Salutations,"],
+    "es": ["Saludos,", "Gracias,", "Atentamente,", "Un saludo,", "Saludos cordiales,"],
+    "ht": ["Mèsi,", "Respè,", "Mèsi davans,", "Bòn jounen,", "Kenbe la,"],
+}
+NAMES = ["Marie Joseph", "Jean-Paul Étienne", "Ana López", "Wilson Pierre", "Sarah K.", "Dr. Michel Auguste", "Rose"]
+TITLES = ["Directrice commerciale", "Operations Manager", "Gerente de compras", "Responsab lojistik", "CEO", ""]
+COMPANIES = ["Boutik Lakay SA", "ACME Logistics LLC", "Distribuidora del Caribe", "Hôtel Le Jardin", ""]
+PHONES = ["+509 3712 4455", "Tel: (305) 555-0182", "Cel. 809-555-0143", "Tél. +33 6 12 34 56 78"]
+MOBILE_FOOTER = {
+    "en": ["Sent from my iPhone", "Sent from my Galaxy", "Get Outlook for Android"],
+    "fr": ["Envoyé de mon iPhone", "Envoyé depuis mon appareil Galaxy", "Obtenir Outlook pour Android"],
+    "es": ["Enviado desde mi iPhone", "Enviado desde mi Samsung", "Obtener Outlook para Android"],
+    "ht": ["Sent from my iPhone", "Envoyé de mon iPhone", "Voye depi telefòn mwen"],
+}
+DISCLAIMERS = [
+    "CONFIDENTIALITY NOTICE: This e-mail and any attachments are intended only for the addressee. "
+    "If you have received it in error, please notify the sender and delete it.",
+    "Ce message et ses pièces jointes sont confidentiels. S'il vous a été adressé par erreur, "
+    "merci de le détruire et d'en avertir l'expéditeur.",
+    "AVISO LEGAL: Este mensaje es confidencial y está dirigido únicamente a su destinatario.",
+    "Please consider the environment before printing this e-mail.",
 ]
+# Our own outreach, quoted under replies: its footer carries opt-out wording on purpose, so the
+# model learns that quoted history is not the customer's request.
+OUTREACH = {
+    "en": "New solar lamps are in! 20% off this week only.\nShop now: https://madansara.example/shop\n"
+    "Reply STOP to unsubscribe. To stop receiving these emails, click here.",
+    "fr": "Nouveautés : lampes solaires à -20 % cette semaine !\nBoutique : https://madansara.example/shop\n"
+    "Pour vous désabonner, cliquez ici. Répondez STOP pour ne plus recevoir nos SMS.",
+    "es": "¡Llegaron las lámparas solares! 20 % de descuento esta semana.\n"
+    "Para darse de baja, haga clic aquí. Responda BAJA para no recibir más mensajes.",
+    "ht": "Nouvo lanp solè yo rive! 20 % rabè semèn sa a sèlman.\n"
+    "Reponn STOP pou w pa resevwa mesaj ankò. Pou dezabòne, klike la a.",
+}
+QUOTE_HEADER = {
+    "en": ["On Mon, Nov 3, 2026 at 9:12 AM Madan Sara <hello@madansara.example> wrote:"],
+    "fr": ["Le lun. 3 nov. 2026 à 09:12, Madan Sara <hello@madansara.example> a écrit :"],
+    "es": ["El lun, 3 nov 2026 a las 9:12, Madan Sara (<hello@madansara.example>) escribió:"],
+    "ht": ["On Mon, Nov 3, 2026 at 9:12 AM Madan Sara <hello@madansara.example> wrote:"],
+}
+OUTLOOK_HEADER = (
+    "________________________________\nFrom: Madan Sara <hello@madansara.example>\n"
+    "Sent: Monday, November 3, 2026 9:12 AM\nTo: client@example.com\nSubject: Our new offer\n\n"
+)
+FORWARD_INTRO = {
+    "en": ["FYI see below", "Forwarding my earlier message, still no answer.", "See below"],
+    "fr": ["Je vous transfère mon message précédent.", "Voir ci-dessous", "Toujours pas de réponse :"],
+    "es": ["Reenvío mi mensaje anterior.", "Ver abajo", "Sigo sin respuesta:"],
+    "ht": ["Gade anba a", "M ap voye mesaj mwen te voye a ankò.", "Toujou pa gen repons:"],
+}
+EMOJI = ["🙏", "🙂", "👍", "📦", "🤔", "‼️", "☀️", "📱", "🙏🏾", "👀"]
 
 
-def _typos(text: str, rng: random.Random) -> str:
+def parse_source(path: Path) -> list[dict]:
+    """`@intent` opens a section; each line is one message; `-|`, `+|`, `0|` set its sentiment."""
+    rows, intent = [], None
+    for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        line = raw.rstrip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("@"):
+            intent = line[1:].strip()
+            continue
+        sentiment = DEFAULT_SENTIMENT.get(intent, "neutral")
+        if len(line) > 2 and line[1] == "|" and line[0] in SENTIMENT_MARK:
+            sentiment, line = SENTIMENT_MARK[line[0]], line[2:]
+        text = line.replace("\\n", "\n")
+        rows.append({"text": text, "intent": intent, "sentiment": sentiment, "group": f"{path.stem}:{number}"})
+    return rows
+
+
+def _language(path: Path, text: str) -> str:
+    language = path.stem.split("_")[0]
+    if language in SHORTHAND:
+        return language
+    from inbox.text import detect_language
+
+    return detect_language(text)
+
+
+def _fold_accents(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return unicodedata.normalize("NFC", "".join(ch for ch in decomposed if not unicodedata.combining(ch)))
+
+
+def sms_style(text: str, language: str, rng: random.Random) -> str:
+    varied = text.lower()
+    for long, short in SHORTHAND[language].items():
+        if rng.random() < 0.7:
+            varied = re.sub(rf"(?<!\w){re.escape(long)}(?!\w)", short, varied)
+    if rng.random() < 0.6:
+        varied = _fold_accents(varied)
+    if rng.random() < 0.6:
+        varied = re.sub(r"[.?!,;:¿¡]+", "", varied) if rng.random() < 0.5 else varied.rstrip(".!?")
+    return " ".join(varied.split()) if "\n" not in text else varied
+
+
+def typos(text: str, rng: random.Random) -> str:
     words = text.split(" ")
     for i, word in enumerate(words):
-        low = word.lower()
-        if low in TYPOS and rng.random() < 0.8:
-            words[i] = TYPOS[low]
-        elif len(word) > 5 and rng.random() < 0.15:
+        if len(word) > 4 and rng.random() < 0.2:
             j = rng.randrange(1, len(word) - 2)
-            words[i] = word[:j] + word[j + 1] + word[j] + word[j + 2 :]
+            edit = rng.choice(["swap", "drop", "double"])
+            if edit == "swap":
+                words[i] = word[:j] + word[j + 1] + word[j] + word[j + 2 :]
+            elif edit == "drop":
+                words[i] = word[:j] + word[j + 1 :]
+            else:
+                words[i] = word[: j + 1] + word[j] + word[j + 1 :]
     return " ".join(words)
 
 
-def _variants(text: str, rng: random.Random) -> list[tuple[str, str]]:
-    """(variant text, what changed) for one base message."""
-    kind = rng.choice(["typos", "emoji", "quoted", "lower", "typos_emoji"])
+def signature(language: str, rng: random.Random) -> str:
+    lines = [rng.choice(NAMES)]
+    for part in (rng.choice(TITLES), rng.choice(COMPANIES)):
+        if part and rng.random() < 0.6:
+            lines.append(part)
+    if rng.random() < 0.5:
+        lines.append(rng.choice(PHONES))
+    if rng.random() < 0.3:
+        lines.insert(0, "--")
+    return "\n".join(lines)
+
+
+def email_wrap(text: str, language: str, rng: random.Random) -> str:
+    parts = []
+    if rng.random() < 0.6:
+        parts.append(rng.choice(GREETING[language]) + "\n")
+    parts.append(text + "\n")
+    if rng.random() < 0.8:
+        parts.append(rng.choice(CLOSING[language]) + "\n" + signature(language, rng))
+    if rng.random() < 0.3:
+        parts.append(rng.choice(MOBILE_FOOTER[language]))
+    if rng.random() < 0.25:
+        parts.append(rng.choice(DISCLAIMERS))
+    if rng.random() < 0.6:
+        quoted = "\n".join(f"> {line}" for line in OUTREACH[language].splitlines())
+        header = rng.choice(QUOTE_HEADER[language])
+        parts.append(f"{header}\n{quoted}" if rng.random() < 0.7 else OUTLOOK_HEADER + OUTREACH[language])
+    return "\n\n".join(parts)
+
+
+def html_wrap(text: str, language: str, rng: random.Random) -> str:
+    body = "<br>".join(text.splitlines())
+    sig = signature(language, rng).replace("\n", "<br>")
+    quoted = OUTREACH[language].replace("\n", "<br>")
+    return (
+        '<html><head><style>p{margin:0}</style></head><body><div dir="ltr">'
+        f'<p>{body}</p><br><div class="gmail_signature">{sig}</div>'
+        f'<div class="gmail_quote"><div class="gmail_attr">{QUOTE_HEADER[language][0]}</div>'
+        f"<blockquote>{quoted}</blockquote></div></div></body></html>"
+    )
+
+
+def forwarded(text: str, language: str, rng: random.Random) -> str:
+    return (
+        f"{rng.choice(FORWARD_INTRO[language])}\n\n---------- Forwarded message ---------\n"
+        f"From: {rng.choice(NAMES)} <client@example.com>\nDate: Tue, Nov 4, 2026 at 8:03 AM\n"
+        f"Subject: Re: my order\nTo: <hello@madansara.example>\n\n{text}"
+    )
+
+
+def variant(text: str, language: str, rng: random.Random) -> tuple[str, str]:
+    kind = rng.choice(["sms", "sms", "typos", "caps", "emoji", "email", "email", "html", "forward", "mixed"])
+    if kind == "sms":
+        return sms_style(text, language, rng), kind
     if kind == "typos":
-        varied = _typos(text, rng)
-    elif kind == "emoji":
-        varied = f"{text} {rng.choice(EMOJI)}"
-    elif kind == "quoted":
-        varied = text + rng.choice(QUOTED)
-    elif kind == "lower":
-        varied = text.lower().rstrip("?.!") if rng.random() < 0.5 else text.upper()
-    else:
-        varied = f"{_typos(text, rng)} {rng.choice(EMOJI)}{rng.choice(EMOJI)}"
-    return [(text, "as_written"), (varied, kind)]
+        return typos(text, rng), kind
+    if kind == "caps":
+        return text.upper(), kind
+    if kind == "emoji":
+        return f"{text} {''.join(rng.sample(EMOJI, rng.randint(1, 3)))}", kind
+    if kind == "email":
+        return email_wrap(text, language, rng), kind
+    if kind == "html":
+        return html_wrap(text, language, rng), kind
+    if kind == "forward":
+        return forwarded(text, language, rng), kind
+    return email_wrap(typos(sms_style(text, language, rng), rng), language, rng), kind
 
 
-def _language(index: int, text: str) -> str:
-    # Base lists are written in blocks: EN first, then FR, ES, HT; detect from the words.
-    lowered = text.lower()
-    if (
-        any(w in lowered for w in ("mwen", "nou ", "konbyen", "tanpri", "mèsi", "kòmand", "pa ", "ki "))
-        and not any(w in lowered for w in (" the ", "vous", "¿"))
-        and any(w in lowered for w in ("mwen", "konbyen", "tanpri", "mèsi", "kòmand", "lanp", "ou ", "m ", "nan"))
-    ):
-        return "ht"
-    if "¿" in lowered or any(w in lowered for w in ("gracias", "quiero", "pedido", "dejen", "por favor", "llamada")):
-        return "es"
-    if any(
-        w in lowered for w in ("vous", "je ", "merci", "est-ce", "quel", "bonjour", "désabonnez", "arrêtez", "c'est")
-    ):
-        return "fr"
-    return "en"
-
-
-def build() -> tuple[list[dict], list[dict]]:
-    rng = random.Random(20261125)
-    train, test = [], []
-    for intent, lines in BASE.items():
-        for index, line in enumerate(lines):
-            text, _, sentiment = line.partition("|")
-            sentiment = sentiment or DEFAULT_SENTIMENT.get(intent, "neutral")
-            target = test if index % 4 == 3 else train  # every 4th base message is held out
-            for variant, change in _variants(text, rng):
-                target.append(
+def build() -> list[dict]:
+    rng = random.Random(SEED)
+    rows = []
+    for path in SOURCES:
+        for base in parse_source(path):
+            language = _language(path, base["text"])
+            texts = [(base["text"], "as_written")]
+            texts += [variant(base["text"], language, rng) for _ in range(VARIANTS_PER_MESSAGE)]
+            for text, kind in dict(texts).items():
+                rows.append(
                     {
-                        "text": variant,
-                        "channel": rng.choice(CHANNELS),
-                        "intent": intent,
-                        "sentiment": sentiment,
-                        "language": _language(index, text),
-                        "variant": change,
+                        "text": text,
+                        "channel": "email" if kind in ("email", "html", "forward") else rng.choice(CHANNELS),
+                        "intent": base["intent"],
+                        "sentiment": base["sentiment"],
+                        "language": language,
+                        "group": base["group"],
+                        "variant": kind,
                     }
                 )
-    return train, test
+    return rows
 
 
-def _write(path: Path, rows: list[dict]) -> None:
+def write_jsonl(path: Path, rows: list[dict]) -> None:
     with path.open("w", encoding="utf-8") as handle:
         for row in rows:
             handle.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 
 if __name__ == "__main__":
-    train_rows, test_rows = build()
-    _write(HERE / "train.jsonl", train_rows)
-    _write(HERE / "test.jsonl", test_rows)
-    _write(HERE / "labelled_messages.jsonl", train_rows + test_rows)
-    print(f"train={len(train_rows)} test={len(test_rows)}")
+    import sys
+
+    sys.path.insert(0, str(HERE.parents[1]))
+    train_rows = build()
+    write_jsonl(HERE / "train.jsonl", train_rows)
+    print(f"train={len(train_rows)} from {len(SOURCES)} sources")

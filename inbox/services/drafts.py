@@ -447,7 +447,10 @@ def auto_send_refusal(*, draft: ReplyDraft, classification: AIClassification) ->
         return f"never auto-send {classification.intent}"
     if classification.legal_risk:
         return "legal wording"
-    if classification.sentiment_score < switch.negative_sentiment_threshold:
+    if (
+        classification.sentiment_label == "negative"
+        or classification.sentiment_score < switch.negative_sentiment_threshold
+    ):
         return "negative sentiment"
     if conversation.is_first_for_contact:
         return "contact's first conversation"

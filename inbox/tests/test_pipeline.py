@@ -1,8 +1,5 @@
 """Classification → draft → review / auto-send, with the local classifier (no API key)."""
 
-import json
-from pathlib import Path
-
 import pytest
 from django.core.management import call_command
 
@@ -14,7 +11,6 @@ from madansara.models import AuditEvent
 from outreach.models import ContactConsent
 
 pytestmark = pytest.mark.django_db
-DATA = Path(__file__).resolve().parents[1] / "data"
 
 
 def run(inbound, django_capture_on_commit_callbacks):
@@ -27,14 +23,6 @@ def test_local_classifier_is_deterministic_and_strips_quoted_history():
     text = "How much is the premium plan?\n\nOn Mon, 3 Nov 2026, Madan Sara wrote:\n> STOP to unsubscribe"
     assert classify_local(text) == classify_local(text)
     assert classify_local(text).intent == "pricing"
-
-
-def test_local_classifier_reaches_80_percent_on_the_held_out_split(capsys):
-    call_command("evaluate_classifier", str(DATA / "test.jsonl"), "--json")
-    report = json.loads(capsys.readouterr().out)
-    assert report["engine"] == "local"
-    assert report["intent_accuracy"] >= 0.80
-    assert set(report["per_intent"]) >= {"question", "complaint", "unsubscribe_request", "spam"}
 
 
 def test_inbound_message_gets_classified_and_a_pending_draft(make_inbound, django_capture_on_commit_callbacks):
@@ -59,6 +47,41 @@ def test_unsubscribe_request_updates_consent_and_needs_no_draft(make_inbound, dj
     consent = ContactConsent.objects.get(contact=inbound.contact, channel="sms")
     assert consent.status == "unsubscribed"
     assert not ReplyDraft.objects.filter(inbound=inbound).exists()
+
+
+@pytest.mark.parametrize(
+    ("channel", "sender", "text"),
+    [
+        ("whatsapp", "+50937000011", "Pa voye m anyen ankò"),
+        ("sms", "+50937000012", "ARRET"),
+        ("sms", "+18095550013", "BAJA"),
+        (
+            "email",
+            "luc@example.com",
+            "Bonjour,\n\nmerci de me retirer de votre liste.\n\nLuc\n\nLe lun. 3 nov. 2026 à 09:12, "
+            "Madan Sara <hello@madansara.example> a écrit :\n> Nouveautés",
+        ),
+    ],
+)
+def test_opt_outs_in_every_language_update_consent(
+    make_inbound, django_capture_on_commit_callbacks, channel, sender, text
+):
+    inbound = make_inbound(channel=channel, sender=sender, text=text)
+    classification = run(inbound, django_capture_on_commit_callbacks)
+    assert classification.intent == "unsubscribe_request"
+    assert ContactConsent.objects.get(contact=inbound.contact, channel=channel).status == "unsubscribed"
+    assert not ReplyDraft.objects.filter(inbound=inbound).exists()
+
+
+def test_legal_threat_is_flagged_urgent_and_never_auto_sent(make_inbound, auto_on, django_capture_on_commit_callbacks):
+    # Given a returning contact and a policy that would auto-send complaints' neighbours
+    AutoSendPolicy.objects.create(intent="support_issue", channel="", min_confidence=0.0)
+    conversation_ingest(inbound=make_inbound(subject="earlier"), classify=False)
+    inbound = make_inbound(subject="new", text="I want a refund NOW or I will dispute the charge and call my lawyer")
+    classification = run(inbound, django_capture_on_commit_callbacks)
+    assert (classification.intent, classification.sentiment_label) == ("complaint", "negative")
+    assert classification.legal_risk and classification.urgency == "high"
+    assert ReplyDraft.objects.get(inbound=inbound).status == DraftStatus.PENDING
 
 
 @pytest.fixture
@@ -87,6 +110,7 @@ def _draft(make_inbound, *, channel="email", sender="ana@example.com", first=Fal
         ({"intent": "unsubscribe_request"}, "never auto-send unsubscribe_request"),
         ({"legal_risk": True}, "legal wording"),
         ({"sentiment_score": -0.6}, "negative sentiment"),
+        ({"sentiment_label": "negative", "sentiment_score": -0.1}, "negative sentiment"),
         ({"confidence": 0.55}, "low confidence"),
         ({"intent": "pricing"}, "no auto-send rule for this intent and channel"),
         ({"status": "needs_human"}, "classification needs a human"),
