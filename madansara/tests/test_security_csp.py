@@ -145,15 +145,14 @@ def browse_console(*, base_url: str, draft_pk: int) -> dict:
         page.fill("#id_username", "boss")
         page.fill("#id_password", "pw-123456")
         page.click("input[type=submit]")
-        page.wait_for_selector("#content-main")
+        page.wait_for_selector("#content")  # any console home (role homes replace the index)
         visit("/admin/outreach/contact/")
         page.check("#action-toggle")  # the admin's actions.js
         seen["all_selected"] = page.is_checked("input.action-select")
         visit("/admin/django_celery_beat/periodictask/add/")  # the nonce'd inline script hides this row
         seen["crontab_translation_hidden"] = not page.is_visible(".field-crontab_translation")
         visit(f"/admin/inbox/replydraft/{draft_pk}/review/")
-        page.select_option("#template-choice", "0")
-        page.click("#insert-template")  # inbox/console.js
+        page.click("button[data-insert^='template-']")  # inbox/console.js
         seen["draft_text"] = page.input_value("#draft-text")
         visit("/api/docs/")
         page.wait_for_selector(".swagger-ui .info .title", timeout=120_000)  # the schema is generated on first use
@@ -178,5 +177,5 @@ def test_the_console_works_in_chromium_under_the_policy(live_server, console_dat
     assert seen["violations"] == []
     assert seen["all_selected"] is True
     assert seen["crontab_translation_hidden"] is True
-    assert seen["draft_text"] == "We ship to Canada."
+    assert seen["draft_text"].endswith("We ship to Canada.")
     assert "Madan Sara API" in seen["docs_title"]
