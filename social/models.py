@@ -4,9 +4,12 @@ funnels, insights, scoring weights and advocates."""
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+
+from madansara.templating import template_validate
 
 
 class Platform(models.TextChoices):
@@ -249,6 +252,14 @@ class CommentRule(models.Model):
     def __str__(self):
         return self.name
 
+    def clean(self):
+        """The reply template is checked in the sandbox when saved (syntax, variables, unsafe expressions)."""
+        errors = template_validate(
+            channel="", fields={"text": self.reply_template}, allowed_variables={"author", "text", "post_url"}
+        )
+        if errors:
+            raise ValidationError({"reply_template": errors})
+
     def matches(self, *, text: str, intent: str, sentiment: str, post_id: int | None) -> bool:
         """Do all of the rule's conditions hold for this comment?"""
         if self.post_id and self.post_id != post_id:
@@ -421,6 +432,8 @@ class StepAction(models.TextChoices):
 
 
 class FunnelStep(models.Model):
+    TEMPLATE_VARIABLES = frozenset({"name", "link", "email"})
+
     funnel = models.ForeignKey(SocialEngagementFunnel, on_delete=models.CASCADE, related_name="steps")
     position = models.PositiveSmallIntegerField()
     action = models.CharField(max_length=20, choices=StepAction.choices)
@@ -434,6 +447,12 @@ class FunnelStep(models.Model):
 
     def __str__(self):
         return f"{self.funnel_id}#{self.position} {self.action}"
+
+    def clean(self):
+        """The message is checked in the sandbox when saved (syntax, variables, unsafe expressions)."""
+        errors = template_validate(channel="", fields={"text": self.text}, allowed_variables=self.TEMPLATE_VARIABLES)
+        if errors:
+            raise ValidationError({"text": errors})
 
 
 class RunStatus(models.TextChoices):

@@ -5,8 +5,10 @@
  * <script defer src="https://HOST/static/madansara.min.js" data-site="PUBLIC_KEY"
  *   [data-api="https://HOST"] [data-autocapture] [data-cookieless] [data-dnt]></script>
  *
- * API: ms.track(name, props), ms.identify(idOrEmail, traits), ms.variant(key) -> Promise,
- *      ms.flush(). Calls queued before load on window.ms = [] are replayed.
+ * API: ms.track(name, props), ms.identify(idOrEmail, traits, hash), ms.variant(key) -> Promise,
+ *      ms.flush(). Calls queued before load on window.ms = [] are replayed. `hash` is
+ *      hex HMAC-SHA256(the site's identity secret, idOrEmail), computed by the site's server:
+ *      without it an identify is only recorded as an unverified claim (website/identify.py).
  * Wire format (POST {api}/t/batch, text/plain so no CORS preflight is needed):
  *   {"site": key, "events": [{"n": name, "t": epochMs, "u": url, "r": referrer,
  *     "a": anonymousId, "s": sessionId, "p": props}]}
@@ -33,9 +35,9 @@
       return now().toString(36) + Math.random().toString(36).slice(2, 10);
     };
     var safe = function (fn) {
-      return function (a, b) {
+      return function (a, b, c) {
         try {
-          return fn(a, b);
+          return fn(a, b, c);
         } catch (e) {}
       };
     };
@@ -118,8 +120,8 @@
 
     w.ms = {
       track: safe(track),
-      identify: safe(function (id, traits) {
-        if (id) track("$identify", { id: String(id), traits: traits || {} });
+      identify: safe(function (id, traits, hash) {
+        if (id) track("$identify", { id: String(id), traits: traits || {}, hash: hash });
       }),
       variant: safe(function (key) {
         variants =

@@ -34,15 +34,22 @@ class SiteAdmin(ReadableJSONMixin, admin.ModelAdmin):
     list_display = ["name", "domain", "public_key", "respect_dnt", "cookieless", "is_active", "dashboard_link"]
     list_filter = ["is_active", "respect_dnt", "cookieless"]
     search_fields = ["name", "domain", "public_key"]
-    readonly_fields = ["public_key", "tracking_snippet", "created_at"]
+    readonly_fields = ["public_key", "identity_secret", "tracking_snippet", "created_at"]
     actions = ["generate_recommendations", "rebuild_sessions"]
+
+    def get_fields(self, request, obj=None):
+        """The identity secret signs identifies: only those who may change the site see it."""
+        fields = super().get_fields(request, obj)
+        if not self.has_change_permission(request, obj):
+            fields = [field for field in fields if field != "identity_secret"]
+        return fields
 
     @admin.display(description="Snippet for the site's pages")
     def tracking_snippet(self, site):
         if not site.pk:
             return "Save the site first."
         return format_html(
-            '<textarea readonly rows="3" cols="100" onclick="this.select()">{}</textarea>'
+            '<textarea readonly rows="3" cols="100">{}</textarea>'
             '<p class="help">Paste into every page\'s &lt;head&gt;. Mark clicks with data-ms-event="name"; '
             "add data-autocapture to capture every button and link.</p>",
             snippet(site, settings.PUBLIC_BASE_URL),

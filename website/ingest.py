@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 import orjson
 
+IDENTIFY_EVENT = "$identify"
 MAX_EVENTS = 500
 MAX_BODY_BYTES = 512 * 1024  # after decompression
 MAX_COMPRESSED_BYTES = 256 * 1024
@@ -37,6 +38,7 @@ class ParsedBatch:
     site_key: str
     rows: list[dict] = field(default_factory=list)
     errors: list[dict] = field(default_factory=list)
+    identifies: list[tuple[int, dict]] = field(default_factory=list)  # (event index, row) of $identify events
 
 
 def decode_body(body: bytes, content_encoding: str = "") -> dict:
@@ -166,9 +168,13 @@ def parse_batch(payload: dict, *, now: datetime, cookieless_id: str) -> ParsedBa
     earliest, latest, names, ids = now - MAX_PAST, now + MAX_FUTURE, set(), set()
     for index, event in enumerate(payload["events"]):
         try:
-            batch.rows.append(_validate(event, earliest, latest, cookieless_id, names, ids))
+            row = _validate(event, earliest, latest, cookieless_id, names, ids)
         except ValueError as exc:
             batch.errors.append({"index": index, "error": str(exc)})
+            continue
+        batch.rows.append(row)
+        if row["name"] == IDENTIFY_EVENT:
+            batch.identifies.append((index, row))
     return batch
 
 

@@ -7,6 +7,10 @@ acknowledged only then. While a commit is in flight the next requests queue up, 
 grows with the load and an idle server adds no delay. If the group fails because the database
 is unavailable every request spools its own rows (website.spool); if one batch's data is
 refused, the batches are retried one by one so the others are still stored.
+
+The spool is on this host's disk, so this process also drains it: a SpoolDrainer thread starts
+when a batch is spooled (or when an earlier run left files behind) and stores the spooled
+batches as soon as the database answers again, backing off while it does not.
 """
 
 import logging
@@ -141,12 +145,71 @@ def _store(jobs: list[_Job]) -> None:
     services.rows_write([(job.site_id, job.rows, job.common) for job in jobs])
 
 
+class SpoolDrainer:
+    """A per-process thread that stores this host's spooled batches once the database is back."""
+
+    def __init__(self, *, first_delay: float = 1.0, max_delay: float = 30.0, check_every: float = 10.0) -> None:
+        self.first_delay, self.max_delay, self.check_every = first_delay, max_delay, check_every
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._pid = 0
+        self._checked_at = float("-inf")
+        self.flushes = 0  # spool_flush runs (for tests and diagnostics)
+
+    def kick(self) -> None:
+        """Make sure the thread runs (after a batch was spooled)."""
+        with self._lock:
+            if self._thread is not None and self._thread.is_alive() and self._pid == os.getpid():
+                return
+            self._stop.clear()
+            self._pid = os.getpid()
+            self._thread = threading.Thread(target=self._run, name="website-spool-drainer", daemon=True)
+            self._thread.start()
+
+    def kick_if_pending(self) -> None:
+        """Cheap (one directory scan every check_every seconds): start draining files left by an earlier run."""
+        now = time.monotonic()
+        if now - self._checked_at < self.check_every:
+            return
+        self._checked_at = now
+        if spool.spool_has_pending():
+            self.kick()
+
+    def stop(self) -> None:
+        """Stop the thread (tests, shutdown); it starts again on the next kick."""
+        with self._lock:
+            thread = self._thread if self._pid == os.getpid() else None
+        if thread is not None and thread.is_alive():
+            self._stop.set()
+            thread.join()
+
+    def _run(self) -> None:
+        delay = self.first_delay
+        try:
+            while not self._stop.wait(delay):
+                try:
+                    services.spool_flush()
+                except Exception:  # keep draining, whatever one attempt met
+                    logger.exception("website spool: drain attempt failed")
+                finally:
+                    self.flushes += 1
+                    connection.close()  # a new connection per attempt: the last one may be dead
+                if not spool.spool_has_pending():
+                    return
+                delay = min(delay * 2, self.max_delay)
+        finally:
+            connection.close()
+
+
 _writer = GroupCommitWriter()
+_drainer = SpoolDrainer()
 
 
 def writer_stop() -> None:
-    """Stop this process's writer thread (it restarts on the next write)."""
+    """Stop this process's writer and spool-drainer threads (they restart when needed)."""
     _writer.stop()
+    _drainer.stop()
 
 
 def group_commit_enabled() -> bool:
@@ -160,7 +223,12 @@ def events_accept(*, site_id: int, rows: list[dict], client: Client, ip: str) ->
     Batches with an identify event take services.events_ingest (they stitch contacts in a transaction).
     """
     if not group_commit_enabled() or any(r["name"] == services.IDENTIFY_EVENT for r in rows):
-        return services.events_ingest(site_id=site_id, rows=rows, client=client, ip=ip)
+        outcome = services.events_ingest(site_id=site_id, rows=rows, client=client, ip=ip)
+        if outcome.spooled:
+            _drainer.kick()
+        else:
+            _drainer.kick_if_pending()
+        return outcome
     if not rows:
         return services.IngestOutcome(accepted=0, spooled=False)
     # The columns the request's events share travel once, not copied into every row.
@@ -174,6 +242,8 @@ def events_accept(*, site_id: int, rows: list[dict], client: Client, ip: str) ->
         for row in rows:
             row.update(common)
         spool.spool_write(site_id=site_id, rows=rows)
+        _drainer.kick()
         return services.IngestOutcome(accepted=len(rows), spooled=True)
+    _drainer.kick_if_pending()
     services._events_ingested_enqueue(site_id, services._signal_payload(rows))
     return services.IngestOutcome(accepted=len(rows), spooled=False)

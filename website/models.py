@@ -9,12 +9,21 @@ def new_public_key() -> str:
     return f"site_{secrets.token_urlsafe(12)}"
 
 
+def new_identity_secret() -> str:
+    return secrets.token_hex(32)
+
+
 class Site(models.Model):
     """A website that runs the Madan Sara tracker."""
 
     name = models.CharField(max_length=200)
     domain = models.CharField(max_length=253, help_text="Main host name, e.g. shop.example.com")
     public_key = models.CharField(max_length=64, unique=True, default=new_public_key)
+    identity_secret = models.CharField(
+        max_length=64,
+        default=new_identity_secret,
+        help_text="Server-side only: sign identify calls with hex HMAC-SHA256(this secret, user id or email)",
+    )
     allowed_origins = models.JSONField(
         default=list, blank=True, help_text='Origins allowed to send events, e.g. ["https://shop.example.com"]'
     )
@@ -61,6 +70,10 @@ class WebsiteVisitor(models.Model):
     last_seen_at = models.DateTimeField()
     sessions_count = models.PositiveIntegerField(default=0)
     identified_at = models.DateTimeField(null=True, blank=True)
+    # What an unsigned identify claimed: recorded, never trusted (no contact is created or attached).
+    claimed_id = models.CharField(max_length=255, blank=True)
+    claimed_traits = models.JSONField(default=dict, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [

@@ -22,6 +22,7 @@ class SiteInfo:
     allowed_origins: tuple[str, ...]
     respect_dnt: bool
     cookieless: bool
+    identity_secret: str = ""
 
     def allows_origin(self, origin: str) -> bool:
         return bool(origin) and origin.rstrip("/") in {o.rstrip("/") for o in self.allowed_origins}
@@ -29,12 +30,16 @@ class SiteInfo:
 
 def site_for_key(public_key: str) -> SiteInfo | None:
     """The active site with this public key (cached for a minute; misses are cached too)."""
-    cache_key = f"website:site:{public_key}"
+    cache_key = f"website:site:v2:{public_key}"
     cached = cache.get(cache_key)
     if cached is not None:
         return cached or None
     site = Site.objects.filter(public_key=public_key, is_active=True).first()
-    info = SiteInfo(site.pk, tuple(site.allowed_origins or ()), site.respect_dnt, site.cookieless) if site else False
+    info = (
+        SiteInfo(site.pk, tuple(site.allowed_origins or ()), site.respect_dnt, site.cookieless, site.identity_secret)
+        if site
+        else False
+    )
     cache.set(cache_key, info, SITE_CACHE_SECONDS)
     return info or None
 

@@ -15,11 +15,11 @@ from datetime import UTC, date, datetime, timedelta
 
 import orjson
 from django.conf import settings
-from django.db import DatabaseError, IntegrityError, connection, connections, transaction
+from django.db import DatabaseError, DataError, IntegrityError, connection, connections, transaction
 from django.db.models import Count, Max, Min, OuterRef, Q, Subquery
 from django.utils import timezone
 
-from website import spool
+from website import ingest, spool
 from website.classify import Client, classify_landing, truncate_ip
 from website.models import (
     CustomerType,
@@ -34,7 +34,7 @@ from website.signals import events_ingested
 
 logger = logging.getLogger(__name__)
 
-IDENTIFY_EVENT = "$identify"
+IDENTIFY_EVENT = ingest.IDENTIFY_EVENT
 COPY_COLUMNS = (
     "site_id",
     "occurred_at",
@@ -309,7 +309,8 @@ def events_store(*, site_id: int, rows: list[dict], batch_id: str = "") -> int:
         rows_write([(site_id, rows, None)])
         for row in rows:
             if row["name"] == IDENTIFY_EVENT:
-                contact_id = visitor_identify(
+                identify = visitor_identify if row.get("verified") else visitor_claim  # see website.identify
+                contact_id = identify(
                     site_id=site_id,
                     visitor_id=row["visitor_id"],
                     identifier=str(row["props"].get("id", "")),
@@ -343,18 +344,25 @@ def events_ingest(*, site_id: int, rows: list[dict], client: Client, ip: str) ->
 
 
 def spool_flush(*, limit: int = 1000) -> int:
-    """Store spooled batches, oldest first; stops at the first database error. Returns events stored."""
+    """Store spooled batches, oldest first. A batch whose data is refused (unreadable file, a
+    deleted site, bad values) is quarantined and the next one tried; the flush stops at the first
+    sign that the database is unavailable. Returns the events stored."""
     stored = 0
     for index, path in enumerate(spool.spool_pending()):
         if index >= limit:
             break
-        batch = spool.spool_read(path)
         try:
+            batch = spool.spool_read(path)
             stored += events_store(site_id=batch["site_id"], rows=batch["rows"], batch_id=batch["batch_id"])
+        except (DataError, IntegrityError, ValueError, KeyError, TypeError) as exc:
+            spool.spool_quarantine(path, reason=f"{type(exc).__name__}: {exc}"[:500])
+            continue
+        except FileNotFoundError:  # flushed meanwhile by another process sharing the directory
+            continue
         except DatabaseError:
             logger.warning("website spool: database still unavailable, %s kept", path.name)
             break
-        path.unlink()
+        path.unlink(missing_ok=True)
     return stored
 
 
@@ -374,21 +382,26 @@ def _resolve_contact(identifier: str, traits: dict):
         except ValidationError:
             return None
         return contact
+    # An `email` trait is not attached: the signature covers the id only (website.identify).
     contact, _ = Contact.objects.get_or_create(external_id=identifier[:255], defaults={"name": name})
-    email = traits.get("email")
-    if isinstance(email, str) and "@" in email:
-        from outreach.services.contacts import identity_add
-
-        try:
-            identity_add(contact=contact, channel=Channel.EMAIL, value=email)
-        except ValidationError:
-            pass
     return contact
+
+
+def visitor_claim(*, site_id: int, visitor_id: str, identifier: str, traits: dict, at: datetime) -> None:
+    """Record what an unsigned identify claimed on the visitor; no contact is created or attached."""
+    claim = {"claimed_id": identifier.strip()[:255], "claimed_traits": traits, "claimed_at": at}
+    WebsiteVisitor.objects.update_or_create(
+        site_id=site_id,
+        anonymous_id=visitor_id,
+        defaults=claim,
+        create_defaults={**claim, "first_seen_at": at, "last_seen_at": at},
+    )
 
 
 def visitor_identify(*, site_id: int, visitor_id: str, identifier: str, traits: dict, at: datetime) -> int | None:
     """Stitch an anonymous visitor to a contact (by email or external id) and re-attribute
-    their earlier events and sessions. Returns the contact id, or None for an unusable id."""
+    their earlier events and sessions. Returns the contact id, or None for an unusable id.
+    Only for identities the site signed (website.identify): never for what a browser merely claims."""
     identifier = identifier.strip()
     if not identifier:
         return None

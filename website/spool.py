@@ -3,9 +3,13 @@
 Each batch is one JSON file written to a temporary name, fsynced and renamed into place,
 so a crash leaves either the whole batch or nothing. Files are flushed oldest first; the
 flush records the batch id in the same transaction as the rows (exactly-once on replay).
+The spool is on the web host's own disk, so the web process that wrote it drains it
+(website.ingest_writer.SpoolDrainer); a file whose data is refused is moved to `quarantine/`
+and the others go on.
 """
 
 import json
+import logging
 import os
 import uuid
 from collections.abc import Iterator
@@ -13,6 +17,9 @@ from datetime import datetime
 from pathlib import Path
 
 from django.conf import settings
+
+logger = logging.getLogger(__name__)
+QUARANTINE = "quarantine"
 
 
 def spool_dir() -> Path:
@@ -67,3 +74,18 @@ def spool_has_pending() -> bool:
 def spool_read(path: Path) -> dict:
     """Load one spooled batch: {"batch_id", "site_id", "rows"}."""
     return json.loads(path.read_text(encoding="utf-8"), object_hook=_decode)
+
+
+def spool_quarantine(path: Path, *, reason: str) -> Path:
+    """Set a batch file whose data is refused aside (QUARANTINE/ beside it) so the rest can go on."""
+    target_dir = path.parent / QUARANTINE
+    target_dir.mkdir(exist_ok=True)
+    target = target_dir / path.name
+    os.replace(path, target)
+    logger.error("website spool: %s quarantined (%s)", path.name, reason)
+    return target
+
+
+def spool_quarantined() -> list[Path]:
+    """Batch files set aside by spool_quarantine (for operators and tests)."""
+    return sorted((spool_dir() / QUARANTINE).glob("*.json"))

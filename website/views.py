@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from madansara.metrics import tracker_count
-from website import ingest, ingest_writer, services
+from website import identify, ingest, ingest_writer, services
 from website.classify import parse_client
 from website.models import Site
 from website.selectors import SiteInfo, site_for_key
@@ -130,6 +130,8 @@ def batch_reply(*, method: str, header: Callable[[str], str], read_body: Callabl
     if site.cookieless:
         for row in parsed.rows:
             row["visitor_id"] = row["session_id"] = anonymous
+    if parsed.identifies:  # only signed ones are trusted; all are capped and rate-limited
+        identify.identifies_screen(site_id=site.id, secret=site.identity_secret, batch=parsed)
     outcome = ingest_writer.events_accept(site_id=site.id, rows=parsed.rows, client=client, ip=ip)
     body = {"accepted": outcome.accepted, "filtered": 0, "errors": parsed.errors}
     tracker_count(outcome="accepted", events=outcome.accepted)

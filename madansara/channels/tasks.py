@@ -49,6 +49,14 @@ def webhook_events_sweep_task() -> int:
     return len(ids)
 
 
+@shared_task(soft_time_limit=240, time_limit=300)
+def webhook_replay_keys_prune_task() -> int:
+    """Hourly: forget webhook replay keys older than their provider's retry window."""
+    from madansara.channels.webhooks.processing import webhook_replay_keys_prune
+
+    return webhook_replay_keys_prune()
+
+
 @shared_task(bind=True, max_retries=MAX_SEND_RETRIES, acks_late=True)
 def message_send_task(self, message_id: str) -> None:
     """Send a queued message; a transient error is retried after the provider's Retry-After."""

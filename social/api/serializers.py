@@ -1,6 +1,7 @@
 from django.db import transaction
 from rest_framework import serializers
 
+from madansara.templating import template_validate
 from social.models import (
     FunnelRun,
     FunnelStep,
@@ -112,6 +113,12 @@ class FunnelStepSerializer(serializers.ModelSerializer):
     class Meta:
         model = FunnelStep
         fields = ["position", "action", "text", "link", "campaign_tag"]
+
+    def validate_text(self, value):
+        errors = template_validate(channel="", fields={"text": value}, allowed_variables=FunnelStep.TEMPLATE_VARIABLES)
+        if errors:
+            raise serializers.ValidationError(errors)
+        return value
 
 
 class SocialEngagementFunnelSerializer(serializers.ModelSerializer):

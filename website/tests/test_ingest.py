@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from website import services, spool
 from website.classify import parse_client
+from website.identify import identity_hash
 from website.models import WebsiteEvent
 from website.tests.conftest import CHROME_UA
 
@@ -250,8 +251,9 @@ def test_a_plain_batch_is_stored_in_one_lookup_and_one_write(client, site, djang
 
 @pytest.mark.django_db
 def test_events_of_an_identified_visitor_carry_the_contact(client, site):
-    # given a visitor who identified earlier
-    post(client, {"site": site.public_key, "events": [event("$identify", a="v-9", p={"id": "ada@example.com"})]})
+    # given a visitor who identified earlier (signed by the site's server)
+    signed = {"id": "ada@example.com", "hash": identity_hash(secret=site.identity_secret, identifier="ada@example.com")}
+    post(client, {"site": site.public_key, "events": [event("$identify", a="v-9", p=signed)]})
     # when the same visitor sends a plain batch
     post(client, {"site": site.public_key, "events": [event("pageview", a="v-9")]})
     # then the new event is attributed to the contact

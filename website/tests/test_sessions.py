@@ -90,10 +90,11 @@ def test_later_events_of_an_identified_visitor_carry_the_contact(client, site):
     import json
     import time
 
+    from website.identify import identity_hash
     from website.tests.conftest import CHROME_UA
 
     def post(name):
-        body = {"site": site.public_key, "events": [{"n": name, "t": int(time.time() * 1000), "u": "https://shop.example.com/", "a": "v9", "s": "s9", "p": {"id": "x-1"} if name == "$identify" else {}}]}  # fmt: skip
+        body = {"site": site.public_key, "events": [{"n": name, "t": int(time.time() * 1000), "u": "https://shop.example.com/", "a": "v9", "s": "s9", "p": {"id": "x-1", "hash": identity_hash(secret=site.identity_secret, identifier="x-1")} if name == "$identify" else {}}]}  # fmt: skip
         return client.post("/t/batch", data=json.dumps(body), content_type="text/plain", HTTP_USER_AGENT=CHROME_UA)
 
     post("$identify")

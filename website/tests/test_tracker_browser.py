@@ -7,6 +7,7 @@ import time
 import pytest
 from django.db import OperationalError
 
+from website.identify import identity_hash
 from website.models import Site, WebsiteEvent, WebsiteSession
 from website.services import spool_flush
 from website.tests.conftest import CHROME_UA
@@ -87,7 +88,8 @@ def test_tracker_records_a_visit_end_to_end(browser_site, page, live_server):
     page.click("#next")
     variant = page.evaluate("ms.variant('cta-colour')")
     again = page.evaluate("ms.variant('cta-colour')")
-    page.evaluate("ms.identify('alice@example.com', {name: 'Alice'})")
+    signed = identity_hash(secret=browser_site.identity_secret, identifier="alice@example.com")
+    page.evaluate(f"ms.identify('alice@example.com', {{name: 'Alice'}}, '{signed}')")
 
     # then nothing is sent before the flush interval: events are batched into one request
     assert page.requests == []

@@ -11,3 +11,19 @@ def test_committed_minified_tracker_is_current_and_within_budget():
 def test_minifier_keeps_strings_and_separates_words():
     assert minify('var a = "x  // y";  // note\nreturn  a;') == 'var a="x  // y";return a;\n'
     assert minify("/* block */ if (a) { b(); }") == "if(a){b();}\n"
+
+
+def test_minifier_leaves_string_contents_alone():
+    # The hand-written minifier turned "x,}" into "x}" (issue #22).
+    assert minify('var s = "x,}", t = \'y,]\', u = "z,)";') == 'var s="x,}",t=\'y,]\',u="z,)";\n'
+
+
+def test_minifier_keeps_the_space_between_a_minus_and_a_negation():
+    # The hand-written minifier turned `a - -b` (a plus b) into `a--b` (a syntax error).
+    out = minify("var c = a - -b; var d = a + +b; var e = a - --b;")
+    assert "a--b" not in out and "a++b" not in out and "a---b" not in out
+    assert out == "var c=a- -b;var d=a+ +b;var e=a- --b;\n"
+
+
+def test_minifier_keeps_regular_expression_literals():
+    assert minify("var r = /,}  x/g;") == "var r=/,}  x/g;\n"

@@ -286,9 +286,10 @@ def li_post(client, data, signature=None, body=None):
 
 
 def test_linkedin_challenge(client, webhook_secrets):
-    response = client.get("/webhooks/linkedin", {"challengeCode": "c-1"})
+    code = "890e4665-4dfe-4ab1-b689-ed553bceeed0"  # LinkedIn's documented example
+    response = client.get("/webhooks/linkedin", {"challengeCode": code})
 
-    assert response.json() == {"challengeCode": "c-1", "challengeResponse": hmac_hex("li-secret", b"c-1")}
+    assert response.json() == {"challengeCode": code, "challengeResponse": hmac_hex("li-secret", code.encode())}
 
 
 def test_linkedin_comment_notification(client, webhook_secrets, django_capture_on_commit_callbacks):

@@ -6,7 +6,7 @@ messages by (channel, external_id), and consent_set is a no-op when nothing chan
 
 import json
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -15,6 +15,19 @@ from madansara.channels.inbound import inbound_keyword_consent, inbound_record, 
 from madansara.channels.models import InboundKind, Message, MessageEventKind, WebhookEvent, WebhookStatus
 from madansara.channels.services import message_event_record, message_events_record_many
 from madansara.choices import Channel
+
+# How long a provider may deliver the same request again (its documented retries, or X's Replay
+# API); a replay key (WebhookEvent.dedup_key) is kept for that window plus REPLAY_KEY_MARGIN.
+# Past it a redelivery cannot come, and processing stays idempotent by provider ids anyway.
+RETRY_WINDOWS = {
+    "meta": timedelta(hours=36),  # retries with decreasing frequency for 36 hours
+    "x": timedelta(days=5),  # retries for 5 minutes; the Replay API re-delivers up to 5 days back
+    "linkedin": timedelta(days=1),  # retries within minutes of a failed delivery
+    "twilio": timedelta(days=1),  # connection-override retries, within minutes
+    "sendgrid": timedelta(days=3),  # Event Webhook retries for 24 hours, Inbound Parse for 3 days
+}
+DEFAULT_RETRY_WINDOW = timedelta(days=7)
+REPLAY_KEY_MARGIN = timedelta(days=1)
 
 SENDGRID_KINDS = {
     "processed": MessageEventKind.SENT,
@@ -381,3 +394,19 @@ def webhook_event_retry(*, event: WebhookEvent) -> None:
         status=WebhookStatus.PENDING
     )
     transaction.on_commit(lambda: webhook_event_process_task.delay(event.pk))
+
+
+def webhook_replay_keys_prune(*, now: datetime | None = None) -> int:
+    """Forget the replay keys of events older than their provider's retry window (one UPDATE per
+    provider, on the received_at index; the events themselves stay). Returns the keys pruned."""
+    now = now or timezone.now()
+    keyed = WebhookEvent.objects.filter(dedup_key__isnull=False)
+    pruned = (
+        keyed.exclude(provider__in=RETRY_WINDOWS)
+        .filter(received_at__lt=now - DEFAULT_RETRY_WINDOW - REPLAY_KEY_MARGIN)
+        .update(dedup_key=None)
+    )
+    for provider, window in RETRY_WINDOWS.items():
+        cutoff = now - window - REPLAY_KEY_MARGIN
+        pruned += keyed.filter(provider=provider, received_at__lt=cutoff).update(dedup_key=None)
+    return pruned

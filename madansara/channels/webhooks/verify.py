@@ -3,6 +3,7 @@
 import base64
 import hashlib
 import hmac
+import re
 import time
 
 from cryptography.exceptions import InvalidSignature
@@ -45,6 +46,29 @@ def meta_valid(*, body: bytes, signature: str) -> bool:
         return False
     expected = "sha256=" + _hmac_sha256(settings.META_APP_SECRET, body).hex()
     return hmac.compare_digest(expected, signature)
+
+
+# Challenge tokens in their documented shapes only. Neither alphabet holds "{", which starts every
+# body a signed POST may carry (see views._signed_json): a challenge answer can never sign a body.
+X_CRC_TOKEN = re.compile(r"[A-Za-z0-9+/=_-]{1,256}")  # base64 / base64url text, as X sends
+LINKEDIN_CHALLENGE_CODE = re.compile(  # "a randomly generated type-4 UUID string"
+    r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", re.IGNORECASE
+)
+
+
+def x_crc_token_valid(crc_token: str) -> bool:
+    """A crc_token X could have sent: base64(url) text of at most 256 characters."""
+    return X_CRC_TOKEN.fullmatch(crc_token) is not None
+
+
+def linkedin_challenge_code_valid(challenge_code: str) -> bool:
+    """A challengeCode LinkedIn could have sent: a version-4 UUID."""
+    return LINKEDIN_CHALLENGE_CODE.fullmatch(challenge_code) is not None
+
+
+def signed_body_shape_valid(body: bytes) -> bool:
+    """Every signed JSON webhook body is an object: no challenge token can look like one."""
+    return body.lstrip(b" \t\r\n")[:1] == b"{"
 
 
 def x_crc_response(crc_token: str) -> str:

@@ -173,6 +173,8 @@ def _signed_json(request, *, provider: str, valid, verification: str):
     body = _raw_body(request)
     if body is None:
         return error_response(413, "too_large", "Request body too large.")
+    if not verify.signed_body_shape_valid(body):  # before the signature: see verify.X_CRC_TOKEN
+        return malformed("Expected a JSON object.")
     if not valid(body):
         return forbidden(f"Missing or invalid {provider} signature.")
     data = _json(body, dict)
@@ -210,8 +212,8 @@ def meta(request):
 def x(request):
     if request.method == "GET":
         crc_token = request.GET.get("crc_token", "")
-        if not crc_token:
-            return malformed("crc_token is required.")
+        if not verify.x_crc_token_valid(crc_token):
+            return malformed("crc_token is required: base64 text of at most 256 characters.")
         if not settings.X_CONSUMER_SECRET:
             return forbidden("X webhooks are not configured.")
         return JsonResponse({"response_token": verify.x_crc_response(crc_token)})
@@ -226,15 +228,15 @@ def x(request):
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
 def linkedin(request):
-    challenge = request.GET.get("challengeCode", "")
-    if challenge:
+    if request.method == "GET":  # the validation challenge comes by GET only
+        challenge = request.GET.get("challengeCode", "")
+        if not verify.linkedin_challenge_code_valid(challenge):
+            return malformed("challengeCode is required: a version-4 UUID.")
         if not settings.LINKEDIN_CLIENT_SECRET:
             return forbidden("LinkedIn webhooks are not configured.")
         return JsonResponse(
             {"challengeCode": challenge, "challengeResponse": verify.linkedin_challenge_response(challenge)}
         )
-    if request.method == "GET":
-        return malformed("challengeCode is required.")
     return _signed_json(
         request,
         provider="linkedin",
