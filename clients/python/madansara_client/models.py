@@ -69,7 +69,7 @@ class CampaignRequest(BaseModel):
     window_end_hour: conint(ge=1, le=24) | None = Field(
         None, description="Sends stop at this hour"
     )
-    daily_volume_cap: conint(ge=0, le=9223372036854775807) | None = None
+    daily_volume_cap: conint(ge=0) | None = None
     daily_spend_cap: Decimal | None = None
     sto_enabled: bool | None = Field(
         None, description="Send at each contact's best hour"
@@ -88,7 +88,7 @@ class CampaignRequest(BaseModel):
 
 class CampaignStepRequest(BaseModel):
     campaign: int
-    position: conint(ge=0, le=9223372036854775807)
+    position: conint(ge=0)
     kind: Literal["send", "wait", "branch"] | None = Field(
         None, description="* `send` - Send\n* `wait` - Wait\n* `branch` - Branch"
     )
@@ -101,19 +101,15 @@ class CampaignStepRequest(BaseModel):
     ) = None
     templates: list[int] | None = None
     fallback_channels: Any | None = None
-    wait_hours: conint(ge=0, le=9223372036854775807) | None = None
+    wait_hours: conint(ge=0) | None = None
     branch_on: (
         Literal["reply", "click", "open", "conversion", "no_response"]
         | Literal[""]
         | None
     ) = None
-    within_hours: conint(ge=0, le=9223372036854775807) | None = None
-    goto_position: conint(ge=0, le=9223372036854775807) | None = Field(
-        None, description="0 = next step"
-    )
-    else_position: conint(ge=0, le=9223372036854775807) | None = Field(
-        None, description="0 = next step"
-    )
+    within_hours: conint(ge=0) | None = None
+    goto_position: conint(ge=0) | None = Field(None, description="0 = next step")
+    else_position: conint(ge=0) | None = Field(None, description="0 = next step")
 
 
 class ChannelStatus(BaseModel):
@@ -259,14 +255,14 @@ class FunnelSnapshot(BaseModel):
     id: int
     funnel: int
     day: date
-    entered: conint(ge=0, le=9223372036854775807) | None = None
-    converted: conint(ge=0, le=9223372036854775807) | None = None
+    entered: conint(ge=0) | None = None
+    converted: conint(ge=0) | None = None
     result: Any | None = None
     computed_at: AwareDatetime
 
 
 class FunnelStepRequest(BaseModel):
-    position: conint(ge=0, le=9223372036854775807)
+    position: conint(ge=0)
     action: Literal[
         "send_dm", "ask_email", "send_link", "handover_campaign", "handover_inbox"
     ] = Field(
@@ -405,7 +401,7 @@ class PatchedCampaignRequest(BaseModel):
     window_end_hour: conint(ge=1, le=24) | None = Field(
         None, description="Sends stop at this hour"
     )
-    daily_volume_cap: conint(ge=0, le=9223372036854775807) | None = None
+    daily_volume_cap: conint(ge=0) | None = None
     daily_spend_cap: Decimal | None = None
     sto_enabled: bool | None = Field(
         None, description="Send at each contact's best hour"
@@ -424,7 +420,7 @@ class PatchedCampaignRequest(BaseModel):
 
 class PatchedCampaignStepRequest(BaseModel):
     campaign: int | None = None
-    position: conint(ge=0, le=9223372036854775807) | None = None
+    position: conint(ge=0) | None = None
     kind: Literal["send", "wait", "branch"] | None = Field(
         None, description="* `send` - Send\n* `wait` - Wait\n* `branch` - Branch"
     )
@@ -437,19 +433,15 @@ class PatchedCampaignStepRequest(BaseModel):
     ) = None
     templates: list[int] | None = None
     fallback_channels: Any | None = None
-    wait_hours: conint(ge=0, le=9223372036854775807) | None = None
+    wait_hours: conint(ge=0) | None = None
     branch_on: (
         Literal["reply", "click", "open", "conversion", "no_response"]
         | Literal[""]
         | None
     ) = None
-    within_hours: conint(ge=0, le=9223372036854775807) | None = None
-    goto_position: conint(ge=0, le=9223372036854775807) | None = Field(
-        None, description="0 = next step"
-    )
-    else_position: conint(ge=0, le=9223372036854775807) | None = Field(
-        None, description="0 = next step"
-    )
+    within_hours: conint(ge=0) | None = None
+    goto_position: conint(ge=0) | None = Field(None, description="0 = next step")
+    else_position: conint(ge=0) | None = Field(None, description="0 = next step")
 
 
 class PatchedChannelTemplateRequest(BaseModel):
@@ -497,7 +489,7 @@ class PatchedFunnelRequest(BaseModel):
         None,
         description="* `sequential` - Sequential (other events allowed between steps)\n* `strict` - Strict (steps immediately follow each other)\n* `any_order` - Any order",
     )
-    window_days: conint(ge=0, le=9223372036854775807) | None = None
+    window_days: conint(ge=0) | None = None
     is_active: bool | None = None
 
 
@@ -740,8 +732,8 @@ class SocialAccount(BaseModel):
         None,
         description="Policy: rules marked auto-send may reply without approval (never to complaints)",
     )
-    max_replies_per_hour: conint(ge=0, le=9223372036854775807) | None = None
-    min_seconds_between_replies: conint(ge=0, le=9223372036854775807) | None = None
+    max_replies_per_hour: conint(ge=0) | None = None
+    min_seconds_between_replies: conint(ge=0) | None = None
     followers: int
     last_synced_at: AwareDatetime | None = Field(...)
     retry_after_until: AwareDatetime | None = Field(
@@ -766,8 +758,8 @@ class SocialAccountRequest(BaseModel):
         None,
         description="Policy: rules marked auto-send may reply without approval (never to complaints)",
     )
-    max_replies_per_hour: conint(ge=0, le=9223372036854775807) | None = None
-    min_seconds_between_replies: conint(ge=0, le=9223372036854775807) | None = None
+    max_replies_per_hour: conint(ge=0) | None = None
+    min_seconds_between_replies: conint(ge=0) | None = None
 
 
 class SocialPost(BaseModel):
@@ -779,12 +771,12 @@ class SocialPost(BaseModel):
     text: str | None = None
     media_type: constr(max_length=32) | None = None
     published_at: AwareDatetime
-    likes: conint(ge=0, le=9223372036854775807) | None = None
-    comments_count: conint(ge=0, le=9223372036854775807) | None = None
-    shares: conint(ge=0, le=9223372036854775807) | None = None
-    saves: conint(ge=0, le=9223372036854775807) | None = None
-    impressions: conint(ge=0, le=9223372036854775807) | None = None
-    reach: conint(ge=0, le=9223372036854775807) | None = None
+    likes: conint(ge=0) | None = None
+    comments_count: conint(ge=0) | None = None
+    shares: conint(ge=0) | None = None
+    saves: conint(ge=0) | None = None
+    impressions: conint(ge=0) | None = None
+    reach: conint(ge=0) | None = None
     engagements: int
     engagement_rate: float
     metrics_updated_at: AwareDatetime | None = None
@@ -919,8 +911,8 @@ class ABTest(BaseModel):
     rollout_hold: bool = Field(
         ..., description="Admin override: never roll out automatically"
     )
-    min_units_per_arm: conint(ge=0, le=9223372036854775807) | None = None
-    min_runtime_days: conint(ge=0, le=9223372036854775807) | None = None
+    min_units_per_arm: conint(ge=0) | None = None
+    min_runtime_days: conint(ge=0) | None = None
     winner: str
     variants: list[Variant]
     started_at: AwareDatetime | None = Field(...)
@@ -980,8 +972,8 @@ class ABTestRequest(BaseModel):
     alpha: float | None = None
     sequential_tuning: float | None = None
     auto_rollout: bool | None = None
-    min_units_per_arm: conint(ge=0, le=9223372036854775807) | None = None
-    min_runtime_days: conint(ge=0, le=9223372036854775807) | None = None
+    min_units_per_arm: conint(ge=0) | None = None
+    min_runtime_days: conint(ge=0) | None = None
     variants: list[VariantRequest]
 
 
@@ -1056,7 +1048,7 @@ class BulkResult(BaseModel):
 class CampaignStep(BaseModel):
     id: int
     campaign: int
-    position: conint(ge=0, le=9223372036854775807)
+    position: conint(ge=0)
     kind: Literal["send", "wait", "branch"] | None = Field(
         None, description="* `send` - Send\n* `wait` - Wait\n* `branch` - Branch"
     )
@@ -1069,19 +1061,15 @@ class CampaignStep(BaseModel):
     ) = None
     templates: list[int] | None = None
     fallback_channels: Any | None = None
-    wait_hours: conint(ge=0, le=9223372036854775807) | None = None
+    wait_hours: conint(ge=0) | None = None
     branch_on: (
         Literal["reply", "click", "open", "conversion", "no_response"]
         | Literal[""]
         | None
     ) = None
-    within_hours: conint(ge=0, le=9223372036854775807) | None = None
-    goto_position: conint(ge=0, le=9223372036854775807) | None = Field(
-        None, description="0 = next step"
-    )
-    else_position: conint(ge=0, le=9223372036854775807) | None = Field(
-        None, description="0 = next step"
-    )
+    within_hours: conint(ge=0) | None = None
+    goto_position: conint(ge=0) | None = Field(None, description="0 = next step")
+    else_position: conint(ge=0) | None = Field(None, description="0 = next step")
 
 
 class ChannelPerformance(BaseModel):
@@ -1279,7 +1267,7 @@ class DeliveryAttempt(BaseModel):
     error_code: constr(max_length=64) | None = None
     error_message: constr(max_length=500) | None = None
     retry_after: float | None = None
-    latency_ms: conint(ge=0, le=9223372036854775807) | None = None
+    latency_ms: conint(ge=0) | None = None
     provider_message_id: constr(max_length=255) | None = None
 
 
@@ -1372,7 +1360,7 @@ class Funnel(BaseModel):
         None,
         description="* `sequential` - Sequential (other events allowed between steps)\n* `strict` - Strict (steps immediately follow each other)\n* `any_order` - Any order",
     )
-    window_days: conint(ge=0, le=9223372036854775807) | None = None
+    window_days: conint(ge=0) | None = None
     is_active: bool | None = None
     created_at: AwareDatetime
 
@@ -1385,7 +1373,7 @@ class FunnelRequest(BaseModel):
         None,
         description="* `sequential` - Sequential (other events allowed between steps)\n* `strict` - Strict (steps immediately follow each other)\n* `any_order` - Any order",
     )
-    window_days: conint(ge=0, le=9223372036854775807) | None = None
+    window_days: conint(ge=0) | None = None
     is_active: bool | None = None
 
 
@@ -1419,7 +1407,7 @@ class FunnelRun(BaseModel):
 
 
 class FunnelStep(BaseModel):
-    position: conint(ge=0, le=9223372036854775807)
+    position: conint(ge=0)
     action: Literal[
         "send_dm", "ask_email", "send_link", "handover_campaign", "handover_inbox"
     ] = Field(
@@ -1465,7 +1453,7 @@ class InboundMessage(BaseModel):
 
 
 class JourneyTouch(BaseModel):
-    position: conint(ge=0, le=9223372036854775807)
+    position: conint(ge=0)
     channel: Literal[
         "email",
         "sms",
@@ -1803,8 +1791,8 @@ class PatchedABTestRequest(BaseModel):
     alpha: float | None = None
     sequential_tuning: float | None = None
     auto_rollout: bool | None = None
-    min_units_per_arm: conint(ge=0, le=9223372036854775807) | None = None
-    min_runtime_days: conint(ge=0, le=9223372036854775807) | None = None
+    min_units_per_arm: conint(ge=0) | None = None
+    min_runtime_days: conint(ge=0) | None = None
     variants: list[VariantRequest] | None = None
 
 
@@ -1826,8 +1814,8 @@ class PatchedSocialAccountRequest(BaseModel):
         None,
         description="Policy: rules marked auto-send may reply without approval (never to complaints)",
     )
-    max_replies_per_hour: conint(ge=0, le=9223372036854775807) | None = None
-    min_seconds_between_replies: conint(ge=0, le=9223372036854775807) | None = None
+    max_replies_per_hour: conint(ge=0) | None = None
+    min_seconds_between_replies: conint(ge=0) | None = None
 
 
 class PatchedSocialEngagementFunnelRequest(BaseModel):
@@ -1898,8 +1886,8 @@ class Session(BaseModel):
     started_at: AwareDatetime
     ended_at: AwareDatetime
     duration_seconds: int
-    pageviews: conint(ge=0, le=9223372036854775807) | None = None
-    events: conint(ge=0, le=9223372036854775807) | None = None
+    pageviews: conint(ge=0) | None = None
+    events: conint(ge=0) | None = None
     entry_path: constr(max_length=500) | None = None
     exit_path: constr(max_length=500) | None = None
     referrer: str | None = None
@@ -2276,7 +2264,7 @@ class Campaign(BaseModel):
     window_end_hour: conint(ge=1, le=24) | None = Field(
         None, description="Sends stop at this hour"
     )
-    daily_volume_cap: conint(ge=0, le=9223372036854775807) | None = None
+    daily_volume_cap: conint(ge=0) | None = None
     daily_spend_cap: Decimal | None = None
     sto_enabled: bool | None = Field(
         None, description="Send at each contact's best hour"
