@@ -1,0 +1,6 @@
+"""The client is tested from this checkout (no install needed): its folder goes on sys.path."""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
