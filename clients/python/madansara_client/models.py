@@ -2,7 +2,16 @@
 # ruff: noqa
 from __future__ import annotations
 from typing import Any, Literal
-from pydantic import AnyUrl, AwareDatetime, BaseModel, EmailStr, Field, conint, constr
+from pydantic import (
+    AnyUrl,
+    AwareDatetime,
+    BaseModel,
+    EmailStr,
+    Field,
+    confloat,
+    conint,
+    constr,
+)
 from decimal import Decimal
 from datetime import date
 from uuid import UUID
@@ -222,6 +231,27 @@ class DirectSendRejectRequest(BaseModel):
     reason: constr(max_length=500) | None = None
 
 
+class DraftEditPattern(BaseModel):
+    id: int
+    intent: str
+    channel: str
+    language: str
+    drafts: int
+    edited: int
+    rejected: int
+    length_ratio: float | None = Field(
+        ..., description="Median sent/drafted length of edited drafts"
+    )
+    suggested_max_length: int | None = Field(...)
+    wrong_language: int = Field(
+        ..., description="Drafts not written in the expected language"
+    )
+    removed_phrases: Any
+    added_phrases: Any
+    notes: Any = Field(..., description="Guidance lines for the prompt")
+    updated_at: AwareDatetime
+
+
 class DroppedPerson(BaseModel):
     person: str
     visitor_id: str
@@ -249,6 +279,10 @@ class Entry(BaseModel):
     delivery_status: str
     auto_sent: bool | None = None
     author: int | None = None
+
+
+class ExperimentRef(BaseModel):
+    experiment: str = Field(..., description="Key of the draft experiment")
 
 
 class FunnelSnapshot(BaseModel):
@@ -368,6 +402,17 @@ class PaginatedChannelTemplateList(BaseModel):
         None, examples=["http://api.example.org/accounts/?page=2"]
     )
     results: list[ChannelTemplate]
+
+
+class PaginatedDraftEditPatternList(BaseModel):
+    count: int = Field(..., examples=[123])
+    next: AnyUrl | None = Field(
+        None, examples=["http://api.example.org/accounts/?page=4"]
+    )
+    previous: AnyUrl | None = Field(
+        None, examples=["http://api.example.org/accounts/?page=2"]
+    )
+    results: list[DraftEditPattern]
 
 
 class PaginatedFunnelSnapshotList(BaseModel):
@@ -539,6 +584,20 @@ class PlatformInsight(BaseModel):
     engagement_rate: float
 
 
+class Prediction(BaseModel):
+    p: dict[str, float] | None = Field(..., description="{outcome: probability}")
+    run: int | None = Field(..., description="The pattern run whose model predicted")
+
+
+class PredictionRequestRequest(BaseModel):
+    channel: constr(min_length=1, max_length=16)
+    subject: constr(max_length=998) = ""
+    body: constr(max_length=100000) = ""
+    segment: int | None = Field(
+        None, description="Predict over this segment's contacts"
+    )
+
+
 class PreviewRequest(BaseModel):
     step: int = Field(..., description="Step position")
     contact: int
@@ -549,6 +608,10 @@ class PreviewRequest(BaseModel):
         None,
         description="* `email` - Email\n* `sms` - SMS\n* `whatsapp` - WhatsApp\n* `instagram` - Instagram\n* `facebook` - Facebook Messenger\n* `linkedin` - LinkedIn\n* `x` - X (Twitter)",
     )
+
+
+class ProposalApproveRequest(BaseModel):
+    start: bool = Field(False, description="Start the experiment right away")
 
 
 class ReasonRequest(BaseModel):
@@ -833,7 +896,7 @@ class Variant(BaseModel):
     key: constr(pattern=r"^[-a-zA-Z0-9_]+$", max_length=50)
     name: constr(max_length=200) | None = None
     is_control: bool | None = None
-    weight: float | None = Field(
+    weight: confloat(ge=0.0) | None = Field(
         None, description="Share of traffic (relative to the other variants)"
     )
     content: Any | None = Field(
@@ -845,7 +908,7 @@ class VariantRequest(BaseModel):
     key: constr(pattern=r"^[-a-zA-Z0-9_]+$", min_length=1, max_length=50)
     name: constr(max_length=200) | None = None
     is_control: bool | None = None
-    weight: float | None = Field(
+    weight: confloat(ge=0.0) | None = Field(
         None, description="Share of traffic (relative to the other variants)"
     )
     content: Any | None = Field(
@@ -913,7 +976,7 @@ class ABTest(BaseModel):
     )
     min_units_per_arm: conint(ge=0) | None = None
     min_runtime_days: conint(ge=0) | None = None
-    winner: str
+    winner: str | None = Field(...)
     variants: list[Variant]
     started_at: AwareDatetime | None = Field(...)
     stopped_at: AwareDatetime | None = Field(...)
@@ -999,6 +1062,8 @@ class APIKeyCreateRequest(BaseModel):
             "conversion:write",
             "social:read",
             "social:write",
+            "bestpractices:read",
+            "bestpractices:write",
             "webhooks:read",
             "webhooks:write",
         ]
@@ -1026,6 +1091,33 @@ class AttributionComparison(BaseModel):
         ..., description="channel → model → credit"
     )
     totals: dict[str, float] = Field(..., description="model → total credit")
+
+
+class BestPractice(BaseModel):
+    id: int
+    feature: str
+    value: str
+    baseline: str
+    outcome: str
+    version: int
+    is_current: bool
+    status: Literal["candidate", "confirmed", "retired"] = Field(
+        ...,
+        description="* `candidate` - Candidate (observed in sends)\n* `confirmed` - Confirmed by an experiment\n* `retired` - Retired (contradicted)",
+    )
+    status_reason: str
+    lift: float
+    ci_low: float
+    ci_high: float
+    n: int
+    significant: bool
+    p_value: float
+    evidence: Any = Field(..., description="{sends, campaigns, experiments, ...}")
+    run: int | None = Field(...)
+    experiment: int | None = Field(
+        ..., description="The experiment that confirmed or contradicted it"
+    )
+    created_at: AwareDatetime
 
 
 class BulkItemResult(BaseModel):
@@ -1185,7 +1277,7 @@ class ConversationDetail(BaseModel):
         None,
         description="* `low` - Low\n* `normal` - Normal\n* `high` - High\n* `urgent` - Urgent",
     )
-    assignee: str
+    assignee: str | None = Field(...)
     team: int | None = None
     latest_intent: constr(max_length=40) | None = None
     latest_sentiment: constr(max_length=10) | None = None
@@ -1221,7 +1313,7 @@ class ConversationList(BaseModel):
         None,
         description="* `low` - Low\n* `normal` - Normal\n* `high` - High\n* `urgent` - Urgent",
     )
-    assignee: str
+    assignee: str | None = Field(...)
     team: int | None = None
     latest_intent: constr(max_length=40) | None = None
     latest_sentiment: constr(max_length=10) | None = None
@@ -1554,6 +1646,17 @@ class PaginatedABTestList(BaseModel):
     results: list[ABTest]
 
 
+class PaginatedBestPracticeList(BaseModel):
+    count: int = Field(..., examples=[123])
+    next: AnyUrl | None = Field(
+        None, examples=["http://api.example.org/accounts/?page=4"]
+    )
+    previous: AnyUrl | None = Field(
+        None, examples=["http://api.example.org/accounts/?page=2"]
+    )
+    results: list[BestPractice]
+
+
 class PaginatedCampaignStepList(BaseModel):
     count: int = Field(..., examples=[123])
     next: AnyUrl | None = Field(
@@ -1854,6 +1957,40 @@ class PatchedWebhookEndpointRequest(BaseModel):
     is_active: bool | None = None
 
 
+class PracticeRecommendation(BaseModel):
+    id: int
+    title: str
+    status: Literal["open", "testing", "won", "lost", "dismissed"] = Field(
+        ...,
+        description="* `open` - Open\n* `testing` - Being tested\n* `won` - Tested: the change won\n* `lost` - Tested: the control won\n* `dismissed` - Dismissed",
+    )
+    template: int | None = Field(...)
+    campaign: int | None = Field(...)
+    expected_lift: float
+    change: Any = Field(..., description='{"field": "subject", "from": ..., "to": ...}')
+    practice: BestPractice
+    experiment: str = Field(..., description="Stable id used for hashing")
+    created_at: AwareDatetime
+
+
+class ProposedTest(BaseModel):
+    id: int
+    recommendation: PracticeRecommendation
+    week: date = Field(..., description="Monday of the testing week")
+    surface: str
+    audience: str = Field(..., description="segment:<id> or channel:<name>")
+    reach: int = Field(..., description="Sends expected in a week")
+    uncertainty: float
+    expected_value: float
+    status: Literal["proposed", "approved", "started", "finished", "rejected"] = Field(
+        ...,
+        description="* `proposed` - Awaiting approval\n* `approved` - Approved (draft experiment made)\n* `started` - Started\n* `finished` - Finished (the experiment has a winner)\n* `rejected` - Rejected",
+    )
+    decided_by: int | None = Field(...)
+    decided_at: AwareDatetime | None = Field(...)
+    created_at: AwareDatetime
+
+
 class Recommendation(BaseModel):
     id: int
     site: int
@@ -1952,10 +2089,7 @@ class SocialComment(BaseModel):
     text: str
     commented_at: AwareDatetime
     intent: str
-    sentiment: Literal["positive", "neutral", "negative"] = Field(
-        ...,
-        description="* `positive` - Positive\n* `neutral` - Neutral\n* `negative` - Negative",
-    )
+    sentiment: Literal["positive", "neutral", "negative"] | Literal[""]
     status: Literal[
         "new",
         "pending_approval",
@@ -2000,10 +2134,7 @@ class SocialEngagement(BaseModel):
     )
     author_handle: str
     author_followers: int = Field(..., description="The engager's reach")
-    sentiment: Literal["positive", "neutral", "negative"] = Field(
-        ...,
-        description="* `positive` - Positive\n* `neutral` - Neutral\n* `negative` - Negative",
-    )
+    sentiment: Literal["positive", "neutral", "negative"] | Literal[""]
     occurred_at: AwareDatetime
 
 
@@ -2375,6 +2506,28 @@ class PaginatedConversionList(BaseModel):
         None, examples=["http://api.example.org/accounts/?page=2"]
     )
     results: list[Conversion]
+
+
+class PaginatedPracticeRecommendationList(BaseModel):
+    count: int = Field(..., examples=[123])
+    next: AnyUrl | None = Field(
+        None, examples=["http://api.example.org/accounts/?page=4"]
+    )
+    previous: AnyUrl | None = Field(
+        None, examples=["http://api.example.org/accounts/?page=2"]
+    )
+    results: list[PracticeRecommendation]
+
+
+class PaginatedProposedTestList(BaseModel):
+    count: int = Field(..., examples=[123])
+    next: AnyUrl | None = Field(
+        None, examples=["http://api.example.org/accounts/?page=4"]
+    )
+    previous: AnyUrl | None = Field(
+        None, examples=["http://api.example.org/accounts/?page=2"]
+    )
+    results: list[ProposedTest]
 
 
 class PaginatedRecommendationList(BaseModel):
