@@ -185,7 +185,9 @@ def recommendations_refresh(*, template: ChannelTemplate) -> list[Recommendation
 def recommendation_create_test(*, recommendation: Recommendation, actor=None) -> ABTest:
     """One click: a draft experiment whose treatment variant carries the recommended change."""
     recommendation = (
-        Recommendation.objects.select_for_update().select_related("practice", "template").get(pk=recommendation.pk)
+        Recommendation.objects.select_for_update(of=("self",))
+        .select_related("practice", "template")
+        .get(pk=recommendation.pk)
     )
     if not recommendation.can_test:
         raise ValidationError("This recommendation is not open or has no change to test.")

@@ -521,7 +521,9 @@ def _check_version(*, draft: ReplyDraft, expected_version: str | None) -> None:
     since the reviewer loaded the page. The conversation row is locked until commit."""
     if expected_version is None:
         return
-    conversation = Conversation.objects.select_for_update().select_related("assignee").get(pk=draft.conversation_id)
+    conversation = (
+        Conversation.objects.select_for_update(of=("self",)).select_related("assignee").get(pk=draft.conversation_id)
+    )
     current = ReplyDraft.objects.select_related("decided_by").get(pk=draft.pk)
     current.conversation = conversation
     if current.version_token() == expected_version:

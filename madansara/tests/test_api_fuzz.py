@@ -13,8 +13,10 @@ import time
 import pytest
 import schemathesis
 from django.contrib.auth import get_user_model
+from django.core import signals
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.management import call_command
+from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
@@ -64,7 +66,20 @@ def _fuzz(operation, mode, *, headers, key, failures) -> int:
     return ran
 
 
+@pytest.fixture
+def connections_kept_across_requests():
+    """Calling the WSGI handler directly (not through Django's test client) would run
+    close_old_connections at each request's start and end, which drops the test transaction's
+    PostgreSQL connection; keep it, as the test client does."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
 @pytest.mark.django_db
+@pytest.mark.usefixtures("connections_kept_across_requests")
 def test_every_operation_answers_within_its_schema_and_never_with_a_server_error(capsys):
     # given the demo workspace and an admin key with every scope
     call_command("seed_demo", stdout=io.StringIO())
