@@ -13,6 +13,7 @@ from django.urls import Resolver404, resolve
 from django.views import defaults
 from django.views.decorators.cache import never_cache
 
+from madansara.api.exceptions import error_body
 from madansara.home import home_cards
 from madansara.observability import current_request_id
 
@@ -84,7 +85,7 @@ API_PREFIX = "/api/"
 
 
 def _api_error(code: str, message: str, status: int, details=None) -> JsonResponse:
-    return JsonResponse({"error": {"code": code, "message": message, "details": details}}, status=status)
+    return JsonResponse(error_body(code, message, details), status=status)
 
 
 def _resolves(path: str) -> bool:

@@ -18,6 +18,7 @@ from django.conf import settings
 from django.core import signals
 from django.http.request import split_domain_port, validate_host
 
+from madansara.api.exceptions import error_body
 from madansara.metrics import http_observe
 from madansara.observability import _VALID_ID, HEADER, request_id_var
 from website import views
@@ -63,7 +64,7 @@ class TrackerIngestApp:
             )
         except Exception:
             logger.exception("Internal Server Error: %s", PATH)
-            reply = views.Reply(500, {"error": {"code": "server_error", "message": "Server error.", "details": None}})
+            reply = views.Reply(500, error_body("server_error", "Server error."))
         finally:
             request_id_var.reset(token)
             signals.request_finished.send(sender=self.__class__)

@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
+from madansara.api.exceptions import error_body
 from madansara.metrics import tracker_count
 from website import identify, ingest, ingest_writer, services
 from website.classify import parse_client
@@ -54,7 +55,7 @@ class Reply:
 
 
 def _error(status: int, code: str, message: str, details=None) -> Reply:
-    return Reply(status, {"error": {"code": code, "message": message, "details": details}})
+    return Reply(status, error_body(code, message, details))
 
 
 def _cors(reply: Reply, origin: str) -> Reply:

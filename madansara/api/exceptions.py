@@ -12,10 +12,21 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 
+def error_body(code: str, message: str, details=None) -> dict:
+    """The project's one error body, for the views that answer without DRF's exception handler."""
+    return {"error": {"code": code, "message": message, "details": details}}
+
+
 class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = "The request conflicts with the current state."
     default_code = "conflict"
+
+
+class Unprocessable(exceptions.APIException):
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    default_detail = "The request is well-formed but cannot be processed."
+    default_code = "unprocessable"
 
 
 def _message(detail) -> str:
@@ -66,7 +77,7 @@ def exception_handler(exc, context):
         code = getattr(exc, "default_code", "error")
         if hasattr(detail, "code") and detail.code:
             code = detail.code
-    body = {"error": {"code": code, "message": _message(detail), "details": extra_details or detail}}
+    body = error_body(code, _message(detail), extra_details or detail)
     if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
         body["error"]["retry_after"] = exc.wait
     return Response(body, status=response.status_code, headers=dict(response.items()))

@@ -9,7 +9,7 @@ from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from madansara.api.exceptions import Conflict
+from madansara.api.exceptions import Conflict, Unprocessable
 from madansara.choices import Channel
 from madansara.models import APIKey
 from outreach.models import Contact, DirectSend, HoldReason
@@ -131,10 +131,7 @@ class DirectSendViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         except SendRefused as exc:
             raise exceptions.PermissionDenied(str(exc)) from exc
         except IdempotencyConflict as exc:
-            return Response(
-                {"error": {"code": "idempotency_key_reused", "message": str(exc), "details": {}}},
-                status=status.HTTP_422_UNPROCESSABLE_ENTITY,
-            )
+            raise Unprocessable(str(exc), code="idempotency_key_reused") from exc
         headers = {"Idempotent-Replayed": "true"} if replayed else {}
         return Response(DirectSendSerializer(send).data, status=status.HTTP_201_CREATED, headers=headers)
 

@@ -14,6 +14,7 @@ from django.http import HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from madansara.api.exceptions import error_body
 from madansara.channels.models import WebhookEvent
 from madansara.channels.webhooks import inbound_parse, verify
 
@@ -32,7 +33,7 @@ KEPT_HEADERS = (
 
 def error_response(status: int, code: str, message: str) -> JsonResponse:
     """The project's one error body."""
-    return JsonResponse({"error": {"code": code, "message": message, "details": None}}, status=status)
+    return JsonResponse(error_body(code, message), status=status)
 
 
 def forbidden(reason: str) -> JsonResponse:
