@@ -1,10 +1,14 @@
-"""Website tracker events become metrics of the site's running website tests."""
+"""Website tracker events become metrics of the site's running website tests; contact erasure
+and merge reach the units that stand for a person."""
 
+from django.db.models import Q
 from django.dispatch import receiver
 from django.utils.dateparse import parse_datetime
 
 from abtesting import selectors, services
-from abtesting.models import WEBSITE_SURFACES, ABTestStatus
+from abtesting.models import WEBSITE_SURFACES, ABTestExposure, ABTestStatus, ABTestUnitMetric
+from madansara.erasure import matching, search_forms
+from outreach.services.contacts import contact_erased, contact_merged
 from website.signals import events_ingested
 
 
@@ -38,3 +42,38 @@ def _value(event: dict) -> float:
         return float((event.get("props") or {}).get("value", 1.0))
     except (TypeError, ValueError):
         return 0.0
+
+
+@receiver(contact_erased, dispatch_uid="abtesting.contact_erased")
+def on_contact_erased(sender, contact, values, **kwargs) -> dict[str, int]:
+    """A unit id that quotes the person (an integrator's e-mail as unit) is renamed, with its
+    metrics, in each test; exposures, variants and daily stats stay."""
+    forms = search_forms(values)
+    exposures = matching(
+        ABTestExposure.objects.filter(Q(contact_id=contact.pk) | Q(unit_id__in=values)),
+        ["unit_id", "canonical_unit"],
+        forms,
+    )
+    renamed = 0
+    for exposure in exposures.only("pk", "test_id", "unit_id", "canonical_unit"):  # one person's units: few
+        for field in ("unit_id", "canonical_unit"):
+            old = getattr(exposure, field)
+            if old and any(form.lower() in old.lower() for form in forms):
+                new = f"erased:{contact.pk}:{exposure.pk}"
+                ABTestUnitMetric.objects.filter(test_id=exposure.test_id, unit_id=old).update(unit_id=new)
+                ABTestExposure.objects.filter(test_id=exposure.test_id, canonical_unit=old).update(canonical_unit=new)
+                ABTestExposure.objects.filter(test_id=exposure.test_id, unit_id=old).update(unit_id=new)
+                renamed += 1
+    return {"abtesting.abtestexposure": renamed}
+
+
+@receiver(contact_merged, dispatch_uid="abtesting.contact_merged")
+def on_contact_merged(sender, survivor, loser, **kwargs) -> None:
+    """The exposures have moved to the survivor; where a test now holds several of theirs, the
+    later units count their outcomes on the first one (as variant_assign does for one contact)."""
+    first: dict[int, ABTestExposure] = {}
+    for exposure in ABTestExposure.objects.filter(contact=survivor).order_by("test_id", "exposed_at", "pk"):
+        earliest = first.setdefault(exposure.test_id, exposure)
+        canonical = earliest.canonical_unit or earliest.unit_id
+        if exposure.pk != earliest.pk and exposure.canonical_unit != canonical:
+            ABTestExposure.objects.filter(pk=exposure.pk).update(canonical_unit=canonical)

@@ -6,6 +6,6 @@ class AgentsConfig(AppConfig):
     verbose_name = "Agents and integrations"
 
     def ready(self):
-        from agents import events
+        from agents import events, receivers  # noqa: F401 - receivers connects the erasure receiver
 
         events.connect()

@@ -1,11 +1,17 @@
-"""Signal receivers: thin hand-offs from the channel layer and the website tracker to services."""
+"""Signal receivers: thin hand-offs from the channel layer and the website tracker to services;
+the conversion app's part of contact erasure."""
 
 import logging
 
+from django.db.models import CharField, Q, Value
+from django.db.models.functions import Cast, Concat
 from django.dispatch import receiver
 
 from conversion import services
+from conversion.models import ConversionEvent, CustomerTouchpoint
 from madansara.channels.signals import inbound_received, message_event
+from madansara.erasure import matching, search_forms
+from outreach.services.contacts import contact_erased
 from website.signals import events_ingested
 
 logger = logging.getLogger(__name__)
@@ -30,3 +36,25 @@ def from_tracker_events(sender, site_id, events, **kwargs):
         services.conversions_from_tracker_events(site_id=site_id, events=events)
     except Exception:  # never fail the website's ingest: sessions are re-captured by the refresh
         logger.exception("tracker events not applied to conversions (site %s, %d events)", site_id, len(events))
+
+
+def _erased_key():
+    """A unique stand-in for an id that quoted the person (keeps unique constraints and the row)."""
+    return Concat(Value("erased:"), Cast("pk", CharField()))
+
+
+@receiver(contact_erased, dispatch_uid="conversion.contact_erased")
+def on_contact_erased(sender, contact, values, **kwargs) -> dict[str, int]:
+    """Conversions and touchpoints stay (values, channels, times: every report); ids or labels that
+    quote the person (an order id made of an e-mail, a campaign named after them) are replaced."""
+    forms = search_forms(values)
+    conversions = ConversionEvent.objects.filter(Q(contact_id=contact.pk) | Q(external_id__in=values))
+    touchpoints = CustomerTouchpoint.objects.filter(contact_id=contact.pk)
+    return {
+        "conversion.conversionevent": matching(conversions, ["external_id"], forms).update(external_id=_erased_key()),
+        "conversion.customertouchpoint": matching(touchpoints, ["source_key"], forms).update(source_key=_erased_key())
+        + matching(touchpoints, ["journey_key"], forms).update(journey_key="")
+        + matching(touchpoints, ["campaign", "utm_source", "utm_medium"], forms).update(
+            campaign="", utm_source="", utm_medium=""
+        ),
+    }

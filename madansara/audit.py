@@ -1,7 +1,10 @@
-"""The one way to write the audit log."""
+"""The one way to write the audit log (and, for erasure, to take a person's data out of it)."""
+
+from collections.abc import Iterable
 
 from django.db import models
 
+from madansara.erasure import REDACTED, redact_rows
 from madansara.models import AuditEvent
 
 
@@ -17,3 +20,23 @@ def audit_record(*, actor, action: str, target: models.Model, data: dict | None 
         target_id=str(target.pk),
         data=data or {},
     )
+
+
+def audit_redact(*, forms: list[str]) -> int:
+    """Replace a person's values (see madansara.erasure.search_forms) wherever the log's data holds
+    them; the rows stay (who did what, when). Returns the rows changed."""
+    return redact_rows(AuditEvent.objects.all(), ["data"], forms)
+
+
+def audit_scrub_keys(*, model: type[models.Model], ids: Iterable, keys: set[str]) -> int:
+    """Blank `keys` (e.g. a draft's words) in the data of the rows about these objects."""
+    rows = list(
+        AuditEvent.objects.filter(target_type=model._meta.label_lower, target_id__in=[str(i) for i in ids]).only(
+            "pk", "data"
+        )
+    )
+    changed = [row for row in rows if isinstance(row.data, dict) and keys & row.data.keys()]
+    for row in changed:
+        row.data = {key: (REDACTED if key in keys and value else value) for key, value in row.data.items()}
+    AuditEvent.objects.bulk_update(changed, ["data"])
+    return len(changed)
