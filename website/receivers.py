@@ -32,8 +32,12 @@ def on_contact_erased(sender, contact, values: list[str], **kwargs) -> dict[str,
             | Q(pk__in=matching(events, ["props"], forms).values("pk"))
             | Q(pk__in=matching(WebsiteEvent.objects.filter(name=IDENTIFY_EVENT), ["props"], forms).values("pk"))
         ).update(props={}, ip=""),
-        "website.websiteevent.url": matching(events, ["url", "referrer"], forms).update(url="", referrer=""),
         "website.websitesession": sessions.update(entry_url="", exit_url="", referrer=""),
         "website.websitevisitor": visitors.update(claimed_id="", claimed_traits={}),
     }
+    # a path is kept (page reports) unless it names the person
+    for field in ("url", "referrer", "path"):
+        changed["website.websiteevent." + field] = matching(events, [field], forms).update(**{field: ""})
+    for field in ("entry_path", "exit_path"):
+        changed["website.websitesession." + field] = matching(sessions, [field], forms).update(**{field: ""})
     return changed
