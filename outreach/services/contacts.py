@@ -611,7 +611,7 @@ def contact_erase(*, contact: Contact, actor=None) -> Contact:
         forms = search_forms(values)
         rows["madansara.auditevent"] += audit_redact(forms=forms)
         rows["admin.logentry"] += redact_rows(LogEntry.objects.all(), ["object_repr", "change_message"], forms)
-        rows["outreach.contactidentity"] += person.identities.all().delete()[0]
+        rows[ContactIdentity._meta.label_lower] += person.identities.all().delete()[0]
         person.tags.clear()
         person.consent_events.exclude(note="").update(note="")
         person.name, person.external_id, person.attributes = "", None, {}
