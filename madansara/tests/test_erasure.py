@@ -15,7 +15,8 @@ from django.conf import settings
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
-from django.db import models
+from django.db import connection, models
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from abtesting.models import ABTest, ABTestDailyStat, ABTestExposure, ABTestUnitMetric, ABTestVariant
@@ -411,3 +412,32 @@ def test_the_command_and_the_api_run_the_same_erasure():
     call_command("erase_contact", str(people["q7"].pk), stdout=StringIO())  # again, by id: harmless
     with pytest.raises(Exception, match="No contact"):
         call_command("erase_contact", "nobody@example.org")
+
+
+def test_erasure_is_set_based_its_queries_do_not_grow_with_the_persons_rows():
+    # given two people, the second with ten times more messages, conversations, comments and events
+    light, _ = seed_person("q7")
+    heavy, o = seed_person("b2")
+    v = person_values("b2")
+    for n in range(10):
+        Message.objects.create(channel="sms", contact=heavy, to=v["phone"], text=f"{v['words']} {n}")
+        inbound = InboundMessage.objects.create(
+            channel="sms", contact=heavy, sender=v["phone"], external_id=f"SMx{n}", text=v["words"]
+        )
+        conversation = Conversation.objects.create(channel="sms", contact=heavy, participant=v["phone"])
+        InternalNote.objects.create(conversation=conversation, text=v["name"])
+        ReplyDraft.objects.create(conversation=conversation, inbound=inbound, source="llm", text=v["name"])
+        SocialComment.objects.create(
+            account=SocialAccount.objects.get(external_id="acct-b2"),
+            external_id=f"cx{n}",
+            contact=heavy,
+            text=v["words"],
+        )
+        add_event(Site.objects.get(name="site-b2"), "anon-b2", "pageview", timezone.now(), contact=heavy.pk)
+    # when each is erased, then both take the same number of queries
+    with CaptureQueriesContext(connection) as light_queries:
+        contact_erase(contact=light)
+    with CaptureQueriesContext(connection) as heavy_queries:
+        contact_erase(contact=heavy)
+    assert len(heavy_queries) == len(light_queries)
+    assert leaks(v) == []
