@@ -1,8 +1,16 @@
-"""The campaign side of outreach in contact erasure and merge: direct sends, outbox, engagement."""
+"""The campaign side of outreach in contact erasure and merge: direct sends, outbox, segments,
+engagement.
 
+The suppression list is deliberately left alone: it holds addresses never to contact again (an
+opt-out must outlive the person's erasure, or a re-import would message them), not a person.
+"""
+
+from django.db.models import CharField, Value
+from django.db.models.functions import Cast, Concat
 from django.dispatch import receiver
 
-from outreach.models import ContactEngagement, DirectSend, OutboxMessage
+from madansara.erasure import matching, redact_rows, search_forms
+from outreach.models import ContactEngagement, DirectSend, OutboxMessage, Segment
 from outreach.services.contacts import contact_erased, contact_merged
 
 ENGAGEMENT_COUNTS = ("sent", "delivered", "opened", "clicked", "replied", "bounced", "converted", "responses")
@@ -11,11 +19,20 @@ ENGAGEMENT_COUNTS = ("sent", "delivered", "opened", "clicked", "replied", "bounc
 @receiver(contact_erased, dispatch_uid="outreach.contact_erased")
 def on_contact_erased(sender, contact, values, **kwargs) -> dict[str, int]:
     """What was written to the person goes; statuses, channels, times and counts stay."""
+    forms = search_forms(values)
+    sends = DirectSend.objects.filter(contact_id=contact.pk)
     return {
-        "outreach.directsend": DirectSend.objects.filter(contact_id=contact.pk).update(subject="", text="", error=""),
+        "outreach.directsend": matching(sends, ["idempotency_key"], forms).update(
+            idempotency_key=Concat(Value("erased:"), Cast("pk", CharField()))
+        )
+        + sends.update(subject="", text="", error=""),
         "outreach.outboxmessage": OutboxMessage.objects.filter(contact_id=contact.pk)
         .exclude(error="")
         .update(error=""),
+        "outreach.segment": redact_rows(Segment.objects.all(), ["description", "filters"], forms)
+        + matching(Segment.objects.all(), ["name"], forms).update(
+            name=Concat(Value("Segment #"), Cast("pk", CharField()))
+        ),
     }
 
 

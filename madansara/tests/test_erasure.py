@@ -36,6 +36,7 @@ from outreach.models import (
     ContactIdentity,
     DirectSend,
     OutboxMessage,
+    Segment,
 )
 from outreach.services.contacts import consent_set, contact_erase, contact_merge
 from outreach.tests.campaign_helpers import campaign
@@ -211,8 +212,10 @@ def seed_person(p: str) -> tuple[Contact, dict]:
     CampaignEnrollment.objects.create(campaign=camp, contact=contact)
     ContactEngagement.objects.create(contact=contact, channel="email", sent=3, opened=1, hour_counts=[0] * 24)
     DirectSend.objects.create(
-        contact=contact, channel="sms", text=f"Hi {name}, {words}", status="failed", error=f"unreachable {phone}"
-    )
+        contact=contact, channel="sms", text=f"Hi {name}, {words}", status="failed", error=f"unreachable {phone}",
+        idempotency_owner="key-1", idempotency_key=f"send-{email}",
+    )  # fmt: skip
+    Segment.objects.create(name=f"just {email}", description=f"{name} only", filters={"email": email})
     # webhooks_out (written by agents.events): bodies with personal parts; an agent's search in the audit log
     endpoint = WebhookEndpoint.objects.create(url="https://hooks.example.com/in", event_types=["message.received"])
     for n, data in enumerate([
