@@ -35,7 +35,11 @@ def audit_scrub_keys(*, model: type[models.Model], ids: Iterable, keys: set[str]
             "pk", "data"
         )
     )
-    changed = [row for row in rows if isinstance(row.data, dict) and keys & row.data.keys()]
+    changed = [
+        row
+        for row in rows
+        if isinstance(row.data, dict) and any(row.data.get(key) not in (None, "", REDACTED) for key in keys)
+    ]
     for row in changed:
         row.data = {key: (REDACTED if key in keys and value else value) for key, value in row.data.items()}
     AuditEvent.objects.bulk_update(changed, ["data"])

@@ -19,10 +19,14 @@ def on_contact_erased(sender, contact, values: list[str], **kwargs) -> dict[str,
     claimed = Q(pk__in=[])
     for value in values:
         claimed |= Q(claimed_id__iexact=value)
-    visitors = WebsiteVisitor.objects.filter(
-        Q(contact_id=contact.pk) | claimed | Q(pk__in=matching(WebsiteVisitor.objects.all(), ["claimed_traits"], forms))
-    )
-    sessions = WebsiteSession.objects.filter(Q(contact_id=contact.pk) | Q(visitor__in=visitors))
+    visitor_ids = list(
+        WebsiteVisitor.objects.filter(
+            Q(contact_id=contact.pk)
+            | claimed
+            | Q(pk__in=matching(WebsiteVisitor.objects.all(), ["claimed_traits"], forms).values("pk"))
+        ).values_list("pk", flat=True)
+    )  # one person's browsers: few
+    sessions = WebsiteSession.objects.filter(Q(contact_id=contact.pk) | Q(visitor_id__in=visitor_ids))
     # The event table is large: the person's rows by contact id, unlinked ones among identify events only.
     events = WebsiteEvent.objects.filter(contact_id=contact.pk)
     changed = {
@@ -32,12 +36,14 @@ def on_contact_erased(sender, contact, values: list[str], **kwargs) -> dict[str,
             | Q(pk__in=matching(events, ["props"], forms).values("pk"))
             | Q(pk__in=matching(WebsiteEvent.objects.filter(name=IDENTIFY_EVENT), ["props"], forms).values("pk"))
         ).update(props={}, ip=""),
-        "website.websitesession": sessions.update(entry_url="", exit_url="", referrer=""),
-        "website.websitevisitor": visitors.update(claimed_id="", claimed_traits={}),
     }
-    # a path is kept (page reports) unless it names the person
+    # URLs and paths are kept (page reports) unless they name the person; the session's full URLs go
     for field in ("url", "referrer", "path"):
         changed["website.websiteevent." + field] = matching(events, [field], forms).update(**{field: ""})
     for field in ("entry_path", "exit_path"):
         changed["website.websitesession." + field] = matching(sessions, [field], forms).update(**{field: ""})
+    changed["website.websitesession"] = sessions.update(entry_url="", exit_url="", referrer="")
+    changed["website.websitevisitor"] = WebsiteVisitor.objects.filter(pk__in=visitor_ids).update(
+        claimed_id="", claimed_traits={}
+    )
     return changed
