@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "axes",
     "madansara",
+    "madansara.contacts",
     "madansara.channels",
     "madansara.notifications",
     "madansara.webhooks_out",
@@ -440,9 +441,9 @@ OUTREACH_DISPATCH_PREPARE = env_bool("OUTREACH_DISPATCH_PREPARE", default=True)
 # --- foundation ---
 SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
     {
-        "ConsentStatusEnum": "outreach.models.contacts.ConsentStatus",
-        "LifecycleStageEnum": "outreach.models.contacts.LifecycleStage",
-        "UpsertStatusEnum": "outreach.services.contacts.UpsertStatus",
+        "ConsentStatusEnum": "madansara.contacts.models.ConsentStatus",
+        "LifecycleStageEnum": "madansara.contacts.models.LifecycleStage",
+        "UpsertStatusEnum": "madansara.contacts.services.UpsertStatus",
     }
 )
 # Workers and beat log through LOGGING above (JSON lines with the request id), not Celery's own format.

@@ -432,7 +432,7 @@ def _split_key() -> int | None:
     """
     if settings.WEBSITE_FUNNEL_CONNECTIONS < 2 or connection.in_atomic_block:
         return None  # another connection would not see this transaction's rows
-    from outreach.models import Contact
+    from madansara.contacts.models import Contact
 
     bounds = Contact.objects.aggregate(low=Min("pk"), high=Max("pk"))
     return (bounds["low"] or 0) + (bounds["high"] or 0)

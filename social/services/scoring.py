@@ -184,7 +184,7 @@ def advocates_recompute(*, now: datetime | None = None) -> dict[str, int]:
 @transaction.atomic
 def advocates_enrol(*, advocates, actor, tag: str | None = None) -> int:
     """Enrol advocates in the advocate campaign: tag their contacts (campaign audiences select the tag)."""
-    from outreach.models import Tag
+    from madansara.contacts.models import Tag
 
     tag_obj, _ = Tag.objects.get_or_create(name=tag or _cfg("SOCIAL_ADVOCATE_CAMPAIGN_TAG", "advocate-campaign"))
     advocates = list(advocates.exclude(review_status=ReviewStatus.ENROLLED).exclude(tier=AdvocateTier.NONE))
