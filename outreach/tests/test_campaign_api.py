@@ -1,6 +1,7 @@
 """Campaigns API and admin: CRUD, verbs, preview, test send, results; roles; one error body."""
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from madansara.models import AuditEvent
@@ -93,7 +94,10 @@ def test_results_report_per_step_channel_guards_and_holdout(marketer_api, django
 
 
 def test_an_agent_cannot_launch_campaigns(db):
-    client, _ = key_client(make_user("Agent"), ["outreach:write"])
+    agent = make_user("Agent")
+    with pytest.raises(ValidationError, match="cannot write outreach"):
+        key_client(agent, ["outreach:write"])  # editing contacts gives no write access to outreach
+    client, _ = key_client(agent, ["outreach:read", "contacts:write"])
     camp = campaign(status="draft")
     assert client.post(f"/api/v1/campaigns/{camp.pk}/launch").status_code == 403
 

@@ -42,7 +42,9 @@ def _seed(old):
     """Rows in every contact table, and links to them from outreach and the inbox."""
     Tag, Contact = old.get_model("outreach", "Tag"), old.get_model("outreach", "Contact")
     vip, lead = Tag.objects.create(name="vip"), Tag.objects.create(name="lead")
-    people = [Contact.objects.create(name=f"Person {i}", timezone="Europe/Paris", attributes={"i": i}) for i in range(6)]
+    people = [
+        Contact.objects.create(name=f"Person {i}", timezone="Europe/Paris", attributes={"i": i}) for i in range(6)
+    ]
     people.pop(2).delete()  # a gap in the ids, which must stay a gap
     ana, bruno, carla = people[:3]
     ana.tags.add(vip, lead)
