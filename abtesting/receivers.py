@@ -7,8 +7,8 @@ from django.utils.dateparse import parse_datetime
 
 from abtesting import selectors, services
 from abtesting.models import WEBSITE_SURFACES, ABTestExposure, ABTestStatus, ABTestUnitMetric
+from madansara.contacts.signals import contact_erased, contact_merged
 from madansara.erasure import matching, search_forms
-from outreach.services.contacts import contact_erased, contact_merged
 from website.signals import events_ingested
 
 

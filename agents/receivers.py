@@ -10,9 +10,9 @@ from django.db.models import Q
 from django.dispatch import receiver
 
 from inbox.models import Conversation, ReplyDraft
+from madansara.contacts.signals import contact_erased
 from madansara.erasure import redact, search_forms
 from madansara.webhooks_out.models import WebhookDelivery
-from outreach.services.contacts import contact_erased
 
 PERSONAL_KEYS = {"sender", "subject", "text", "to"}
 

@@ -3,8 +3,8 @@
 from django.dispatch import receiver
 
 from bestpractices.models import DraftEditPattern
+from madansara.contacts.signals import contact_erased
 from madansara.erasure import redact_rows, search_forms
-from outreach.services.contacts import contact_erased
 
 
 @receiver(contact_erased, dispatch_uid="bestpractices.contact_erased")

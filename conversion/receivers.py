@@ -10,8 +10,8 @@ from django.dispatch import receiver
 from conversion import services
 from conversion.models import ConversionEvent, CustomerTouchpoint
 from madansara.channels.signals import inbound_received, message_event
+from madansara.contacts.signals import contact_erased
 from madansara.erasure import matching, search_forms
-from outreach.services.contacts import contact_erased
 from website.signals import events_ingested
 
 logger = logging.getLogger(__name__)

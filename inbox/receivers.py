@@ -6,7 +6,7 @@ from django.dispatch import receiver
 from inbox.models import AIClassification, Conversation, InternalNote, ReplyDraft
 from madansara.audit import audit_scrub_keys
 from madansara.channels.signals import inbound_received
-from outreach.services.contacts import contact_erased
+from madansara.contacts.signals import contact_erased
 
 # What the inbox's audit rows quote of a conversation (see inbox.services.drafts).
 AUDIT_WORDS = {"original", "sent", "instruction"}

@@ -9,9 +9,9 @@ from django.db.models import CharField, Value
 from django.db.models.functions import Cast, Concat
 from django.dispatch import receiver
 
+from madansara.contacts.signals import contact_erased, contact_merged
 from madansara.erasure import matching, redact_rows, search_forms
 from outreach.models import ContactEngagement, DirectSend, OutboxMessage, Segment
-from outreach.services.contacts import contact_erased, contact_merged
 
 ENGAGEMENT_COUNTS = ("sent", "delivered", "opened", "clicked", "replied", "bounced", "converted", "responses")
 

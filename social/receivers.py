@@ -6,7 +6,7 @@ from django.dispatch import receiver
 from django.utils import timezone
 
 from madansara.channels.signals import inbound_received
-from outreach.services.contacts import contact_erased, contact_merged
+from madansara.contacts.signals import contact_erased, contact_merged
 from social.models import (
     OPEN_RUN_STATUSES,
     CommentActionAttempt,

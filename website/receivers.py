@@ -7,8 +7,8 @@ person's traits, claimed ids, IP addresses and any URL or property holding their
 from django.db.models import Q
 from django.dispatch import receiver
 
+from madansara.contacts.signals import contact_erased
 from madansara.erasure import matching, search_forms
-from outreach.services.contacts import contact_erased
 from website.ingest import IDENTIFY_EVENT
 from website.models import WebsiteEvent, WebsiteSession, WebsiteVisitor
 

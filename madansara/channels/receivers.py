@@ -9,7 +9,7 @@ from django.dispatch import receiver
 
 from madansara.channels.models import DeliveryAttempt, InboundMessage, Message, MessageEvent, WebhookEvent
 from madansara.erasure import matching, search_forms
-from outreach.services.contacts import contact_erased
+from madansara.contacts.signals import contact_erased
 
 MESSAGE_BLANK = {
     "to": "", "subject": "", "text": "", "html": "", "media_urls": [], "template_variables": {}, "headers": {},

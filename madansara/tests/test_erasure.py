@@ -25,20 +25,12 @@ from conversion.models import ConversionEvent, ConversionType, CustomerTouchpoin
 from inbox.models import AIClassification, Conversation, ConversationMessage, InternalNote, ReplyDraft
 from madansara.audit import audit_record
 from madansara.channels.models import DeliveryAttempt, InboundMessage, Message, MessageEvent, WebhookEvent
+from madansara.contacts.models import Contact, ContactConsent, ContactIdentity
+from madansara.contacts.services import consent_set, contact_erase, contact_merge
 from madansara.models import AuditEvent
 from madansara.tests.factories import key_client, make_contact, make_user
 from madansara.webhooks_out.models import WebhookDelivery, WebhookEndpoint
-from outreach.models import (
-    CampaignEnrollment,
-    Contact,
-    ContactConsent,
-    ContactEngagement,
-    ContactIdentity,
-    DirectSend,
-    OutboxMessage,
-    Segment,
-)
-from outreach.services.contacts import consent_set, contact_erase, contact_merge
+from outreach.models import CampaignEnrollment, ContactEngagement, DirectSend, OutboxMessage, Segment
 from outreach.tests.campaign_helpers import campaign
 from social.models import (
     CommentActionAttempt,

@@ -13,9 +13,9 @@ from django.core.management import call_command
 from django.db.models import Count
 
 from madansara.channels.models import InboundMessage
+from madansara.contacts.models import Contact, ContactIdentity
 from madansara.models import AuditEvent
 from madansara.tests.test_erasure import dump_rows
-from outreach.models import Contact, ContactIdentity
 
 pytestmark = pytest.mark.django_db
 

@@ -4,9 +4,9 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from madansara.choices import Channel
+from madansara.contacts.models import Contact, ContactIdentity, normalize_identity
+from madansara.contacts.services import contact_erase
 from madansara.models import AuditEvent
-from outreach.models import Contact, ContactIdentity, normalize_identity
-from outreach.services.contacts import contact_erase
 
 
 def contact_for_key(key: str) -> Contact:

@@ -1,7 +1,4 @@
-"""Contact services: create, update, bulk upsert, merge, erase; identities and consent.
-
-(Campaign services live beside them in this package.)
-"""
+"""Contact services: create, update, bulk upsert, merge, erase; identities and consent."""
 
 import logging
 import zoneinfo
@@ -12,13 +9,12 @@ from django.contrib.admin.models import LogEntry
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Exists, OuterRef, Q
-from django.dispatch import Signal
 from django.utils import timezone
 
 from madansara.audit import audit_record, audit_redact
 from madansara.choices import Channel
 from madansara.erasure import redact_rows, search_forms
-from outreach.models.contacts import (
+from madansara.contacts.models import (
     ConsentEvent,
     ConsentStatus,
     Contact,
@@ -28,14 +24,9 @@ from outreach.models.contacts import (
     Tag,
     normalize_identity,
 )
+from madansara.contacts.signals import contact_erased, contact_merged
 
 logger = logging.getLogger(__name__)
-
-# Sent inside the transaction so other apps can move or blank their own data too.
-contact_merged = Signal()  # kwargs: survivor, loser
-# kwargs: contact, values (its name, external id and identity values, still stored while the
-# receivers run); a receiver returns {"<app>.<model>": rows changed} (counts for the audit event).
-contact_erased = Signal()
 
 CONTACT_FIELDS = ("external_id", "name", "timezone", "locale", "lifecycle_stage")
 FIELD_LIMITS = {"external_id": 255, "name": 255, "locale": 35}  # the columns' sizes: refused, not a DataError
