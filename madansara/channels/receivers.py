@@ -8,8 +8,8 @@ from django.db.models import Q
 from django.dispatch import receiver
 
 from madansara.channels.models import DeliveryAttempt, InboundMessage, Message, MessageEvent, WebhookEvent
-from madansara.erasure import matching, search_forms
 from madansara.contacts.signals import contact_erased
+from madansara.erasure import matching, search_forms
 
 MESSAGE_BLANK = {
     "to": "", "subject": "", "text": "", "html": "", "media_urls": [], "template_variables": {}, "headers": {},

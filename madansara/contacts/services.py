@@ -13,7 +13,6 @@ from django.utils import timezone
 
 from madansara.audit import audit_record, audit_redact
 from madansara.choices import Channel
-from madansara.erasure import redact_rows, search_forms
 from madansara.contacts.models import (
     ConsentEvent,
     ConsentStatus,
@@ -25,6 +24,7 @@ from madansara.contacts.models import (
     normalize_identity,
 )
 from madansara.contacts.signals import contact_erased, contact_merged
+from madansara.erasure import redact_rows, search_forms
 
 logger = logging.getLogger(__name__)
 
