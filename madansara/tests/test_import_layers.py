@@ -28,7 +28,10 @@ SKIPPED_PARTS = {"tests", "migrations"}
 # (app, app) in name order: why two domain apps still import each other. Conversion (attribution)
 # sits above outreach and social, reading their sends, spend and engagements; the reverse reads go next.
 ALLOWED_CYCLES: dict[tuple[str, str], str] = {
-    ("conversion", "outreach"): "outreach's segments, journeys and lift read ConversionEvent (reads, not yet a service)",
+    (
+        "conversion",
+        "outreach",
+    ): "outreach's segments, journeys and lift read ConversionEvent (reads, not yet a service)",
     ("conversion", "social"): "social funnels record their DM as a touchpoint and mark runs converted",
 }
 
