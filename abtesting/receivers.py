@@ -1,5 +1,6 @@
-"""Website tracker events become metrics of the site's running website tests; contact erasure
-and merge reach the units that stand for a person."""
+"""Website tracker events become metrics of the site's running website tests; a website
+recommendation becomes a draft test. Contact erasure and merge reach the units that stand for a
+person."""
 
 from django.db.models import Q
 from django.dispatch import receiver
@@ -9,7 +10,7 @@ from abtesting import selectors, services
 from abtesting.models import WEBSITE_SURFACES, ABTestExposure, ABTestStatus, ABTestUnitMetric
 from madansara.contacts.signals import contact_erased, contact_merged
 from madansara.erasure import matching, search_forms
-from website.signals import events_ingested
+from website.signals import events_ingested, recommendation_test_requested
 
 
 @receiver(events_ingested, dispatch_uid="abtesting.record_website_events")
@@ -42,6 +43,12 @@ def _value(event: dict) -> float:
         return float((event.get("props") or {}).get("value", 1.0))
     except (TypeError, ValueError):
         return 0.0
+
+
+@receiver(recommendation_test_requested, dispatch_uid="abtesting.create_recommended_test")
+def create_recommended_test(sender, recommendation, key: str, variants, actor, proposal: dict, **kwargs):
+    """The draft test a website recommendation proposes, on the recommendation's site."""
+    return services.abtest_create(key=key, variants=variants, actor=actor, site=recommendation.site, **proposal)
 
 
 @receiver(contact_erased, dispatch_uid="abtesting.contact_erased")

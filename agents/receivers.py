@@ -1,7 +1,8 @@
-"""The agents app's part of contact erasure: the outbound webhook events it wrote about the person.
+"""The agents' event feed listens to the apps below (imported by madansara's receivers autodiscovery).
 
-Deliveries stay (event, endpoint, status, attempts); the personal part of their body (see
-agents.events: sender, subject, text, to) goes, so a pending retry no longer carries it either.
+In contact erasure, the agents blank the personal part of the outbound webhook bodies they wrote
+(see agents.events: sender, subject, text, to): the deliveries stay (event, endpoint, status,
+attempts), and a pending retry no longer carries the person's data either.
 """
 
 import json
@@ -9,10 +10,14 @@ import json
 from django.db.models import Q
 from django.dispatch import receiver
 
+from agents import events
 from inbox.models import Conversation, ReplyDraft
 from madansara.contacts.signals import contact_erased
 from madansara.erasure import redact, search_forms
 from madansara.webhooks_out.models import WebhookDelivery
+
+events.connect()
+
 
 PERSONAL_KEYS = {"sender", "subject", "text", "to"}
 

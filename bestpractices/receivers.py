@@ -1,10 +1,15 @@
-"""Best practices in contact erasure: reviewers' edit patterns may quote a customer's words."""
+"""Best practices give the inbox its drafting guidance through madansara.guidance (the inbox never
+imports this app); reviewers' edit patterns may quote a customer: erasure redacts them."""
 
 from django.dispatch import receiver
 
 from bestpractices.models import DraftEditPattern
+from bestpractices.services import draft_guidance_provider
 from madansara.contacts.signals import contact_erased
 from madansara.erasure import redact_rows, search_forms
+from madansara.guidance import guidance_provider_register
+
+guidance_provider_register(draft_guidance_provider)
 
 
 @receiver(contact_erased, dispatch_uid="bestpractices.contact_erased")

@@ -1,24 +1,25 @@
-"""The inbox listens to the channel layer's inbound hand-off, and to erasure and merge of contacts."""
+"""The inbox listens to the channel layer's inbound hand-off, and blanks a contact's
+conversations, notes and drafts when the contact is erased."""
 
 from django.db.models import Q
 from django.dispatch import receiver
 
 from inbox.models import AIClassification, Conversation, InternalNote, ReplyDraft
+from inbox.services.conversations import conversation_ingest, inbound_is_for_inbox
 from madansara.audit import audit_scrub_keys
 from madansara.channels.signals import inbound_received
 from madansara.contacts.signals import contact_erased
-
-# What the inbox's audit rows quote of a conversation (see inbox.services.drafts).
-AUDIT_WORDS = {"original", "sent", "instruction"}
 
 
 @receiver(inbound_received, dispatch_uid="inbox.inbound_received")
 def on_inbound_received(sender, inbound, **kwargs):
     """Direct messages go to a conversation; comments and mentions belong to the social app."""
-    from inbox.services.conversations import conversation_ingest, inbound_is_for_inbox
-
     if inbound_is_for_inbox(inbound):
         conversation_ingest(inbound=inbound)
+
+
+# What the inbox's audit rows quote of a conversation (see inbox.services.drafts).
+AUDIT_WORDS = {"original", "sent", "instruction"}
 
 
 @receiver(contact_erased, dispatch_uid="inbox.contact_erased")

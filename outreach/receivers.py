@@ -1,5 +1,5 @@
-"""The campaign side of outreach in contact erasure and merge: direct sends, outbox, segments,
-engagement.
+"""Outreach listens to the channel layer: delivery events feed engagement and A/B outcomes.
+Contact erasure and merge reach direct sends, the outbox, segments and engagement.
 
 The suppression list is deliberately left alone: it holds addresses never to contact again (an
 opt-out must outlive the person's erasure, or a re-import would message them), not a person.
@@ -9,9 +9,14 @@ from django.db.models import CharField, Value
 from django.db.models.functions import Cast, Concat
 from django.dispatch import receiver
 
+from madansara.channels.signals import message_event
 from madansara.contacts.signals import contact_erased, contact_merged
 from madansara.erasure import matching, redact_rows, search_forms
 from outreach.models import ContactEngagement, DirectSend, OutboxMessage, Segment
+from outreach.services.feedback import on_message_event
+
+message_event.connect(on_message_event, dispatch_uid="outreach.feedback")
+
 
 ENGAGEMENT_COUNTS = ("sent", "delivered", "opened", "clicked", "replied", "bounced", "converted", "responses")
 

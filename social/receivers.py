@@ -1,5 +1,5 @@
-"""The channel layer's hand-off (comments, mentions, story replies; DMs resume funnels), and the
-social app's part of contact erasure and merge."""
+"""The channel layer's hand-off: comments, mentions and story replies; DMs resume funnels.
+Contact erasure and merge reach comments, engagements, funnel runs and advocates."""
 
 from django.db.models import Q
 from django.dispatch import receiver
@@ -16,6 +16,9 @@ from social.models import (
     SocialComment,
     SocialEngagement,
 )
+from social.services.comments import comment_ingest_inbound
+from social.services.engagements import engagement_record_dm
+from social.services.funnels import funnel_runs_on_reply
 
 SOCIAL_KINDS = {"comment", "mention", "story_reply"}
 SOCIAL_CHANNELS = {"instagram", "facebook", "linkedin", "x"}
@@ -23,10 +26,6 @@ SOCIAL_CHANNELS = {"instagram", "facebook", "linkedin", "x"}
 
 @receiver(inbound_received, dispatch_uid="social.inbound_received")
 def on_inbound_received(sender, inbound, **kwargs):
-    from social.services.comments import comment_ingest_inbound
-    from social.services.engagements import engagement_record_dm
-    from social.services.funnels import funnel_runs_on_reply
-
     if inbound.kind in SOCIAL_KINDS:
         comment_ingest_inbound(inbound=inbound)
     elif inbound.kind == "message" and inbound.channel in SOCIAL_CHANNELS:

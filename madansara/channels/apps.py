@@ -5,6 +5,3 @@ class ChannelsConfig(AppConfig):
     name = "madansara.channels"
     label = "channels"
     verbose_name = "Channels"
-
-    def ready(self):
-        from madansara.channels import receivers  # noqa: F401 - connects the erasure receivers
