@@ -14,6 +14,7 @@ from madansara.channels.models import (
 )
 from madansara.channels.simulate import sandbox_simulate
 from madansara.channels.webhooks.processing import webhook_event_retry
+from madansara.money import money_column
 
 
 def webhook_status() -> list[tuple[str, bool]]:
@@ -86,7 +87,7 @@ SIMULATE_ACTIONS = [_simulate_action(e) for e in ("delivered", "open", "click", 
 
 @admin.register(Message)
 class MessageAdmin(SimulateMixin, admin.ModelAdmin):
-    list_display = ["created_at", "channel", "to", "status", "provider", "source", "attempts_count", "cost"]
+    list_display = ["created_at", "channel", "to", "status", "provider", "source", "attempts_count", "cost_money"]
     list_filter = ["channel", "status", "provider", "source"]
     search_fields = ["to", "subject", "provider_message_id", "=id"]
     raw_id_fields = ["contact", "in_reply_to"]
@@ -104,6 +105,7 @@ class MessageAdmin(SimulateMixin, admin.ModelAdmin):
     ]
     date_hierarchy = "created_at"
     inlines = [DeliveryAttemptInline, MessageEventInline]
+    cost_money = money_column("cost", description="cost", unit=True)
     actions = SIMULATE_ACTIONS
 
     def changelist_view(self, request, extra_context=None):

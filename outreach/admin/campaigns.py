@@ -1,13 +1,12 @@
 """Admin for campaigns, templates and the outbox; actions call services; charts are inline SVG."""
 
-from decimal import Decimal
-
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 
 from madansara.forms import KeyValueField, LinesListField, ReadableJSONMixin
+from madansara.money import money_column, money_format
 from outreach import selectors
 from outreach.models import (
     CampaignEnrollment,
@@ -68,11 +67,6 @@ class StepInline(ReadableJSONMixin, admin.StackedInline):
     filter_horizontal = ["templates"]
 
 
-def money(amount, currency: str = "USD") -> str:
-    """'USD 0.26': the currency and two decimals (costs are stored with five)."""
-    return f"{currency} {Decimal(amount or 0):,.2f}"
-
-
 def counts_text(counts) -> str:
     """{'active': 26, 'completed': 2} → '26 active, 2 completed' (never a Python repr)."""
     if not isinstance(counts, dict):
@@ -83,7 +77,10 @@ def counts_text(counts) -> str:
 @admin.register(OutreachCampaign)
 class OutreachCampaignAdmin(ReadableJSONMixin, admin.ModelAdmin):
     readable_json = {"links": KeyValueField}
-    list_display = ["name", "status", "segment", "holdout_percent", "daily_volume_cap", "daily_spend_cap", "created_at"]
+    list_display = [
+        "name", "status", "segment", "holdout_percent", "daily_volume_cap", "daily_spend_cap_money", "created_at"
+    ]  # fmt: skip
+    daily_spend_cap_money = money_column("daily_spend_cap", description="daily spend cap")
     list_filter = ["status", "recurring", "sto_enabled"]
     search_fields = ["name", "segment__name"]
     readonly_fields = ["status", "launched_at", "completed_at", "results_chart"]
@@ -132,7 +129,7 @@ class OutreachCampaignAdmin(ReadableJSONMixin, admin.ModelAdmin):
         rows = "".join(
             f"<tr><td>{escape(g)}</td>"
             + "".join(f"<td>{r.get(s, 0)}</td>" for s in [*FUNNEL, "failed"])
-            + f"<td>{escape(money(r['cost']))}</td></tr>"
+            + f"<td>{escape(money_format(r['cost']))}</td></tr>"
             for g, r in groups
         )
         table = (
@@ -269,12 +266,14 @@ class FrequencyCapAdmin(admin.ModelAdmin):
 
 @admin.register(ChannelCost)
 class ChannelCostAdmin(admin.ModelAdmin):
-    list_display = ["channel", "cost_per_message"]
+    list_display = ["channel", "cost_per_message_money"]
+    cost_per_message_money = money_column("cost_per_message", description="cost per message", unit=True)
 
 
 @admin.register(CampaignSpend)
 class CampaignSpendAdmin(admin.ModelAdmin):
-    list_display = ["campaign", "day", "channel", "messages", "cost"]
+    list_display = ["campaign", "day", "channel", "messages", "cost_money"]
+    cost_money = money_column("cost", description="cost")
     list_filter = ["channel", "day"]
     search_fields = ["campaign__name"]
     list_select_related = ["campaign"]
