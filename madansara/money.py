@@ -4,7 +4,6 @@ float). Unit prices (one message) keep the decimals they need, up to five."""
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
-from django.contrib import admin
 
 CENT = Decimal("0.01")
 
@@ -37,9 +36,10 @@ def money_column(field: str, *, description: str, currency_field: str | None = N
     the row's `currency_field` if any. Its name ends in `_money`, which the console's CSS right-aligns."""
     formatter = unit_price_format if unit else money_format
 
-    @admin.display(description=description, ordering=field)
     def column(model_admin, obj):
         return formatter(getattr(obj, field), getattr(obj, currency_field) if currency_field else None)
 
+    # what @admin.display sets (models import this module: no admin import here)
+    column.short_description, column.admin_order_field = description, field
     column.__name__ = f"{field}_money"
     return column
