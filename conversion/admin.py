@@ -22,8 +22,8 @@ from conversion.models import (
     CustomerTouchpoint,
     JourneyTouch,
 )
+from madansara.contacts.models import Contact
 from madansara.money import money_column, money_format
-from outreach.models import Contact
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -12,7 +12,7 @@ from conversion.services.conversions import conversion_record
 from conversion.services.credit import conversions_attribute
 from conversion.services.performance import channel_performance_refresh
 from conversion.services.touchpoints import touchpoint_record
-from outreach.models import Contact
+from madansara.contacts.models import Contact
 
 MARKER = "demo-conv-"
 CONVERSIONS = 36

@@ -28,7 +28,7 @@ NAV: list[tuple[str, list[NavLink]]] = [
         NavLink("Auto-send rules", "admin:inbox_autosendpolicy_changelist", "inbox.view_autosendpolicy"),
     ]),
     ("Audience", [
-        NavLink("Contacts", "admin:outreach_contact_changelist", "outreach.view_contact"),
+        NavLink("Contacts", "admin:contacts_contact_changelist", "contacts.view_contact"),
         NavLink("Segments", "admin:outreach_segment_changelist", "outreach.view_segment"),
         NavLink("Suppression", "admin:outreach_suppressionentry_changelist", "outreach.view_suppressionentry"),
     ]),
@@ -63,7 +63,7 @@ INTERNALS: list[tuple[str, str, list[str]]] = [
     ("Campaign engine", "The outbox, journeys, spend, caps and prices campaigns run on.", [
         "outreach.OutboxMessage", "outreach.CampaignEnrollment", "outreach.CampaignSpend",
         "outreach.ContactEngagement", "outreach.FrequencyCap", "outreach.ChannelCost", "outreach.TemplateVariant",
-        "outreach.Tag",
+        "contacts.Tag",
     ]),
     ("Experiments", "Exposures, per-unit metrics, daily sums, snapshots and the decision log.", [
         "abtesting.ABTestVariant", "abtesting.ABTestExposure", "abtesting.ABTestUnitMetric",

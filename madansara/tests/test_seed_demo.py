@@ -8,8 +8,8 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db.models import Sum
 
+from madansara.contacts.models import Contact, ContactConsent, ContactIdentity
 from madansara.demo import DEMO_CONTACTS
-from outreach.models import Contact, ContactConsent, ContactIdentity
 
 pytestmark = pytest.mark.django_db
 
