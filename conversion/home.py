@@ -52,7 +52,7 @@ def role_cards(*, user, role) -> list[Card]:
     for row in credits:
         cost = spend.get(row["channel"]) or Decimal(0)
         revenue = row["revenue"] or Decimal(0)
-        roi = f"{(revenue - cost) / cost:.0%}" if cost else "no cost recorded"
+        roi = f"{(revenue - cost) / cost:,.0%}" if cost else "no cost recorded"
         rows.append((row["channel"], money_format(revenue), money_format(cost), roi))
     table = format_html_join(
         "", '<tr><td>{}</td><td class="money">{}</td><td class="money">{}</td><td>{}</td></tr>', rows
