@@ -70,7 +70,7 @@ def lift_chart(lift: dict, goal: str) -> str:
     """Conversion rate of treated contacts vs the holdout, or why there is nothing to compare yet."""
     what = f"'{goal}' conversion" if goal else "conversion"
     if not lift or not lift.get("holdout"):
-        return format_html('<p class="help">No holdout: set a holdout % to measure the campaign\'s lift.</p>')
+        return format_html('<p class="help">{}</p>', "No holdout: set a holdout % to measure the campaign's lift.")
     rows = [
         (f"treated ({lift['treated_converted']}/{lift['treated']})", 100 * (lift.get("treated_rate") or 0)),
         (f"holdout ({lift['holdout_converted']}/{lift['holdout']})", 100 * (lift.get("holdout_rate") or 0)),
