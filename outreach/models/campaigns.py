@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from madansara.choices import Channel
 from madansara.money import unit_price_format
+from madansara.templating import template_validate
 
 AUTO = "auto"
 STEP_CHANNEL_CHOICES = [*Channel.choices, (AUTO, "Auto (best channel for the contact)")]
@@ -99,8 +100,6 @@ class ChannelTemplate(models.Model):
         return fields
 
     def clean(self):
-        from madansara.templating import template_validate
-
         errors = template_validate(
             channel=self.channel, fields=self.source_fields(), allowed_variables=TEMPLATE_VARIABLES
         )
