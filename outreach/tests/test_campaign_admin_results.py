@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def demo():
-    call_command("seed_demo", "--only", "madansara", "outreach", stdout=io.StringIO())
+    call_command("seed_demo", "--only", "madansara", "contacts", "outreach", stdout=io.StringIO())
 
 
 def test_a_running_campaign_shows_results_that_fit_and_explain_an_empty_lift(admin_client, demo):
