@@ -4,13 +4,16 @@ import logging
 
 from django.dispatch import receiver
 
-from conversion import services
+from conversion import selectors, services
 from conversion.models import TouchKind, TouchpointSource
 from madansara.channels.signals import inbound_received, message_event
+from madansara.contacts.conversions import conversions_source_register
 from social.signals import funnel_dm_sent
 from website.signals import events_ingested
 
 logger = logging.getLogger(__name__)
+
+conversions_source_register(selectors.conversion_events_of)  # segments and journeys ask through contacts
 
 
 @receiver(message_event, dispatch_uid="conversion.touchpoint_from_message_event")
