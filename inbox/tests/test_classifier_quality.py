@@ -36,7 +36,6 @@ def test_independent_split_meets_the_accuracy_goals(independent_report):
     assert report["intent_accuracy"] >= 0.85
     assert report["macro_f1"] >= 0.80
     assert report["sentiment_accuracy"] >= 0.85
-    assert report["ece"] <= 0.07  # regression guard; the goal (0.05) is tracked below
     assert set(report["recall"]) == {
         "question",
         "purchase_intent",
@@ -52,12 +51,9 @@ def test_independent_split_meets_the_accuracy_goals(independent_report):
     }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="calibration goal not met yet: ECE 0.064 on the independent split (0.025 out-of-fold on training); "
-    "the mid-confidence messages (0.3-0.9) of the independent split are right less often than claimed",
-)
 def test_independent_split_meets_the_calibration_goal(independent_report):
+    # Was 0.064 with a head refitted on all rows; the shipped head is now the mean of the
+    # cross-validation heads whose held-out scores set the temperature (inbox/training.py).
     assert independent_report["ece"] <= 0.05
 
 
