@@ -53,3 +53,11 @@ def direct_sends_due_task() -> dict:
     from outreach.services.direct import direct_sends_due
 
     return direct_sends_due()
+
+
+@shared_task(name="outreach.tasks.direct_sends_recover_task", soft_time_limit=110, time_limit=120)
+def direct_sends_recover_task() -> dict:
+    """Finish direct sends a dead worker left `sending`, never sending one twice."""
+    from outreach.services.direct import direct_sends_recover
+
+    return direct_sends_recover()
