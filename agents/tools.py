@@ -2,7 +2,8 @@
 
 Every function checks the key's scope and the owner's role, writes an audit row naming the key,
 and returns JSON-ready data. Action-taking tools go through the action policy: a send waits in
-the review queue ("queued for approval"), goes out ("sent"), or is refused with the reason.
+the review queue ("queued for approval"), goes out ("sent"), or is refused with the reason;
+campaign drafts and conversions under approval wait as agent action requests (agents.services).
 """
 
 import json
