@@ -1,5 +1,5 @@
-"""Signal receivers: thin hand-offs from the channel layer and the website tracker to services;
-the conversion app's part of contact erasure."""
+"""Signal receivers: thin hand-offs from the channel layer, the website tracker and social funnels
+to services; the conversion app's part of contact erasure."""
 
 import logging
 
@@ -7,14 +7,18 @@ from django.db.models import CharField, Q, Value
 from django.db.models.functions import Cast, Concat
 from django.dispatch import receiver
 
-from conversion import services
-from conversion.models import ConversionEvent, CustomerTouchpoint
+from conversion import selectors, services
+from conversion.models import ConversionEvent, CustomerTouchpoint, TouchKind, TouchpointSource
 from madansara.channels.signals import inbound_received, message_event
+from madansara.contacts.conversions import conversions_source_register
 from madansara.contacts.signals import contact_erased
 from madansara.erasure import matching, search_forms
+from social.signals import funnel_dm_sent
 from website.signals import events_ingested
 
 logger = logging.getLogger(__name__)
+
+conversions_source_register(selectors.conversion_events_of)  # segments and journeys ask through contacts
 
 
 @receiver(message_event, dispatch_uid="conversion.touchpoint_from_message_event")
@@ -58,3 +62,17 @@ def on_contact_erased(sender, contact, values, **kwargs) -> dict[str, int]:
             campaign="", utm_source="", utm_medium=""
         ),
     }
+
+
+@receiver(funnel_dm_sent, dispatch_uid="conversion.touchpoint_from_funnel_dm")
+def touchpoint_from_funnel_dm(sender, run, **kwargs):
+    """A social funnel's first DM is a touchpoint, so attribution credits conversions to it."""
+    services.touchpoint_record(
+        contact_id=run.contact_id,
+        channel=run.funnel.account.channel,
+        occurred_at=run.dm_sent_at,
+        source=TouchpointSource.SOCIAL,
+        source_key=f"social-funnel-run:{run.pk}",
+        kind=TouchKind.ENGAGEMENT,
+        campaign=f"social-funnel:{run.funnel_id}",
+    )
