@@ -2,7 +2,8 @@
 
 In contact erasure, the agents blank the personal part of the outbound webhook bodies they wrote
 (see agents.events: sender, subject, text, to): the deliveries stay (event, endpoint, status,
-attempts), and a pending retry no longer carries the person's data either.
+attempts), and a pending retry no longer carries the person's data either. Held action requests
+that quote the person are redacted.
 """
 
 import json
@@ -11,9 +12,10 @@ from django.db.models import Q
 from django.dispatch import receiver
 
 from agents import events
+from agents.models import AgentActionRequest
 from inbox.models import Conversation, ReplyDraft
 from madansara.contacts.signals import contact_erased
-from madansara.erasure import redact, search_forms
+from madansara.erasure import redact, redact_rows, search_forms
 from madansara.webhooks_out.models import WebhookDelivery
 
 events.connect()
@@ -54,4 +56,10 @@ def on_contact_erased(sender, contact, values, **kwargs) -> dict[str, int]:
             delivery.body = body
             changed.append(delivery)
     WebhookDelivery.objects.bulk_update(changed, ["body"])
-    return {"webhooks_out.webhookdelivery": len(changed)}
+    return {
+        "webhooks_out.webhookdelivery": len(changed),
+        # held actions quoting the person (a conversion's external id made of an e-mail)
+        "agents.agentactionrequest": redact_rows(
+            AgentActionRequest.objects.all(), ["arguments", "result", "error"], forms
+        ),
+    }

@@ -20,6 +20,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from abtesting.models import ABTest, ABTestDailyStat, ABTestExposure, ABTestUnitMetric, ABTestVariant
+from agents.models import AgentActionRequest
 from bestpractices.models import DraftEditPattern
 from conversion.models import ConversionEvent, ConversionType, CustomerTouchpoint
 from inbox.models import AIClassification, Conversation, ConversationMessage, InternalNote, ReplyDraft
@@ -222,6 +223,9 @@ def seed_person(p: str) -> tuple[Contact, dict]:
             endpoint=endpoint, event_id=f"msg_{p}{n}", event_type="message.received", body=body
         )
     audit_record(actor=None, action="agents.search_contacts", target=endpoint, data={"query": email, "results": 1})
+    AgentActionRequest.objects.create(
+        action="record_conversion", arguments={"external_id": f"order-{email}", "contact_id": contact.pk, "value": "9"}
+    )
     # bestpractices: reviewers' phrases quoting the person
     DraftEditPattern.objects.create(
         intent=f"i-{p}", channel="sms", language="en", drafts=3, edited=2, added_phrases=[f"thanks {name.lower()}"],
