@@ -462,7 +462,7 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
 # seconds after they are stored (one broker publish per batch costs more than the COPY).
 WEBSITE_SIGNAL_BUFFER_SECONDS = float(os.environ.get("WEBSITE_SIGNAL_BUFFER_SECONDS", "0"))
 # Tracker ingest on PostgreSQL: concurrent requests of a web process share one COPY and one
-# durable commit (website.ingest_writer); each request is answered once its rows are committed.
+# durable commit (website.ingest.writer); each request is answered once its rows are committed.
 WEBSITE_INGEST_GROUP_COMMIT = env_bool("WEBSITE_INGEST_GROUP_COMMIT", default=True)
 # Funnels on PostgreSQL split the people over this many connections reading one snapshot
 # (1: a single connection; the split is also off inside an open transaction).

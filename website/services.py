@@ -19,8 +19,8 @@ from django.db import DatabaseError, DataError, IntegrityError, connection, conn
 from django.db.models import Count, Max, Min, OuterRef, Q, Subquery
 from django.utils import timezone
 
-from website import ingest, spool
 from website.classify import Client, classify_landing, truncate_ip
+from website.ingest import parse, spool
 from website.models import (
     CustomerType,
     FunnelAnalytics,
@@ -34,7 +34,7 @@ from website.signals import events_ingested
 
 logger = logging.getLogger(__name__)
 
-IDENTIFY_EVENT = ingest.IDENTIFY_EVENT
+IDENTIFY_EVENT = parse.IDENTIFY_EVENT
 COPY_COLUMNS = (
     "site_id",
     "occurred_at",
@@ -309,7 +309,7 @@ def events_store(*, site_id: int, rows: list[dict], batch_id: str = "") -> int:
         rows_write([(site_id, rows, None)])
         for row in rows:
             if row["name"] == IDENTIFY_EVENT:
-                identify = visitor_identify if row.get("verified") else visitor_claim  # see website.identify
+                identify = visitor_identify if row.get("verified") else visitor_claim  # see website.ingest.identify
                 contact_id = identify(
                     site_id=site_id,
                     visitor_id=row["visitor_id"],
@@ -382,7 +382,7 @@ def _resolve_contact(identifier: str, traits: dict):
         except ValidationError:
             return None
         return contact
-    # An `email` trait is not attached: the signature covers the id only (website.identify).
+    # An `email` trait is not attached: the signature covers the id only (website.ingest.identify).
     contact, _ = Contact.objects.get_or_create(external_id=identifier[:255], defaults={"name": name})
     return contact
 
@@ -401,7 +401,7 @@ def visitor_claim(*, site_id: int, visitor_id: str, identifier: str, traits: dic
 def visitor_identify(*, site_id: int, visitor_id: str, identifier: str, traits: dict, at: datetime) -> int | None:
     """Stitch an anonymous visitor to a contact (by email or external id) and re-attribute
     their earlier events and sessions. Returns the contact id, or None for an unusable id.
-    Only for identities the site signed (website.identify): never for what a browser merely claims."""
+    Only for identities the site signed (website.ingest.identify): never for what a browser merely claims."""
     identifier = identifier.strip()
     if not identifier:
         return None
