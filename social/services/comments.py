@@ -9,10 +9,13 @@ from django.db.models import Max, Q
 from django.utils import timezone
 
 from madansara.audit import audit_record
+from madansara.channels.attempts import attempt_outcome
+from madansara.channels.base import CommentData, ProviderError
+from madansara.channels.models import AttemptOutcome
+from madansara.channels.registry import pages_client_for
 from social.classify import classify_comment
 from social.models import (
     CHANNEL_PLATFORMS,
-    AttemptOutcome,
     CommentAction,
     CommentActionAttempt,
     CommentRule,
@@ -21,8 +24,6 @@ from social.models import (
     SocialComment,
     SocialPost,
 )
-from social.platforms import PlatformError, client_for
-from social.platforms.base import CommentData
 from social.services.engagements import contact_for_author, engagement_record
 
 logger = logging.getLogger(__name__)
@@ -290,7 +291,7 @@ def comment_reply_send(*, comment: SocialComment) -> CommentActionAttempt | None
     if not _claim_for_reply(comment):
         return None
     comment.refresh_from_db()
-    client = client_for(comment.account)
+    client = pages_client_for(comment.account)
     started = time.perf_counter()
     try:
         reply_id = client.reply_to_comment(
@@ -299,7 +300,7 @@ def comment_reply_send(*, comment: SocialComment) -> CommentActionAttempt | None
             text=comment.draft_text,
         )
         error = None
-    except PlatformError as exc:
+    except ProviderError as exc:
         reply_id, error = "", exc
     finally:
         client.close()
@@ -330,7 +331,7 @@ def _record_attempt(comment, action, error, external_id, started) -> CommentActi
     attempt = CommentActionAttempt.objects.create(
         comment=comment,
         action=action,
-        outcome=AttemptOutcome.PERMANENT if error.permanent else AttemptOutcome.TRANSIENT,
+        outcome=attempt_outcome(error),
         error_code=error.code,
         error_message=error.message[:500],
         latency_ms=latency_ms,
@@ -350,12 +351,12 @@ def _record_attempt(comment, action, error, external_id, started) -> CommentActi
 
 def comment_hide(*, comment: SocialComment, actor=None) -> CommentActionAttempt:
     """Hide a comment on the platform (spam); recorded as an attempt."""
-    client = client_for(comment.account)
+    client = pages_client_for(comment.account)
     started = time.perf_counter()
     try:
         client.hide_comment(comment_external_id=comment.external_id)
         error = None
-    except PlatformError as exc:
+    except ProviderError as exc:
         error = exc
     finally:
         client.close()

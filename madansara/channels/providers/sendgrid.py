@@ -11,7 +11,7 @@ from sendgrid.helpers.mail import Category, Content, CustomArg, From, Header, Ma
 
 from madansara.channels.base import OutboundPayload, Provider, ProviderError, SendResult
 from madansara.channels.email_ids import email_message_id
-from madansara.channels.providers._http import retry_after_seconds
+from madansara.channels.providers.http import retry_after_seconds
 
 THREADING_HEADERS = ("In-Reply-To", "References")
 MESSAGE_ID_ARG = "ms_message_id"  # custom_args key: comes back on every Event Webhook event

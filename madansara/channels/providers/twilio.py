@@ -14,7 +14,7 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
 from madansara.channels.base import OutboundPayload, Provider, ProviderError, SendResult
-from madansara.channels.providers._http import retry_after_seconds
+from madansara.channels.providers.http import retry_after_seconds
 
 TWILIO_API = "https://api.twilio.com"
 PERMANENT_CODES = {
