@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from madansara.audit import audit_record
 from madansara.channels.models import MessageStatus
+from madansara.channels.retry import SEND
 from madansara.channels.services import message_create, message_send
 from madansara.choices import Channel
 from madansara.models import ActionPolicy, PolicyAction, PolicyTier
@@ -42,7 +43,6 @@ from outreach.models import (
 )
 from outreach.models.direct import DIRECT_COUNTED
 from outreach.services.content import _email_footer, _url, unsubscribe_token
-from outreach.services.dispatch import MAX_ATTEMPTS, backoff_seconds
 from outreach.services.planning import (
     ACTIVE_OUTBOX,
     MANUAL_ONLY,
@@ -403,10 +403,10 @@ def direct_send_deliver(*, send_id: int, provider=None, now: datetime | None = N
         message.refresh_from_db()
         if message.status == MessageStatus.QUEUED and attempt is not None:
             attempts = send.attempts + 1
-            if attempts >= MAX_ATTEMPTS:
+            if SEND.exhausted(attempts):
                 _set(send, status=DirectSendStatus.FAILED, attempts=attempts, error=attempt.error_message[:500])
                 return "failed"
-            due = now + timedelta(seconds=backoff_seconds(attempts, attempt.retry_after))
+            due = now + timedelta(seconds=SEND.delay(attempts, attempt.retry_after))
             _set(
                 send,
                 status=DirectSendStatus.SCHEDULED,
