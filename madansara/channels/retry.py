@@ -43,6 +43,6 @@ SEND = RetryPolicy(base=30.0, cap=3600.0, max_attempts=6)
 # Processing a stored webhook event.
 WEBHOOK = RetryPolicy(base=5.0, cap=900.0, max_attempts=10)
 # Classifying an inbound message (LLM calls).
-CLASSIFY = RetryPolicy(base=15.0, cap=600.0, max_attempts=4)
+CLASSIFY = RetryPolicy(base=15.0, cap=600.0, max_attempts=5)
 # A social account's sync (paused by the platform's rate limit).
 SYNC = RetryPolicy(base=60.0, cap=3600.0, max_attempts=5)
