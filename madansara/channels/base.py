@@ -12,6 +12,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
+from madansara.channels.models import MessageStatus
+
 
 @dataclass
 class OutboundPayload:
@@ -35,7 +37,7 @@ class OutboundPayload:
 @dataclass
 class SendResult:
     provider_message_id: str
-    status: str = "sent"  # "sent" or "queued" (accepted, delivery pending)
+    status: str = MessageStatus.SENT  # or MessageStatus.QUEUED (accepted, delivery pending)
     cost: Decimal | None = None
     currency: str = "USD"
     raw: dict = field(default_factory=dict)

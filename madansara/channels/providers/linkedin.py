@@ -19,6 +19,7 @@ from madansara.channels.base import (
     ProviderError,
     SendResult,
 )
+from madansara.channels.models import MessageStatus
 from madansara.channels.providers.http import http_request, retry_after_seconds, status_error
 from madansara.channels.providers.pages import PagesClient
 
@@ -78,7 +79,7 @@ class LinkedInProvider(Provider):
                 provider_id = str(response.json().get("id", ""))
             except ValueError:
                 provider_id = ""
-        return SendResult(provider_message_id=provider_id or f"li-{payload.message_id}", status="sent")
+        return SendResult(provider_message_id=provider_id or f"li-{payload.message_id}", status=MessageStatus.SENT)
 
 
 PAGE_SIZE = 50

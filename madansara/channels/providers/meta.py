@@ -23,6 +23,7 @@ from madansara.channels.base import (
     ProviderError,
     SendResult,
 )
+from madansara.channels.models import MessageStatus
 from madansara.channels.providers.http import http_request, retry_after_seconds
 from madansara.channels.providers.pages import PagesClient
 
@@ -73,7 +74,7 @@ class MessengerProvider(Provider):
         data = _json(response)
         if response.status_code >= 400 or "error" in data:
             raise classify(response.status_code, data.get("error") or {}, response.headers)
-        return SendResult(provider_message_id=data.get("message_id", ""), status="sent", raw=data)
+        return SendResult(provider_message_id=data.get("message_id", ""), status=MessageStatus.SENT, raw=data)
 
 
 class InstagramProvider(MessengerProvider):

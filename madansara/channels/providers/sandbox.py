@@ -21,6 +21,7 @@ from madansara.channels.base import (
     ProviderError,
     SendResult,
 )
+from madansara.channels.models import MessageStatus
 from madansara.channels.providers.pages import PagesClient
 
 SANDBOX_COST = {
@@ -50,7 +51,7 @@ class SandboxProvider(Provider):
         digest = hashlib.sha256(payload.message_id.encode()).hexdigest()[:24]
         return SendResult(
             provider_message_id=f"sbx-{self.channel}-{digest}",
-            status="sent",
+            status=MessageStatus.SENT,
             cost=SANDBOX_COST.get(self.channel, Decimal("0")),
         )
 

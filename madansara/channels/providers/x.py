@@ -20,6 +20,7 @@ from madansara.channels.base import (
     ProviderError,
     SendResult,
 )
+from madansara.channels.models import MessageStatus
 from madansara.channels.providers.http import http_request, retry_after_from, status_error
 from madansara.channels.providers.pages import PagesClient
 
@@ -79,7 +80,7 @@ class XProvider(Provider):
         )
         self._raise_for(response)
         data = response.json().get("data") or {}
-        return SendResult(provider_message_id=data.get("dm_event_id", ""), status="sent", raw=data)
+        return SendResult(provider_message_id=data.get("dm_event_id", ""), status=MessageStatus.SENT, raw=data)
 
 
 NOT_FOUND = "https://api.twitter.com/2/problems/resource-not-found"
