@@ -1,7 +1,6 @@
 """Comments: ingest (webhook or sync), classify, apply rules, draft, approve, reply or hide."""
 
 import logging
-import time
 from datetime import timedelta
 
 from django.db import transaction
@@ -9,8 +8,8 @@ from django.db.models import Max, Q
 from django.utils import timezone
 
 from madansara.audit import audit_record
-from madansara.channels.attempts import attempt_outcome
-from madansara.channels.base import CommentData, ProviderError
+from madansara.channels.attempts import CallResult, attempt_outcome, provider_call
+from madansara.channels.base import CommentData
 from madansara.channels.models import AttemptOutcome
 from madansara.channels.registry import pages_client_for
 from social.classify import classify_comment
@@ -292,25 +291,24 @@ def comment_reply_send(*, comment: SocialComment) -> CommentActionAttempt | None
         return None
     comment.refresh_from_db()
     client = pages_client_for(comment.account)
-    started = time.perf_counter()
     try:
-        reply_id = client.reply_to_comment(
-            comment_external_id=comment.external_id,
-            post_external_id=comment.post.external_id if comment.post_id else "",
-            text=comment.draft_text,
+        call = provider_call(
+            lambda: client.reply_to_comment(
+                comment_external_id=comment.external_id,
+                post_external_id=comment.post.external_id if comment.post_id else "",
+                text=comment.draft_text,
+            )
         )
-        error = None
-    except ProviderError as exc:
-        reply_id, error = "", exc
     finally:
         client.close()
-    return _record_attempt(comment, CommentAction.REPLY, error, reply_id, started)
+    return _record_attempt(comment, CommentAction.REPLY, call)
 
 
 @transaction.atomic
-def _record_attempt(comment, action, error, external_id, started) -> CommentActionAttempt:
+def _record_attempt(comment, action, call: CallResult) -> CommentActionAttempt:
+    """The attempt row of a platform call on a comment, and what it did to the comment."""
     now = timezone.now()
-    latency_ms = int((time.perf_counter() - started) * 1000)
+    error, external_id, latency_ms = call.error, call.value or "", call.latency_ms
     if error is None:
         attempt = CommentActionAttempt.objects.create(
             comment=comment,
@@ -352,16 +350,12 @@ def _record_attempt(comment, action, error, external_id, started) -> CommentActi
 def comment_hide(*, comment: SocialComment, actor=None) -> CommentActionAttempt:
     """Hide a comment on the platform (spam); recorded as an attempt."""
     client = pages_client_for(comment.account)
-    started = time.perf_counter()
     try:
-        client.hide_comment(comment_external_id=comment.external_id)
-        error = None
-    except ProviderError as exc:
-        error = exc
+        call = provider_call(lambda: client.hide_comment(comment_external_id=comment.external_id))
     finally:
         client.close()
-    attempt = _record_attempt(comment, CommentAction.HIDE, error, "", started)
-    if error is not None and not error.permanent:
+    attempt = _record_attempt(comment, CommentAction.HIDE, call)
+    if call.error is not None and not call.error.permanent:
         SocialComment.objects.filter(pk=comment.pk).update(status=CommentStatus.FAILED)
     if actor is not None and not isinstance(actor, str):
         audit_record(actor=actor, action="social.comment.hide", target=comment)
