@@ -1,10 +1,9 @@
 """Which provider serves a channel: the real one when its credentials are set, else the sandbox.
 
-`CHANNEL_PROVIDERS="email=sandbox,sms=twilio"` (environment) can force a choice per channel.
-A social account's API client comes from the same providers (pages_client_for).
+The setting `CHANNEL_PROVIDERS` (env, e.g. `"email=sandbox,sms=twilio"`) can force a choice per
+channel. A social account's API client comes from the same providers (pages_client_for).
 """
 
-import os
 from functools import cache
 
 from django.conf import settings
@@ -28,7 +27,7 @@ SANDBOX = "madansara.channels.providers.sandbox.SandboxProvider"
 
 
 def _overrides() -> dict[str, str]:
-    pairs = [p.split("=", 1) for p in os.environ.get("CHANNEL_PROVIDERS", "").split(",") if "=" in p]
+    pairs = [p.split("=", 1) for p in settings.CHANNEL_PROVIDERS.split(",") if "=" in p]
     return {k.strip(): v.strip() for k, v in pairs}
 
 

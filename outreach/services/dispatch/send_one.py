@@ -12,12 +12,10 @@ from madansara.channels import registry, states
 from madansara.channels.models import AttemptOutcome, Message, MessageStatus
 from madansara.channels.retry import SEND
 from madansara.channels.services import message_create, message_send, record_attempt
+from madansara.contacts.models import ConsentStatus, ContactConsent, ContactIdentity
 from outreach.models import (
     CampaignSpend,
     CampaignStatus,
-    ConsentStatus,
-    ContactConsent,
-    ContactIdentity,
     HoldReason,
     OutboxMessage,
     OutboxStatus,

@@ -13,14 +13,12 @@ from django.db import connection
 from django.db.models import Exists, OuterRef, Q, Subquery
 
 from madansara.channels.retry import SEND
+from madansara.contacts.models import ConsentStatus, ContactConsent, ContactIdentity
 from outreach.models import (
     CampaignSpend,
     CampaignStep,
     ChannelCost,
-    ConsentStatus,
-    ContactConsent,
     ContactEngagement,
-    ContactIdentity,
     OutboxMessage,
     OutboxStatus,
     OutreachCampaign,
