@@ -1,6 +1,7 @@
 """Thin Celery entry points of the social app: load by id, call a service; retries live here."""
 
 from celery import shared_task
+from django.utils import timezone
 
 from madansara.channels.retry import SEND, SYNC
 from social.models import FunnelRun, SocialAccount, SocialComment, SyncStatus
@@ -21,11 +22,21 @@ def account_sync_task(self, account_id: int) -> str:
     account = SocialAccount.objects.filter(pk=account_id, is_active=True).first()
     if account is None:
         return "gone"
+    if account.is_rate_limited() and not self.request.is_eager:
+        # A retry capped below the broker's visibility timeout can wake before the pause ends.
+        raise self.retry(countdown=SYNC.countdown(self.request.retries, _pause_left(account)))
     run = sync.account_sync(account=account)
     if run.status == SyncStatus.RATE_LIMITED and not self.request.is_eager:
-        wait = (account.retry_after_until - run.finished_at).total_seconds() if account.retry_after_until else None
-        raise self.retry(countdown=SYNC.countdown(self.request.retries, wait))
+        account.refresh_from_db(fields=["retry_after_until"])
+        raise self.retry(countdown=SYNC.countdown(self.request.retries, _pause_left(account)))
     return run.status
+
+
+def _pause_left(account: SocialAccount) -> float | None:
+    """Seconds until the platform's rate limit on the account ends (None: no pause recorded)."""
+    if account.retry_after_until is None:
+        return None
+    return max(0.0, (account.retry_after_until - timezone.now()).total_seconds())
 
 
 @shared_task(bind=True, soft_time_limit=120, time_limit=150, max_retries=3, default_retry_delay=30)
