@@ -48,3 +48,23 @@ def test_provider_events_move_a_message_forward_only(current, kind, target):
 def test_the_sql_fragments_take_the_choices_values():
     assert states.SQL_VALUES == {"status_queued": "queued", "status_sending": "sending", "status_sent": "sent"}
     assert "'" not in states.SQL_MARK_SENT + states.SQL_CLAIM_NEXT
+
+
+def test_a_late_answer_never_puts_a_message_another_worker_sent_back_in_the_queue(make_message):
+    from madansara.channels.base import ProviderError
+    from madansara.channels.providers.sandbox import SandboxProvider
+    from madansara.channels.services import message_send, record_attempt
+
+    message = make_message()
+    provider = SandboxProvider("email")
+    # given worker A claimed the message and is still waiting on the provider when its lease runs out,
+    assert states.claim(message_id=message.pk)
+    # so the dispatcher that re-claims it finds it in flight, requeues it and sends it
+    assert states.requeue(message_id=message.pk)
+    assert message_send(message=message, provider=provider).outcome == "success"
+    # when A's provider call finally ends in a timeout (transient)
+    timeout = ProviderError("Timeout", permanent=False, code="timeout")
+    record_attempt(message=message, provider=provider, result=None, error=timeout, latency_ms=10_000)
+    # then the message stays sent: nothing will send it a third time
+    message.refresh_from_db()
+    assert message.status == MessageStatus.SENT
