@@ -2,7 +2,9 @@
 
 from celery import shared_task
 
+from inbox.services import conversations, drafts
 from inbox.services.classification import ClassificationRetry, inbound_classify
+from inbox.services.sla import sla_record_breaches
 from madansara.channels.models import InboundMessage
 from madansara.channels.retry import CLASSIFY
 from madansara.channels.tasks import message_send_task
@@ -13,8 +15,6 @@ CLASSIFY_MAX_RETRIES = CLASSIFY.max_attempts - 1
 @shared_task(bind=True, max_retries=CLASSIFY_MAX_RETRIES, acks_late=True)
 def classify_inbound_task(self, inbound_id: int) -> None:
     """Classify, then draft/auto-send; transient LLM errors retry with backoff, then a human."""
-    from inbox.services.drafts import inbound_after_classification
-
     inbound = InboundMessage.objects.filter(pk=inbound_id).first()
     if inbound is None:
         return
@@ -22,7 +22,7 @@ def classify_inbound_task(self, inbound_id: int) -> None:
         inbound_classify(inbound=inbound, final_attempt=self.request.retries >= self.max_retries)
     except ClassificationRetry as exc:
         raise self.retry(exc=exc, countdown=CLASSIFY.countdown(self.request.retries)) from exc
-    inbound_after_classification(inbound=inbound)
+    drafts.inbound_after_classification(inbound=inbound)
 
 
 @shared_task(acks_late=True)
@@ -41,13 +41,9 @@ def send_reply_task(message_id: str) -> None:
 
 @shared_task
 def reopen_snoozed_task() -> int:
-    from inbox.services.conversations import conversations_reopen_snoozed
-
-    return conversations_reopen_snoozed()
+    return conversations.conversations_reopen_snoozed()
 
 
 @shared_task
 def sla_breaches_task() -> int:
-    from inbox.services.sla import sla_record_breaches
-
     return sla_record_breaches()

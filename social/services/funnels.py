@@ -7,11 +7,17 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, Min, OuterRef, Subquery
 from django.utils import timezone
 
+from conversion.models import ConversionEvent, TouchKind, TouchpointSource
+from conversion.services import touchpoint_record
 from madansara.audit import audit_record
 from madansara.channels.models import AttemptOutcome, MessageStatus
 from madansara.channels.services import message_create, message_send
+from madansara.contacts.models import Tag
+from madansara.contacts.services import identity_add
 from madansara.templating import TemplateError, template_render
+from social import tasks
 from social.models import (
+    CHANNEL_PLATFORMS,
     OPEN_RUN_STATUSES,
     PRIVATE_REPLY_WINDOW,
     FunnelRun,
@@ -41,9 +47,7 @@ class FunnelStepFailed(Exception):
 
 
 def _enqueue_advance(run_id: int) -> None:
-    from social.tasks import funnel_run_advance_task
-
-    transaction.on_commit(lambda: funnel_run_advance_task.delay(run_id))
+    transaction.on_commit(lambda: tasks.funnel_run_advance_task.delay(run_id))
 
 
 def funnels_trigger(*, comment: SocialComment) -> list[FunnelRun]:
@@ -224,19 +228,12 @@ def _fail(run: FunnelRun, reason: str) -> FunnelRun:
 
 
 def _tag_contact(contact, tag_name: str) -> None:
-    from madansara.contacts.models import Tag
-
     tag, _ = Tag.objects.get_or_create(name=tag_name[:100])
     contact.tags.add(tag)
 
 
 def _touchpoint(run: FunnelRun) -> None:
     """The funnel's DM as a touchpoint, so attribution credits conversions to it."""
-    try:
-        from conversion.models import TouchKind, TouchpointSource
-        from conversion.services import touchpoint_record
-    except ImportError:
-        return
     touchpoint_record(
         contact_id=run.contact_id,
         channel=run.funnel.account.channel,
@@ -250,8 +247,6 @@ def _touchpoint(run: FunnelRun) -> None:
 
 def funnel_runs_on_reply(*, inbound) -> list[FunnelRun]:
     """A DM from a contact resumes their waiting runs on that channel (capturing an email if asked)."""
-    from madansara.contacts.services import identity_add
-
     if inbound.contact_id is None:
         return []
     runs = FunnelRun.objects.filter(
@@ -279,15 +274,11 @@ def funnel_runs_on_reply(*, inbound) -> list[FunnelRun]:
 
 
 def _platforms(inbound) -> tuple[str, ...]:
-    from social.models import CHANNEL_PLATFORMS
-
     return tuple(CHANNEL_PLATFORMS.get(inbound.channel, ()))
 
 
 def funnel_conversions_mark() -> int:
     """Mark runs converted when their contact converted after the funnel's first DM (set-based)."""
-    from conversion.models import ConversionEvent
-
     conversions = ConversionEvent.objects.filter(
         contact_id=OuterRef("contact_id"), occurred_at__gte=OuterRef("dm_sent_at")
     )

@@ -106,7 +106,6 @@ def _header(environ, name: str) -> str:
 
 def _read_body(environ) -> bytes:
     """The raw body; at most one byte past the ingest limit (decode_body then answers 413)."""
-
     length = environ.get("CONTENT_LENGTH", "")
     stream = environ["wsgi.input"]
     if length.isdigit():
