@@ -2,7 +2,7 @@
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 
-from conversion.models import ConversionEvent
+from madansara.contacts.conversions import contact_converted
 from madansara.contacts.models import Contact
 from madansara.contacts.selectors import contacts_with_consent
 from outreach.models.campaigns import CampaignEnrollment, ContactEngagement, OutboxMessage
@@ -33,18 +33,14 @@ def segment_contacts(*, segment) -> QuerySet[Contact]:
     if after := filters.get("created_after"):
         contacts = contacts.filter(created_at__date__gte=after)
     if code := filters.get("converted"):
-        contacts = contacts.filter(Exists(_conversions_of(code)))
+        contacts = contacts.filter(contact_converted(contact=OuterRef("pk"), code=code))
     if code := filters.get("not_converted"):
-        contacts = contacts.exclude(Exists(_conversions_of(code)))
+        contacts = contacts.exclude(contact_converted(contact=OuterRef("pk"), code=code))
     if dropped := filters.get("funnel_dropped"):
         reached = WebsiteEvent.objects.filter(contact_id=OuterRef("pk"), name=dropped["reached"])
         went_on = WebsiteEvent.objects.filter(contact_id=OuterRef("pk"), name=dropped["missing"])
         contacts = contacts.filter(Exists(reached)).exclude(Exists(went_on))
     return contacts
-
-
-def _conversions_of(code: str):
-    return ConversionEvent.objects.filter(contact_id=OuterRef("pk"), conversion_type__code=code)
 
 
 def campaign_results(*, campaign) -> dict:
@@ -96,12 +92,12 @@ def campaign_results(*, campaign) -> dict:
 
 def _campaign_lift(campaign, enrollment_model) -> dict:
     """Conversion rate of treated vs holdout contacts (goal conversion, or any)."""
-    events = ConversionEvent.objects.filter(contact_id=OuterRef("contact_id"), occurred_at__gte=OuterRef("enrolled_at"))
-    if campaign.goal_conversion:
-        events = events.filter(conversion_type__code=campaign.goal_conversion)
+    converted = contact_converted(
+        contact=OuterRef("contact_id"), code=campaign.goal_conversion or None, since=OuterRef("enrolled_at")
+    )
     agg = (
         enrollment_model.objects.filter(campaign=campaign)
-        .annotate(converted=Exists(events))
+        .annotate(converted=converted)
         .aggregate(
             holdout=Count("id", filter=Q(state="holdout")),
             holdout_converted=Count("id", filter=Q(state="holdout", converted=True)),

@@ -17,8 +17,8 @@ from django.db import connection, transaction
 from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.utils import timezone
 
-from conversion.models import ConversionEvent
 from madansara.choices import Channel
+from madansara.contacts.conversions import contact_converted
 from madansara.contacts.models import Contact, ContactConsent, ContactIdentity
 from outreach.models import (
     AUTO,
@@ -188,10 +188,7 @@ def campaign_enroll(*, campaign: OutreachCampaign, now: datetime | None = None) 
 # --- journeys -------------------------------------------------------------------------------
 def _conversions(campaign: OutreachCampaign, code: str | None):
     """Subquery: the enrollment's contact converted (of type `code`) after enrolling."""
-    events = ConversionEvent.objects.filter(contact_id=OuterRef("contact_id"), occurred_at__gte=OuterRef("enrolled_at"))
-    if code:
-        events = events.filter(conversion_type__code=code)
-    return Exists(events)
+    return contact_converted(contact=OuterRef("contact_id"), code=code or None, since=OuterRef("enrolled_at"))
 
 
 def _engaged(step: CampaignStep, branch_on: str, since):
@@ -235,10 +232,7 @@ def _goal_sweep(campaign: OutreachCampaign, now: datetime) -> int:
     """Set-based goal check: active journeys whose contact converted since enrolling end."""
     if not campaign.goal_conversion:
         return 0
-    try:
-        converted = _conversions(campaign, campaign.goal_conversion)
-    except ImportError:
-        return 0
+    converted = _conversions(campaign, campaign.goal_conversion)
     ids = CampaignEnrollment.objects.filter(campaign=campaign, state=EnrollmentState.ACTIVE).filter(converted)
     contact_ids = ids.values("contact_id")
     OutboxMessage.objects.filter(campaign=campaign, contact_id__in=contact_ids, status=OutboxStatus.PENDING).update(
