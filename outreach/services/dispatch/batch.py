@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from madansara.channels import registry, states
 from madansara.channels.models import AttemptOutcome, DeliveryAttempt, Message, MessageEvent, MessageEventKind
-from madansara.channels.services import message_send_prepared, payload_for, record_attempt
+from madansara.channels.services import message_send_prepared, message_sent_announce, payload_for, record_attempt
 from outreach.models import CampaignStatus, HoldReason, OutboxMessage, OutboxStatus
 from outreach.services.content import ContentError, content_cache, message_render
 from outreach.services.dispatch.claim import outbox_claim
@@ -232,10 +232,13 @@ def _record_sent(
             "next_id": next_id,
         }
         # Server-side binding, prepared once per connection: parsing and planning the CTE per
-        # message costs more than running it.
-        with _server_cursor() as cursor:
-            cursor.execute(_sent_sql(), params, prepare=True)
-            held, next_claimed = cursor.fetchone()
+        # message costs more than running it. The announcement's rows (webhook deliveries)
+        # commit with the message's move to sent.
+        with transaction.atomic():
+            with _server_cursor() as cursor:
+                cursor.execute(_sent_sql(), params, prepare=True)
+                held, next_claimed = cursor.fetchone()
+            message_sent_announce(message=message, sent_at=at)
         if held:
             sent.append((row.contact_id, row.channel))
         return ("sent" if held else "lost"), bool(next_claimed), cost
