@@ -9,7 +9,7 @@ from django.dispatch import receiver
 
 from madansara.contacts.signals import contact_erased
 from madansara.erasure import matching, search_forms
-from website.ingest import IDENTIFY_EVENT
+from website.ingest.parse import IDENTIFY_EVENT
 from website.models import WebsiteEvent, WebsiteSession, WebsiteVisitor
 
 
