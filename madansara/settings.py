@@ -388,6 +388,20 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {})["WebhookEventTypeEnum
 )
 # A rate-limited send sleeps up to this long for a token, else it is retried later.
 CHANNEL_RATE_LIMIT_MAX_SLEEP = float(os.environ.get("CHANNEL_RATE_LIMIT_MAX_SLEEP", "0.5"))
+
+# --- live updates and website chat (madansara/live.py, website/chat/) ---------------------
+# Seconds between the per-process hub's looks for new live events (delivery latency floor).
+LIVE_POLL_INTERVAL = float(os.environ.get("LIVE_POLL_INTERVAL", "0.2"))
+# How long one long-poll waits before answering "nothing new" (the client polls again at once).
+LIVE_LONG_POLL_SECONDS = float(os.environ.get("LIVE_LONG_POLL_SECONDS", "25"))
+CHAT_MAX_MESSAGE_CHARS = env_int("CHAT_MAX_MESSAGE_CHARS", 2000)
+CHAT_MAX_BODY_BYTES = env_int("CHAT_MAX_BODY_BYTES", 8192)
+CHAT_MESSAGES_PER_VISITOR_PER_MINUTE = env_int("CHAT_MESSAGES_PER_VISITOR_PER_MINUTE", 20)
+CHAT_MESSAGES_PER_SITE_PER_MINUTE = env_int("CHAT_MESSAGES_PER_SITE_PER_MINUTE", 600)
+CHAT_POLLS_PER_VISITOR_PER_MINUTE = env_int("CHAT_POLLS_PER_VISITOR_PER_MINUTE", 120)
+CHAT_TOKEN_MAX_AGE_DAYS = env_int("CHAT_TOKEN_MAX_AGE_DAYS", 30)
+# A visitor not seen polling for this long is away: replies also go to the e-mail they left.
+CHAT_AWAY_AFTER_SECONDS = env_int("CHAT_AWAY_AFTER_SECONDS", 60)
 # "redis" (default with REDIS_URL), "db" (default without) or "memory" (one process only).
 CHANNEL_RATE_LIMIT_BACKEND = os.environ.get("CHANNEL_RATE_LIMIT_BACKEND", "")
 # Signed webhooks older than this (SendGrid timestamp) are refused as replays.
