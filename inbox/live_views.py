@@ -40,12 +40,14 @@ async def poll(request: HttpRequest) -> HttpResponse:
     user = await request.auser()
     if not (user.is_active and user.is_staff) or not await sync_to_async(user.has_perm)("inbox.view_conversation"):
         return _error(403, "forbidden", "Sign in as an agent.")
-    after, conversation = _int(request.GET.get("after")), _int(request.GET.get("conversation"))
+    after, conversation = _int(request.GET.get("after"), -1), _int(request.GET.get("conversation"))
     wait = _int(request.GET.get("wait"), int(settings.LIVE_LONG_POLL_SECONDS))
     if after is None or conversation is None or wait is None:
         return _error(400, "invalid_parameter", "'after', 'conversation' and 'wait' are integers ≥ 0.")
     topics = [conversation_topic(conversation)] if conversation else [QUEUE_TOPIC]
-    events, cursor = await live_wait(topics=topics, after=after, timeout=min(wait, settings.LIVE_LONG_POLL_SECONDS))
+    events, cursor = await live_wait(
+        topics=topics, after=None if after == -1 else after, timeout=min(wait, settings.LIVE_LONG_POLL_SECONDS)
+    )
     return JsonResponse({"events": events, "cursor": cursor})
 
 

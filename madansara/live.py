@@ -144,10 +144,10 @@ def _complete(future: asyncio.Future) -> None:
 hub = Hub()
 
 
-async def live_wait(*, topics: list[str], after: int, timeout: float) -> tuple[list[dict], int]:
+async def live_wait(*, topics: list[str], after: int | None, timeout: float) -> tuple[list[dict], int]:
     """(events of `topics` after `after`, the cursor to poll from next), waiting up to `timeout`
-    seconds for the first event. `after` 0: start from now (the past is read through an API)."""
-    if after <= 0:
+    seconds for the first event. `after` None: from now (the past is read through an API)."""
+    if after is None:
         after = await sync_to_async(live_cursor)()
     waiter = hub.register(topics) if timeout > 0 else None
     try:

@@ -14,9 +14,10 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from madansara.channels.base import OutboundPayload, ProviderError
 from madansara.channels.inbound import inbound_record
 from madansara.channels.models import ChatThread, ChatThreadStatus, InboundMessage, Message, MessageStatus
+from madansara.channels.services import message_create
+from madansara.channels.tasks import message_send_task
 from madansara.choices import Channel
 from madansara.live import live_publish
 
@@ -94,22 +95,18 @@ def chat_deliver(*, thread: ChatThread, message_id: str, text: str) -> dict:
 
 
 def _email_copy(*, thread: ChatThread, message_id: str, text: str) -> dict:
-    from madansara.channels.registry import provider_for  # the registry imports the providers
-
-    payload = OutboundPayload(
+    """The reply as an e-mail of its own (queued, sent by the worker, recorded like any other)."""
+    email = message_create(
         channel=Channel.EMAIL,
         to=thread.email,
-        message_id=f"{message_id}-email",
+        source="chat",
         subject="Reply to your chat message",
         text=f"{text}\n\n— You can also read and answer this in the chat on our website.",
         human_approved=True,
+        context={"chat_thread": thread.key, "chat_message": str(message_id)},
     )
-    try:
-        sent = provider_for(Channel.EMAIL).send(payload)
-    except ProviderError as exc:
-        logger.warning("chat reply not e-mailed", extra={"thread": thread.key, "code": exc.code})
-        return {"emailed_to": thread.email, "email_error": exc.message}
-    return {"emailed_to": thread.email, "email_provider_id": sent.provider_message_id}
+    transaction.on_commit(lambda: message_send_task.delay(str(email.pk)))
+    return {"emailed_to": thread.email, "email_message": str(email.pk)}
 
 
 def chat_email_set(*, thread: ChatThread, email: str) -> ChatThread:
