@@ -15,7 +15,6 @@ the ASGI process.
 import asyncio
 import logging
 import threading
-import time
 from collections import deque
 from datetime import timedelta
 
@@ -69,13 +68,24 @@ class Hub:
         self._seen_set: set[int] = set()
         self._last_id = 0
         self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
 
     def _ensure_started(self) -> None:
         with self._lock:
             if self._thread is not None and self._thread.is_alive():
                 return
+            self._stop.clear()
             self._thread = threading.Thread(target=self._run, name="live-hub", daemon=True)
             self._thread.start()
+
+    def stop(self) -> None:
+        """Stop the thread and close its database connection (tests, shutdown)."""
+        with self._lock:
+            thread = self._thread
+            self._thread = None
+        if thread is not None and thread.is_alive():
+            self._stop.set()
+            thread.join()
 
     def register(self, topics: list[str]) -> tuple[asyncio.AbstractEventLoop, asyncio.Future]:
         """A future that completes when one of `topics` gets an event (register before reading)."""
@@ -106,14 +116,14 @@ class Hub:
             self._last_id = live_cursor()
         except Exception:
             logger.exception("live hub: cannot read the cursor")
-        while True:
-            time.sleep(settings.LIVE_POLL_INTERVAL)
+        while not self._stop.wait(settings.LIVE_POLL_INTERVAL):
             try:
                 self._tick()
             except Exception:
                 logger.exception("live hub: poll failed")
                 connection.close()
             close_old_connections()
+        connection.close()
 
     def _tick(self) -> None:
         rows = list(

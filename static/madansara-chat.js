@@ -75,7 +75,14 @@
   var host = el("div", { "data-ms-chat": "" }, d.body);
   var root = host.attachShadow ? host.attachShadow({ mode: "open" }) : host;
   var style = el("style", {}, root);
-  var launcher = el("button", { type: "button", "data-ms-chat": "launcher", "aria-label": "Chat" }, root, "💬");
+  var launcher = el("button", { type: "button", "data-ms-chat": "launcher", "aria-label": "Chat" }, root);
+  // An inline SVG bubble: an emoji needs a font the visitor may not have.
+  var svg = "http://www.w3.org/2000/svg";
+  var icon = launcher.appendChild(d.createElementNS(svg, "svg"));
+  var bubble = icon.appendChild(d.createElementNS(svg, "path"));
+  icon.setAttribute("viewBox", "0 0 24 24");
+  bubble.setAttribute("fill", "currentColor");
+  bubble.setAttribute("d", "M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z");
   var badge = el("span", { "data-ms-chat": "badge", hidden: "" }, launcher);
   var panel = el("section", { "data-ms-chat": "panel", hidden: "", role: "dialog" }, root);
   var head = el("header", {}, panel);
@@ -102,7 +109,7 @@
     style.textContent =
       ":host{all:initial}*{box-sizing:border-box;font:14px/1.4 system-ui,sans-serif}" +
       "[data-ms-chat=launcher]{position:fixed;bottom:20px;" + side + ":20px;width:56px;height:56px;border:0;border-radius:50%;" +
-      "background:" + c.colour + ";color:" + c.text_colour + ";font-size:24px;cursor:pointer;box-shadow:0 4px 14px #0003;z-index:2147483646}" +
+      "background:" + c.colour + ";color:" + c.text_colour + ";cursor:pointer;box-shadow:0 4px 14px #0003;z-index:2147483646}[data-ms-chat=launcher] svg{width:28px;height:28px}" +
       "[data-ms-chat=badge]{position:absolute;top:-2px;right:-2px;min-width:20px;padding:0 5px;border-radius:10px;background:#dc2626;color:#fff;font-size:12px}" +
       "section{position:fixed;bottom:88px;" + side + ":20px;width:340px;max-width:calc(100vw - 40px);height:480px;max-height:calc(100vh - 110px);" +
       "display:flex;flex-direction:column;background:#fff;color:#111;border-radius:12px;box-shadow:0 8px 30px #0004;overflow:hidden;z-index:2147483647}" +
@@ -115,7 +122,7 @@
       "form{display:flex;flex-wrap:wrap;gap:6px;padding:10px;border-top:1px solid #e5e7eb}form p{margin:0;width:100%}" +
       "textarea,input{flex:1;min-width:0;padding:8px;border:1px solid #cbd5e1;border-radius:8px;resize:none}" +
       "form button{padding:8px 12px;border:0;border-radius:8px;background:" + c.colour + ";color:" + c.text_colour + ";cursor:pointer}" +
-      "[data-ms-chat=csat] button{flex:1}[data-ms-chat=typing],[data-ms-chat=error]{margin:0 12px;font-size:12px;color:#555}[data-ms-chat=error]{color:#b91c1c}";
+      "[data-ms-chat=csat] input{flex-basis:100%}[data-ms-chat=csat] button{flex:1;padding:8px 0}[data-ms-chat=typing],[data-ms-chat=error]{margin:0 12px;font-size:12px;color:#555}[data-ms-chat=error]{color:#b91c1c}";
     t = TEXT[c.language] || TEXT.en;
     title.textContent = c.title;
     state.textContent = c.online ? t[13] : t[12];
@@ -166,6 +173,7 @@
     if (!config.csat) return;
     csat.textContent = "";
     el("p", {}, csat, t[5]);
+    var comment = el("input", { name: "comment", placeholder: t[11], maxlength: "1000" }, csat);
     [1, 2, 3, 4, 5].forEach(function (score) {
       var star = el("button", { type: "button", "data-score": score, "aria-label": t[15] + " " + score }, csat, "★".repeat(score));
       star.onclick = function () {
@@ -176,7 +184,6 @@
         }, fail);
       };
     });
-    var comment = el("input", { name: "comment", placeholder: t[11], maxlength: "1000" }, csat);
     csat.hidden = false;
   };
   var ended = function () {
@@ -215,7 +222,7 @@
       .catch(function (problem) {
         polling = 0;
         if (problem && problem.error && problem.error.code == "invalid_token") return forget();
-        setTimeout(poll, 3000);
+        setTimeout(poll, 1000);
       });
   };
   var forget = function () {

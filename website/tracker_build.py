@@ -22,8 +22,22 @@ CHAT_GZIP_BUDGET = 15 * 1024
 
 
 def minify(source: str) -> str:
-    """Return `source` without comments and without whitespace that carries no meaning."""
-    return rjsmin.jsmin(source) + "\n"
+    """Return `source` without comments and without whitespace that carries no meaning, in ASCII:
+    other characters (only in string literals) become \\u escapes, so the script reads the same
+    on a page in any charset."""
+    return ascii_escape(rjsmin.jsmin(source)) + "\n"
+
+
+def ascii_escape(text: str) -> str:
+    """Non-ASCII characters as JavaScript \\uXXXX escapes (UTF-16 surrogate pairs beyond the BMP)."""
+    out = []
+    for char in text:
+        if ord(char) < 128:
+            out.append(char)
+            continue
+        units = char.encode("utf-16-be")
+        out.extend(f"\\u{int.from_bytes(units[i : i + 2]):04x}" for i in range(0, len(units), 2))
+    return "".join(out)
 
 
 def gzip_size(text: str) -> int:

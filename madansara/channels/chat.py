@@ -55,6 +55,7 @@ def chat_inbound(*, thread: ChatThread, text: str, client_id: str, contact=None)
             external_id=f"{thread.key}:{client_id}"[:255],
             sender=thread.key,
             thread_id=thread.key,
+            subject=f"Website chat with {thread.name}" if thread.name else "Website chat",
             text=text,
             sender_name=thread.name,
             contact=contact,
@@ -149,6 +150,14 @@ def chat_thread_closed_by_agent(*, thread_key: str) -> None:
 def chat_agent_typing(*, thread_key: str) -> None:
     """An agent is writing in this thread: the visitor's page shows it for a few seconds."""
     live_publish(topics=[f"chat:{thread_key}"], kind="typing", data={})
+
+
+def chat_thread_for(conversation) -> ChatThread | None:
+    """The chat thread behind an inbox conversation of the chat channel, with `away` set."""
+    thread = ChatThread.objects.filter(key=conversation.thread_key or conversation.participant).first()
+    if thread is not None:
+        thread.away = chat_is_away(thread)
+    return thread
 
 
 def chat_history(*, thread: ChatThread) -> list[dict]:

@@ -48,3 +48,9 @@ def test_the_tracker_loads_the_chat_widget_only_when_asked():
     tracker = SOURCE.read_text()
     assert '"chat" in data' in tracker and "madansara-chat.min.js" in tracker
     assert "madansara-chat" not in SOURCE.read_text().split('"chat" in data')[0].split("*/", 1)[1]
+
+
+def test_built_scripts_are_ascii_so_any_page_charset_reads_them():
+    # A page without <meta charset> decoded the widget's "…" and "💬" as windows-1252.
+    assert minify('var s = "Écrivez…💬";') == 'var s="\\u00c9crivez\\u2026\\ud83d\\udcac";\n'
+    assert TARGET.read_text().isascii() and CHAT_TARGET.read_text().isascii()
