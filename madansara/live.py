@@ -13,6 +13,7 @@ the ASGI process.
 """
 
 import asyncio
+import functools
 import logging
 import threading
 from collections import deque
@@ -154,20 +155,38 @@ def _complete(future: asyncio.Future) -> None:
 hub = Hub()
 
 
+def pooled(function):
+    """`function` as a coroutine on the event loop's shared thread pool: a waiting request keeps no
+    thread (and so no database connection) of its own. The pool's threads keep their connections
+    in the ASGI process (a few for thousands of readers); elsewhere (WSGI, tests) each call closes
+    its connection, which nothing else would."""
+
+    @functools.wraps(function)
+    def run(*args, **kwargs):
+        close_old_connections()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            if not settings.LIVE_PERSISTENT_CONNECTIONS:
+                connection.close()
+
+    return sync_to_async(run, thread_sensitive=False)
+
+
 async def live_wait(*, topics: list[str], after: int | None, timeout: float) -> tuple[list[dict], int]:
     """(events of `topics` after `after`, the cursor to poll from next), waiting up to `timeout`
     seconds for the first event. `after` None: from now (the past is read through an API)."""
     if after is None:
-        after = await sync_to_async(live_cursor)()
+        after = await pooled(live_cursor)()
     waiter = hub.register(topics) if timeout > 0 else None
     try:
-        events = await sync_to_async(live_events_since)(topics=topics, after=after)
+        events = await pooled(live_events_since)(topics=topics, after=after)
         if not events and waiter is not None:
             try:
                 await asyncio.wait_for(asyncio.shield(waiter[1]), timeout)
             except TimeoutError:
                 return [], after
-            events = await sync_to_async(live_events_since)(topics=topics, after=after)
+            events = await pooled(live_events_since)(topics=topics, after=after)
     finally:
         if waiter is not None:
             hub.unregister(topics, waiter)

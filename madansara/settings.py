@@ -96,6 +96,10 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "axes.middleware.AxesMiddleware",  # last: turns a lockout into its 429 answer
 ]
+if env_bool("MADANSARA_ASGI", default=False):
+    # The ASGI process (madansara/asgi.py) serves long-polls, not files: every other middleware
+    # is async capable, WhiteNoise's is not and would run each request on a thread.
+    MIDDLEWARE.remove("whitenoise.middleware.WhiteNoiseMiddleware")
 
 ROOT_URLCONF = "madansara.urls"
 WSGI_APPLICATION = "madansara.wsgi.application"
@@ -394,6 +398,8 @@ CHANNEL_RATE_LIMIT_MAX_SLEEP = float(os.environ.get("CHANNEL_RATE_LIMIT_MAX_SLEE
 LIVE_POLL_INTERVAL = float(os.environ.get("LIVE_POLL_INTERVAL", "0.2"))
 # How long one long-poll waits before answering "nothing new" (the client polls again at once).
 LIVE_LONG_POLL_SECONDS = float(os.environ.get("LIVE_LONG_POLL_SECONDS", "25"))
+# The ASGI process keeps the database connections of its few pool threads (madansara.live.pooled).
+LIVE_PERSISTENT_CONNECTIONS = env_bool("MADANSARA_ASGI", default=False)
 CHAT_MAX_MESSAGE_CHARS = env_int("CHAT_MAX_MESSAGE_CHARS", 2000)
 CHAT_MAX_BODY_BYTES = env_int("CHAT_MAX_BODY_BYTES", 8192)
 CHAT_MESSAGES_PER_VISITOR_PER_MINUTE = env_int("CHAT_MESSAGES_PER_VISITOR_PER_MINUTE", 20)

@@ -10,7 +10,6 @@ import functools
 import time
 
 import orjson
-from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -20,7 +19,7 @@ from django.views.decorators.csrf import csrf_exempt
 from madansara.api.exceptions import error_body
 from madansara.channels import chat as channel_chat
 from madansara.channels.models import ChatThread, ChatThreadStatus
-from madansara.live import live_cursor, live_wait
+from madansara.live import live_cursor, live_wait, pooled
 from website.chat import (
     ChatRefused,
     message_limits_check,
@@ -52,11 +51,17 @@ def _response(status: int, body: dict | None, origin: str, retry_after: int | No
 
 def _body(request: HttpRequest) -> dict:
     declared = request.headers.get("Content-Length", "")
+    too_big_declared = declared.isdigit() and int(declared) > settings.CHAT_MAX_BODY_BYTES
+    return body_parse(b"" if too_big_declared else request.body, declared=too_big_declared)
+
+
+def body_parse(raw: bytes, *, declared: bool = False) -> dict:
+    """The JSON object of a request body; ChatRefused 413 when over the limit (or `declared` so), 400 when not JSON."""
     limit = settings.CHAT_MAX_BODY_BYTES
-    if (declared.isdigit() and int(declared) > limit) or len(request.body) > limit:
+    if declared or len(raw) > limit:
         raise ChatRefused(413, "payload_too_large", f"Chat requests are limited to {limit} bytes.")
     try:
-        data = orjson.loads(request.body or b"{}")
+        data = orjson.loads(raw or b"{}")
     except orjson.JSONDecodeError as exc:
         raise ChatRefused(400, "invalid_json", "The body is not valid JSON.") from exc
     if not isinstance(data, dict):
@@ -261,24 +266,37 @@ def _poll_prepare(data: dict, origin: str) -> ChatThread:
     return thread
 
 
-@csrf_exempt
-async def poll(request: HttpRequest) -> HttpResponse:
-    """POST /chat/poll {token, after, wait} — waits (up to LIVE_LONG_POLL_SECONDS) for the
-    conversation's next events: agent replies, typing, the end of the chat."""
-    origin = request.headers.get("Origin", "")
-    if request.method == "OPTIONS":
-        return _response(204, None, origin)
+async def poll_answer(*, raw: bytes, origin: str) -> tuple[int, dict, int | None]:
+    """The long-poll's (status, body, retry_after): the conversation's events after `after`,
+    waiting up to LIVE_LONG_POLL_SECONDS (or the smaller `wait`) for the first one. The database
+    work runs on the shared pool (thread_sensitive=False), so a waiting visitor holds no thread."""
     try:
-        data = _body(request)
+        data = body_parse(raw)
         after, wait = data.get("after", 0), data.get("wait", settings.LIVE_LONG_POLL_SECONDS)
         if not isinstance(after, int) or isinstance(after, bool) or after < 0:
             raise ChatRefused(400, "invalid_field", "'after' is the last event id seen (an integer ≥ 0).")
         if not isinstance(wait, int | float) or isinstance(wait, bool) or wait < 0:
             raise ChatRefused(400, "invalid_field", "'wait' is a number of seconds ≥ 0.")
-        thread = await sync_to_async(_poll_prepare)(data, origin)
+        thread = await pooled(_poll_prepare)(data, origin)
     except ChatRefused as refused:
-        return _response(refused.status, error_body(refused.code, refused.message), origin, refused.retry_after)
+        return refused.status, error_body(refused.code, refused.message), refused.retry_after
     events, cursor = await live_wait(
         topics=[thread.topic], after=after, timeout=min(float(wait), settings.LIVE_LONG_POLL_SECONDS)
     )
-    return _response(200, {"events": events, "cursor": cursor}, origin)
+    return 200, {"events": events, "cursor": cursor}, None
+
+
+@csrf_exempt
+async def poll(request: HttpRequest) -> HttpResponse:
+    """POST /chat/poll {token, after, wait} — waits for the conversation's next events: agent
+    replies, typing, the end of the chat. (The ASGI process answers it without Django's request
+    handling: website/chat_asgi.py.)"""
+    origin = request.headers.get("Origin", "")
+    if request.method == "OPTIONS":
+        return _response(204, None, origin)
+    declared = request.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > settings.CHAT_MAX_BODY_BYTES:
+        status, body, retry_after = 413, error_body("payload_too_large", "Chat request too large."), None
+    else:
+        status, body, retry_after = await poll_answer(raw=request.body, origin=origin)
+    return _response(status, body, origin, retry_after)
