@@ -36,12 +36,16 @@ async def _read_body(receive, limit: int) -> bytes | None:
 
 
 async def _answer(send, status: int, body: dict | None, origin: str, retry_after: int | None = None) -> None:
-    headers = [(b"content-type", b"application/json"), (b"cache-control", b"no-store")]
+    payload = orjson.dumps(body) if body is not None else b""
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(payload)).encode()),
+        (b"cache-control", b"no-store"),
+    ]
     if origin:
         headers += [(b"access-control-allow-origin", origin.encode("latin-1")), (b"vary", b"Origin")]
     if retry_after:
         headers.append((b"retry-after", str(retry_after).encode()))
-    payload = orjson.dumps(body) if body is not None else b""
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": payload})
 
