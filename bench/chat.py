@@ -13,6 +13,7 @@ without the chats, the ASGI process's threads and memory.
 
 import argparse
 import asyncio
+import multiprocessing
 import os
 import random
 import resource
@@ -20,6 +21,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -191,60 +193,69 @@ def api_timings(port: int, key: str, seconds: float, every: float = 0.2) -> list
     return timings
 
 
-async def main_async(args, chats: list[tuple[str, str]], api_key: str, cursor: int) -> None:
+def visitors_process(port: int, chats: list[tuple[str, str]], cursor: int, ramp: int, pipe) -> None:
+    """The browsers, in a process of their own (as on other machines): opens the chats, says
+    when all are polling, samples the open polls each second, and on "stop" sends its figures."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, 4 * args.chats + 1000)), hard))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, 2 * len(chats) + 500)), hard))
+
+    async def run():
+        visitors = Visitors(port, chats, cursor=cursor)
+        started = time.monotonic()
+        tasks = await visitors.run(ramp_per_second=ramp)
+        while visitors.in_flight < len(chats) * 0.99 and time.monotonic() - started < 120:
+            await asyncio.sleep(0.5)
+        pipe.send(("ready", time.monotonic() - started))
+        samples = []
+        while not pipe.poll():
+            samples.append(visitors.in_flight)
+            await asyncio.sleep(1)
+        pipe.recv()
+        visitors.stopping = True
+        for task in tasks:
+            task.cancel()
+        pipe.send((visitors.received, samples, visitors.errors))
+
+    asyncio.run(run())
+
+
+def run_bench(args, chats: list[tuple[str, str]], api_key: str, cursor: int) -> None:
     web_port, chat_port = free_port(), free_port()
     env = {**os.environ, "DEBUG": "1", "LOG_LEVEL": "WARNING", "CHAT_POLLS_PER_VISITOR_PER_MINUTE": "100000"}
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, 2 * args.chats + 1000)), hard))  # uvicorn's
     web = start(
-        [
-            str(ROOT / ".venv/bin/gunicorn"),
-            "madansara.wsgi",
-            "-c",
-            "deploy/gunicorn.conf.py",
-            "-b",
-            f"127.0.0.1:{web_port}",
-        ],
+        [str(ROOT / ".venv/bin/gunicorn"), "madansara.wsgi", "-c", "deploy/gunicorn.conf.py",
+         "-b", f"127.0.0.1:{web_port}"],
         env | {"WEB_CONCURRENCY": "2", "GUNICORN_THREADS": "8"},
-    )
+    )  # fmt: skip
     chat = start(
         [str(ROOT / ".venv/bin/uvicorn"), "madansara.asgi:application", "--port", str(chat_port), "--no-access-log",
          "--log-level", "warning", "--backlog", "4096"],
         env,
     )  # fmt: skip
+    browsers = None
     try:
         wait_up(f"http://127.0.0.1:{web_port}/healthz")
         wait_up(f"http://127.0.0.1:{chat_port}/healthz")
-        baseline = await asyncio.to_thread(api_timings, web_port, api_key, 10)
-        visitors = Visitors(chat_port, chats, cursor=cursor)
-        ramp_started = time.monotonic()
-        tasks = await visitors.run(ramp_per_second=args.ramp)
-        while visitors.in_flight < args.chats * 0.99 and time.monotonic() - ramp_started < 120:
-            await asyncio.sleep(0.5)
-        ramp = time.monotonic() - ramp_started
+        baseline = api_timings(web_port, api_key, 10)
+        ours, theirs = multiprocessing.Pipe()
+        browsers = multiprocessing.Process(target=visitors_process, args=(chat_port, chats, cursor, args.ramp, theirs))
+        browsers.start()
+        _, ramp = ours.recv()
         threads_before, rss_before = process_figures(chat.pid)
         sent: dict[str, float] = {}
-        open_samples = []
-
-        async def sample():
-            while True:
-                open_samples.append(visitors.in_flight)
-                await asyncio.sleep(1)
-
-        sampler = asyncio.create_task(sample())
         keys = [key for key, _ in chats]
-        loaded, _ = await asyncio.gather(
-            asyncio.to_thread(api_timings, web_port, api_key, args.seconds),
-            asyncio.to_thread(send_replies, keys, args.rate, args.seconds, sent),
-        )
-        await asyncio.sleep(3)  # the last replies' delivery
-        sampler.cancel()
+        sender = threading.Thread(target=send_replies, args=(keys, args.rate, args.seconds, sent))
+        sender.start()
+        loaded = api_timings(web_port, api_key, args.seconds)
+        sender.join()
+        time.sleep(3)  # the last replies' delivery
         threads, rss = process_figures(chat.pid)
-        visitors.stopping = True
-        for task in tasks:
-            task.cancel()
-        latencies = [(visitors.received[text] - at) * 1000 for text, at in sent.items() if text in visitors.received]
-        print(f"visitor-side errors: {visitors.errors or 'none'}")
+        ours.send("stop")
+        received, open_samples, errors = ours.recv()
+        latencies = [(received[text] - at) * 1000 for text, at in sent.items() if text in received]
+        print(f"visitor-side errors: {errors or 'none'}")
         if not latencies:
             raise SystemExit("no reply was delivered")
         print(f"chats opened: {args.chats} (all polling after {ramp:.1f} s ramp)")
@@ -260,9 +271,12 @@ async def main_async(args, chats: list[tuple[str, str]], api_key: str, cursor: i
         print(f"API {API_PATH} (gunicorn) ms with chats open: p50 {load50:.1f}  p95 {load95:.1f}  (n={len(loaded)})")
         print(f"API p95 ratio with/without: {load95 / base95:.2f}")
         print(
-            f"ASGI process: {threads_before} threads / {rss_before:.0f} MiB after the ramp, {threads} / {rss:.0f} MiB at the end"
+            f"ASGI process: {threads_before} threads / {rss_before:.0f} MiB after the ramp, "
+            f"{threads} / {rss:.0f} MiB at the end"
         )
     finally:
+        if browsers is not None and browsers.is_alive():
+            browsers.terminate()
         for process in (web, chat):
             process.terminate()
             process.wait(timeout=20)
@@ -276,7 +290,7 @@ def main() -> None:
     parser.add_argument("--ramp", type=int, default=200, help="chats opened per second")
     args = parser.parse_args()
     chats, api_key = seed(args.chats)
-    asyncio.run(main_async(args, chats, api_key, live_cursor()))
+    run_bench(args, chats, api_key, live_cursor())
 
 
 if __name__ == "__main__":

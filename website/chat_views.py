@@ -7,6 +7,7 @@ Every answer to a browser carries CORS headers only for the site's own origins
 """
 
 import functools
+import random
 import time
 
 import orjson
@@ -258,12 +259,18 @@ def csat(request: HttpRequest, origin: str):
     return 200, {"score": score}
 
 
-def _poll_prepare(data: dict, origin: str) -> ChatThread:
-    thread = _visitor(data, origin)
-    if over_limit(f"poll:{thread.key}", settings.CHAT_POLLS_PER_VISITOR_PER_MINUTE):
+def _poll_prepare(data: dict, origin: str) -> str:
+    """The live topic of the token's conversation, after the site, origin and rate checks (two
+    round trips: the rate counter and the presence UPDATE; the token alone names the thread)."""
+    token = visitor_token_read(_string(data, "token", limit=500, required=True))
+    origins = _site_origins(token.site_id)
+    if origins is None:
+        raise ChatRefused(404, "unknown_site", "This site no longer has a chat.")
+    _origin_allowed(origins, origin)
+    if over_limit(f"poll:{token.thread_key}", settings.CHAT_POLLS_PER_VISITOR_PER_MINUTE):
         raise ChatRefused(429, "rate_limited", "Polling too often: wait a minute.", retry_after=60)
-    channel_chat.chat_seen(thread=thread)
-    return thread
+    channel_chat.chat_seen(thread_key=token.thread_key)
+    return f"chat:{token.thread_key}"
 
 
 async def poll_answer(*, raw: bytes, origin: str) -> tuple[int, dict, int | None]:
@@ -277,12 +284,12 @@ async def poll_answer(*, raw: bytes, origin: str) -> tuple[int, dict, int | None
             raise ChatRefused(400, "invalid_field", "'after' is the last event id seen (an integer ≥ 0).")
         if not isinstance(wait, int | float) or isinstance(wait, bool) or wait < 0:
             raise ChatRefused(400, "invalid_field", "'wait' is a number of seconds ≥ 0.")
-        thread = await pooled(_poll_prepare)(data, origin)
+        topic = await pooled(_poll_prepare)(data, origin)
     except ChatRefused as refused:
         return refused.status, error_body(refused.code, refused.message), refused.retry_after
-    events, cursor = await live_wait(
-        topics=[thread.topic], after=after, timeout=min(float(wait), settings.LIVE_LONG_POLL_SECONDS)
-    )
+    # Jittered: visitors who arrived together do not all come back in the same second.
+    timeout = min(float(wait), settings.LIVE_LONG_POLL_SECONDS) * random.uniform(0.7, 1.0)
+    events, cursor = await live_wait(topics=[topic], after=after, timeout=timeout)
     return 200, {"events": events, "cursor": cursor}, None
 
 

@@ -12,6 +12,7 @@ from datetime import timedelta
 import nh3
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from madansara.channels.inbound import inbound_record
@@ -71,11 +72,11 @@ def chat_inbound(*, thread: ChatThread, text: str, client_id: str, contact=None)
     return inbound, created
 
 
-def chat_seen(*, thread: ChatThread, now=None) -> None:
-    """The visitor's page is open (it polls): at most one write per 15 s."""
+def chat_seen(*, thread_key: str, now=None) -> None:
+    """The visitor's page is open (it polls): one conditional UPDATE, a write at most every 15 s."""
     now = now or timezone.now()
-    ChatThread.objects.filter(pk=thread.pk, last_seen_at__lt=now - timedelta(seconds=15)).update(last_seen_at=now)
-    ChatThread.objects.filter(pk=thread.pk, last_seen_at__isnull=True).update(last_seen_at=now)
+    stale = Q(last_seen_at__isnull=True) | Q(last_seen_at__lt=now - timedelta(seconds=15))
+    ChatThread.objects.filter(stale, key=thread_key).update(last_seen_at=now)
 
 
 def chat_is_away(thread: ChatThread, now=None) -> bool:
