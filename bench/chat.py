@@ -95,6 +95,12 @@ def wait_up(url: str) -> None:
     raise SystemExit(f"{url} did not come up")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def process_figures(pid: int) -> tuple[int, float]:
     """(threads, resident MiB) of a process, from /proc."""
     fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
@@ -244,6 +250,7 @@ def run_bench(args, chats: list[tuple[str, str]], api_key: str, cursor: int) -> 
         browsers.start()
         _, ramp = ours.recv()
         threads_before, rss_before = process_figures(chat.pid)
+        cpu_before, wall_before = cpu_seconds(chat.pid), time.monotonic()
         sent: dict[str, float] = {}
         keys = [key for key, _ in chats]
         sender = threading.Thread(target=send_replies, args=(keys, args.rate, args.seconds, sent))
@@ -252,6 +259,7 @@ def run_bench(args, chats: list[tuple[str, str]], api_key: str, cursor: int) -> 
         sender.join()
         time.sleep(3)  # the last replies' delivery
         threads, rss = process_figures(chat.pid)
+        cpu_share = (cpu_seconds(chat.pid) - cpu_before) / (time.monotonic() - wall_before)
         ours.send("stop")
         received, open_samples, errors = ours.recv()
         latencies = [(received[text] - at) * 1000 for text, at in sent.items() if text in received]
@@ -272,8 +280,9 @@ def run_bench(args, chats: list[tuple[str, str]], api_key: str, cursor: int) -> 
         print(f"API p95 ratio with/without: {load95 / base95:.2f}")
         print(
             f"ASGI process: {threads_before} threads / {rss_before:.0f} MiB after the ramp, "
-            f"{threads} / {rss:.0f} MiB at the end"
+            f"{threads} / {rss:.0f} MiB at the end; CPU {cpu_share:.0%} of one core during the run"
         )
+        print(f"machine load average (1, 5, 15 min): {os.getloadavg()}")
     finally:
         if browsers is not None and browsers.is_alive():
             browsers.terminate()

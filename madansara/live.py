@@ -31,7 +31,7 @@ logger = logging.getLogger(__name__)
 MAX_EVENTS = 100
 # Ids are taken at insert and rows become visible at commit: on PostgreSQL a lower id can
 # appear after a higher one. The hub re-reads this many ids back and skips those it has seen.
-LOOKBACK = 500
+LOOKBACK = 64
 
 
 def live_publish(*, topics: list[str], kind: str, data: dict | None = None) -> None:
