@@ -10,12 +10,12 @@ from rest_framework.response import Response
 
 from madansara.api.filters import DateTimeFilter, FilterSet
 from madansara.choices import Channel
+from madansara.contacts.models import Contact
 from outreach import selectors
 from outreach.models import (
     CampaignStatus,
     CampaignStep,
     ChannelTemplate,
-    Contact,
     OutboxMessage,
     OutreachCampaign,
     Segment,

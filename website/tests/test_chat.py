@@ -96,7 +96,7 @@ def test_a_visitor_message_enters_the_inbox_and_the_reply_comes_back_on_the_poll
 
 
 def test_the_chat_is_tied_to_the_identified_tracker_visitor_only(browser, site, widget):
-    from outreach.models import Contact
+    from madansara.contacts.models import Contact
 
     contact = Contact.objects.create(name="Ana")
     WebsiteVisitor.objects.create(
@@ -307,3 +307,28 @@ def test_prechat_fields_are_required_when_configured(browser, site, widget):
     assert missing.status_code == 400 and "email" in missing.json()["error"]["message"]
     assert bad.status_code == 422 and bad.json()["error"]["code"] == "invalid_email"
     assert start(browser, site, name="Ana", email="ana@example.com")["token"]
+
+
+def test_erasing_the_contact_blanks_what_the_visitor_typed_into_the_widget(browser, site, widget):
+    from madansara.contacts.models import Contact
+    from madansara.contacts.services import contact_erase
+
+    contact = Contact.objects.create(name="Ana")
+    WebsiteVisitor.objects.create(
+        site=site,
+        anonymous_id="aid-1",
+        contact=contact,
+        first_seen_at="2026-12-01T00:00Z",
+        last_seen_at="2026-12-01T00:00Z",
+    )
+    started = start(browser, site, name="Ana Pierre", email="ana@example.com")
+    call(browser, "messages", {"token": started["token"], "text": "My address is 3 rue X", "client_id": "c1"})
+    call(browser, "close", {"token": started["token"]})
+    call(browser, "csat", {"token": started["token"], "score": 2, "comment": "Call me on 555-0101"})
+
+    contact_erase(contact=contact)
+
+    thread = ChatThread.objects.get()
+    assert (thread.name, thread.email, thread.prechat, thread.csat_comment, thread.visitor_id) == ("", "", {}, "", "")
+    assert thread.csat_score == 2  # the rating is not personal: it stays for the statistics
+    assert InboundMessage.objects.get().text == ""
