@@ -171,7 +171,9 @@ class Visitors:
         return tasks
 
 
-def send_replies(keys: list[str], rate: float, seconds: float, sent: dict[str, float]) -> None:
+def send_replies(
+    keys: list[str], rate: float, seconds: float, sent: dict[str, float], published: dict[str, float]
+) -> None:
     """Agent replies through the chat channel, `rate` per second, each to a random open chat."""
     deadline = time.monotonic() + seconds
     interval = 1 / rate
@@ -182,6 +184,7 @@ def send_replies(keys: list[str], rate: float, seconds: float, sent: dict[str, f
         message = message_create(channel="chat", to=key, text=text, source="bench", human_approved=True)
         sent[text] = time.time()
         message_send(message=message)
+        published[text] = time.time()  # the provider call returned: the live event is stored
         next_at += interval
         time.sleep(max(0.0, next_at - time.monotonic()))
 
@@ -252,8 +255,9 @@ def run_bench(args, chats: list[tuple[str, str]], api_key: str, cursor: int) -> 
         threads_before, rss_before = process_figures(chat.pid)
         cpu_before, wall_before = cpu_seconds(chat.pid), time.monotonic()
         sent: dict[str, float] = {}
+        published: dict[str, float] = {}
         keys = [key for key, _ in chats]
-        sender = threading.Thread(target=send_replies, args=(keys, args.rate, args.seconds, sent))
+        sender = threading.Thread(target=send_replies, args=(keys, args.rate, args.seconds, sent, published))
         sender.start()
         loaded = api_timings(web_port, api_key, args.seconds)
         sender.join()
@@ -272,6 +276,11 @@ def run_bench(args, chats: list[tuple[str, str]], api_key: str, cursor: int) -> 
         print(
             f"delivery latency ms: p50 {statistics.median(latencies):.0f}  p95 {percentile(latencies, 0.95):.0f}  "
             f"max {max(latencies):.0f}"
+        )
+        transport = [max(0.0, (received[text] - at) * 1000) for text, at in published.items() if text in received]
+        print(
+            f"  of which after the send returned (transport only) ms: p50 {statistics.median(transport):.0f}  "
+            f"p95 {percentile(transport, 0.95):.0f}"
         )
         base50, base95 = statistics.median(baseline), percentile(baseline, 0.95)
         load50, load95 = statistics.median(loaded), percentile(loaded, 0.95)

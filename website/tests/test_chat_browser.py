@@ -223,3 +223,39 @@ def test_two_agents_see_each_other_and_the_second_reply_is_refused(live_server, 
             second.wait_for_selector(".messagelist .error:has-text('Nothing was sent')")
 
     assert list(Message.objects.filter(channel="chat").values_list("text", flat=True)) == ["Yes, two left."]
+
+
+def test_the_site_admin_configures_the_chat(live_server, django_user_model, tmp_path):
+    # Given a site and an administrator
+    site = Site.objects.create(name="Shop", domain="shop.example.com", allowed_origins=["https://shop.example.com"])
+    django_user_model.objects.create_superuser(username="admin", password="pw-123456", email="a@example.com")
+
+    # When they switch the chat on with a French greeting, hours and a pre-chat e-mail
+    with chromium() as browser:
+        page = browser.new_context(viewport={"width": 1280, "height": 1600}).new_page()
+        page.goto(f"{live_server.url}/admin/login/?next=/admin/website/site/{site.pk}/change/")
+        page.fill("#id_username", "admin")
+        page.fill("#id_password", "pw-123456")
+        page.click("input[type=submit]")
+        page.click("#chat_widget-group a.add-row, #chat_widget-group .add-row a")
+        page.fill("#id_chat_widget-0-greeting", "Hello! Questions about an order?")
+        page.check("#chat_widget-group input[value=en]")
+        page.check("#chat_widget-group input[value=fr]")
+        page.check("#chat_widget-group input[name='chat_widget-0-prechat_fields'][value=email]")
+        page.fill("#id_chat_widget-0-translations", '{"fr": {"greeting": "Bonjour ! Une question ?"}}')
+        page.fill("#id_chat_widget-0-business_hours", '{"0": [["09:00", "17:00"]], "1": [["09:00", "25:00"]]}')
+        page.click("input[name=_continue]")
+        page.wait_for_selector(".errornote, .errorlist")
+        assert "HH:MM" in page.inner_text("#chat_widget-group")  # 25:00 is refused, with the reason
+        page.fill("#id_chat_widget-0-business_hours", '{"0": [["09:00", "17:00"]], "1": [["09:00", "17:00"]]}')
+        page.click("input[name=_continue]")
+        page.wait_for_selector(".messagelist .success")
+        shot(page, "chat-admin-config")
+
+    # Then the widget is configured, and the snippet asks the tracker for the chat
+    widget = ChatWidget.objects.get(site=site)
+    assert widget.languages == ["en", "fr"] and widget.prechat_fields == ["email"]
+    assert widget.translations["fr"]["greeting"].startswith("Bonjour")
+    from website.views import snippet
+
+    assert "data-chat" in snippet(site, "https://app.example.com")
