@@ -103,7 +103,15 @@ class CampaignStepRequest(BaseModel):
     )
     channel: (
         Literal[
-            "email", "sms", "whatsapp", "instagram", "facebook", "linkedin", "x", "auto"
+            "email",
+            "sms",
+            "whatsapp",
+            "instagram",
+            "facebook",
+            "linkedin",
+            "x",
+            "chat",
+            "auto",
         ]
         | Literal[""]
         | None
@@ -137,10 +145,10 @@ class ChannelTemplate(BaseModel):
     id: int
     name: constr(max_length=200)
     channel: Literal[
-        "email", "sms", "whatsapp", "instagram", "facebook", "linkedin", "x"
+        "email", "sms", "whatsapp", "instagram", "facebook", "linkedin", "x", "chat"
     ] = Field(
         ...,
-        description="* `email` - Email\n* `sms` - SMS\n* `whatsapp` - WhatsApp\n* `instagram` - Instagram\n* `facebook` - Facebook Messenger\n* `linkedin` - LinkedIn\n* `x` - X (Twitter)",
+        description="* `email` - Email\n* `sms` - SMS\n* `whatsapp` - WhatsApp\n* `instagram` - Instagram\n* `facebook` - Facebook Messenger\n* `linkedin` - LinkedIn\n* `x` - X (Twitter)\n* `chat` - Website chat",
     )
     subject: constr(max_length=998) | None = None
     html: str | None = None
@@ -158,10 +166,10 @@ class ChannelTemplate(BaseModel):
 class ChannelTemplateRequest(BaseModel):
     name: constr(min_length=1, max_length=200)
     channel: Literal[
-        "email", "sms", "whatsapp", "instagram", "facebook", "linkedin", "x"
+        "email", "sms", "whatsapp", "instagram", "facebook", "linkedin", "x", "chat"
     ] = Field(
         ...,
-        description="* `email` - Email\n* `sms` - SMS\n* `whatsapp` - WhatsApp\n* `instagram` - Instagram\n* `facebook` - Facebook Messenger\n* `linkedin` - LinkedIn\n* `x` - X (Twitter)",
+        description="* `email` - Email\n* `sms` - SMS\n* `whatsapp` - WhatsApp\n* `instagram` - Instagram\n* `facebook` - Facebook Messenger\n* `linkedin` - LinkedIn\n* `x` - X (Twitter)\n* `chat` - Website chat",
     )
     subject: constr(max_length=998) | None = None
     html: str | None = None
@@ -200,6 +208,10 @@ class ConsentsWriteRequest(BaseModel):
         description="* `opted_in` - Opted in\n* `unknown` - Unknown\n* `unsubscribed` - Unsubscribed",
     )
     x: Literal["opted_in", "unknown", "unsubscribed"] | None = Field(
+        None,
+        description="* `opted_in` - Opted in\n* `unknown` - Unknown\n* `unsubscribed` - Unsubscribed",
+    )
+    chat: Literal["opted_in", "unknown", "unsubscribed"] | None = Field(
         None,
         description="* `opted_in` - Opted in\n* `unknown` - Unknown\n* `unsubscribed` - Unsubscribed",
     )
@@ -340,6 +352,7 @@ class Identities(BaseModel):
     facebook: constr(max_length=255) | None = None
     linkedin: constr(max_length=255) | None = None
     x: constr(max_length=255) | None = None
+    chat: constr(max_length=255) | None = None
 
 
 class IdentitiesRequest(BaseModel):
@@ -350,6 +363,7 @@ class IdentitiesRequest(BaseModel):
     facebook: constr(max_length=255) | None = None
     linkedin: constr(max_length=255) | None = None
     x: constr(max_length=255) | None = None
+    chat: constr(max_length=255) | None = None
 
 
 class LabelsRequest(BaseModel):
@@ -471,7 +485,15 @@ class PatchedCampaignStepRequest(BaseModel):
     )
     channel: (
         Literal[
-            "email", "sms", "whatsapp", "instagram", "facebook", "linkedin", "x", "auto"
+            "email",
+            "sms",
+            "whatsapp",
+            "instagram",
+            "facebook",
+            "linkedin",
+            "x",
+            "chat",
+            "auto",
         ]
         | Literal[""]
         | None
@@ -492,11 +514,13 @@ class PatchedCampaignStepRequest(BaseModel):
 class PatchedChannelTemplateRequest(BaseModel):
     name: constr(min_length=1, max_length=200) | None = None
     channel: (
-        Literal["email", "sms", "whatsapp", "instagram", "facebook", "linkedin", "x"]
+        Literal[
+            "email", "sms", "whatsapp", "instagram", "facebook", "linkedin", "x", "chat"
+        ]
         | None
     ) = Field(
         None,
-        description="* `email` - Email\n* `sms` - SMS\n* `whatsapp` - WhatsApp\n* `instagram` - Instagram\n* `facebook` - Facebook Messenger\n* `linkedin` - LinkedIn\n* `x` - X (Twitter)",
+        description="* `email` - Email\n* `sms` - SMS\n* `whatsapp` - WhatsApp\n* `instagram` - Instagram\n* `facebook` - Facebook Messenger\n* `linkedin` - LinkedIn\n* `x` - X (Twitter)\n* `chat` - Website chat",
     )
     subject: constr(max_length=998) | None = None
     html: str | None = None
@@ -602,11 +626,13 @@ class PreviewRequest(BaseModel):
     step: int = Field(..., description="Step position")
     contact: int
     channel: (
-        Literal["email", "sms", "whatsapp", "instagram", "facebook", "linkedin", "x"]
+        Literal[
+            "email", "sms", "whatsapp", "instagram", "facebook", "linkedin", "x", "chat"
+        ]
         | None
     ) = Field(
         None,
-        description="* `email` - Email\n* `sms` - SMS\n* `whatsapp` - WhatsApp\n* `instagram` - Instagram\n* `facebook` - Facebook Messenger\n* `linkedin` - LinkedIn\n* `x` - X (Twitter)",
+        description="* `email` - Email\n* `sms` - SMS\n* `whatsapp` - WhatsApp\n* `instagram` - Instagram\n* `facebook` - Facebook Messenger\n* `linkedin` - LinkedIn\n* `x` - X (Twitter)\n* `chat` - Website chat",
     )
 
 
@@ -712,11 +738,13 @@ class SendRequestRequest(BaseModel):
     text: constr(max_length=10000) | None = None
     subject: constr(max_length=998) | None = Field(None, description="E-mail subject")
     channel: (
-        Literal["email", "sms", "whatsapp", "instagram", "facebook", "linkedin", "x"]
+        Literal[
+            "email", "sms", "whatsapp", "instagram", "facebook", "linkedin", "x", "chat"
+        ]
         | None
     ) = Field(
         None,
-        description="Force a channel (default: the best one)\n\n* `email` - Email\n* `sms` - SMS\n* `whatsapp` - WhatsApp\n* `instagram` - Instagram\n* `facebook` - Facebook Messenger\n* `linkedin` - LinkedIn\n* `x` - X (Twitter)",
+        description="Force a channel (default: the best one)\n\n* `email` - Email\n* `sms` - SMS\n* `whatsapp` - WhatsApp\n* `instagram` - Instagram\n* `facebook` - Facebook Messenger\n* `linkedin` - LinkedIn\n* `x` - X (Twitter)\n* `chat` - Website chat",
     )
 
 
@@ -867,11 +895,13 @@ class TestSendRequest(BaseModel):
     step: int = Field(..., description="Step position")
     contact: int
     channel: (
-        Literal["email", "sms", "whatsapp", "instagram", "facebook", "linkedin", "x"]
+        Literal[
+            "email", "sms", "whatsapp", "instagram", "facebook", "linkedin", "x", "chat"
+        ]
         | None
     ) = Field(
         None,
-        description="* `email` - Email\n* `sms` - SMS\n* `whatsapp` - WhatsApp\n* `instagram` - Instagram\n* `facebook` - Facebook Messenger\n* `linkedin` - LinkedIn\n* `x` - X (Twitter)",
+        description="* `email` - Email\n* `sms` - SMS\n* `whatsapp` - WhatsApp\n* `instagram` - Instagram\n* `facebook` - Facebook Messenger\n* `linkedin` - LinkedIn\n* `x` - X (Twitter)\n* `chat` - Website chat",
     )
     to: constr(min_length=1) | None = Field(
         None, description="Send to this address instead of the contact's"
@@ -960,7 +990,9 @@ class ABTest(BaseModel):
         None, description="Regular expression on the page URL"
     )
     channel: (
-        Literal["email", "sms", "whatsapp", "instagram", "facebook", "linkedin", "x"]
+        Literal[
+            "email", "sms", "whatsapp", "instagram", "facebook", "linkedin", "x", "chat"
+        ]
         | Literal[""]
         | None
     ) = None
@@ -1024,7 +1056,9 @@ class ABTestRequest(BaseModel):
         None, description="Regular expression on the page URL"
     )
     channel: (
-        Literal["email", "sms", "whatsapp", "instagram", "facebook", "linkedin", "x"]
+        Literal[
+            "email", "sms", "whatsapp", "instagram", "facebook", "linkedin", "x", "chat"
+        ]
         | Literal[""]
         | None
     ) = None
@@ -1146,7 +1180,15 @@ class CampaignStep(BaseModel):
     )
     channel: (
         Literal[
-            "email", "sms", "whatsapp", "instagram", "facebook", "linkedin", "x", "auto"
+            "email",
+            "sms",
+            "whatsapp",
+            "instagram",
+            "facebook",
+            "linkedin",
+            "x",
+            "chat",
+            "auto",
         ]
         | Literal[""]
         | None
@@ -1174,6 +1216,7 @@ class ChannelPerformance(BaseModel):
         "facebook",
         "linkedin",
         "x",
+        "chat",
         "organic_search",
         "paid_search",
         "social_organic",
@@ -1183,7 +1226,7 @@ class ChannelPerformance(BaseModel):
         "other",
     ] = Field(
         ...,
-        description="* `email` - Email\n* `sms` - SMS\n* `whatsapp` - WhatsApp\n* `instagram` - Instagram\n* `facebook` - Facebook\n* `linkedin` - LinkedIn\n* `x` - X (Twitter)\n* `organic_search` - Organic search\n* `paid_search` - Paid search\n* `social_organic` - Organic social\n* `social_paid` - Paid social\n* `referral` - Referral\n* `direct` - Direct\n* `other` - Other",
+        description="* `email` - Email\n* `sms` - SMS\n* `whatsapp` - WhatsApp\n* `instagram` - Instagram\n* `facebook` - Facebook\n* `linkedin` - LinkedIn\n* `x` - X (Twitter)\n* `chat` - Website chat\n* `organic_search` - Organic search\n* `paid_search` - Paid search\n* `social_organic` - Organic social\n* `social_paid` - Paid social\n* `referral` - Referral\n* `direct` - Direct\n* `other` - Other",
     )
     campaign: str
     sent: int
@@ -1205,10 +1248,10 @@ class ChannelPerformance(BaseModel):
 
 class Consent(BaseModel):
     channel: Literal[
-        "email", "sms", "whatsapp", "instagram", "facebook", "linkedin", "x"
+        "email", "sms", "whatsapp", "instagram", "facebook", "linkedin", "x", "chat"
     ] = Field(
         ...,
-        description="* `email` - Email\n* `sms` - SMS\n* `whatsapp` - WhatsApp\n* `instagram` - Instagram\n* `facebook` - Facebook Messenger\n* `linkedin` - LinkedIn\n* `x` - X (Twitter)",
+        description="* `email` - Email\n* `sms` - SMS\n* `whatsapp` - WhatsApp\n* `instagram` - Instagram\n* `facebook` - Facebook Messenger\n* `linkedin` - LinkedIn\n* `x` - X (Twitter)\n* `chat` - Website chat",
     )
     status: Literal["opted_in", "unknown", "unsubscribed"] = Field(
         ...,
@@ -1260,10 +1303,10 @@ class ContactWriteRequest(BaseModel):
 class ConversationDetail(BaseModel):
     id: int
     channel: Literal[
-        "email", "sms", "whatsapp", "instagram", "facebook", "linkedin", "x"
+        "email", "sms", "whatsapp", "instagram", "facebook", "linkedin", "x", "chat"
     ] = Field(
         ...,
-        description="* `email` - Email\n* `sms` - SMS\n* `whatsapp` - WhatsApp\n* `instagram` - Instagram\n* `facebook` - Facebook Messenger\n* `linkedin` - LinkedIn\n* `x` - X (Twitter)",
+        description="* `email` - Email\n* `sms` - SMS\n* `whatsapp` - WhatsApp\n* `instagram` - Instagram\n* `facebook` - Facebook Messenger\n* `linkedin` - LinkedIn\n* `x` - X (Twitter)\n* `chat` - Website chat",
     )
     participant: constr(max_length=255) = Field(
         ..., description="The contact's identity value on the channel"
@@ -1296,10 +1339,10 @@ class ConversationDetail(BaseModel):
 class ConversationList(BaseModel):
     id: int
     channel: Literal[
-        "email", "sms", "whatsapp", "instagram", "facebook", "linkedin", "x"
+        "email", "sms", "whatsapp", "instagram", "facebook", "linkedin", "x", "chat"
     ] = Field(
         ...,
-        description="* `email` - Email\n* `sms` - SMS\n* `whatsapp` - WhatsApp\n* `instagram` - Instagram\n* `facebook` - Facebook Messenger\n* `linkedin` - LinkedIn\n* `x` - X (Twitter)",
+        description="* `email` - Email\n* `sms` - SMS\n* `whatsapp` - WhatsApp\n* `instagram` - Instagram\n* `facebook` - Facebook Messenger\n* `linkedin` - LinkedIn\n* `x` - X (Twitter)\n* `chat` - Website chat",
     )
     participant: constr(max_length=255) = Field(
         ..., description="The contact's identity value on the channel"
@@ -1367,11 +1410,15 @@ class DirectSend(BaseModel):
     id: int
     contact: int
     channel: (
-        Literal["email", "sms", "whatsapp", "instagram", "facebook", "linkedin", "x"]
+        Literal[
+            "email", "sms", "whatsapp", "instagram", "facebook", "linkedin", "x", "chat"
+        ]
         | Literal[""]
     )
     requested_channel: (
-        Literal["email", "sms", "whatsapp", "instagram", "facebook", "linkedin", "x"]
+        Literal[
+            "email", "sms", "whatsapp", "instagram", "facebook", "linkedin", "x", "chat"
+        ]
         | Literal[""]
     )
     template_name: str = Field(
@@ -1518,10 +1565,10 @@ class FunnelStep(BaseModel):
 class InboundMessage(BaseModel):
     id: int
     channel: Literal[
-        "email", "sms", "whatsapp", "instagram", "facebook", "linkedin", "x"
+        "email", "sms", "whatsapp", "instagram", "facebook", "linkedin", "x", "chat"
     ] = Field(
         ...,
-        description="* `email` - Email\n* `sms` - SMS\n* `whatsapp` - WhatsApp\n* `instagram` - Instagram\n* `facebook` - Facebook Messenger\n* `linkedin` - LinkedIn\n* `x` - X (Twitter)",
+        description="* `email` - Email\n* `sms` - SMS\n* `whatsapp` - WhatsApp\n* `instagram` - Instagram\n* `facebook` - Facebook Messenger\n* `linkedin` - LinkedIn\n* `x` - X (Twitter)\n* `chat` - Website chat",
     )
     kind: Literal["message", "comment", "mention", "postback", "story_reply"] = Field(
         ...,
@@ -1554,6 +1601,7 @@ class JourneyTouch(BaseModel):
         "facebook",
         "linkedin",
         "x",
+        "chat",
         "organic_search",
         "paid_search",
         "social_organic",
@@ -1563,7 +1611,7 @@ class JourneyTouch(BaseModel):
         "other",
     ] = Field(
         ...,
-        description="* `email` - Email\n* `sms` - SMS\n* `whatsapp` - WhatsApp\n* `instagram` - Instagram\n* `facebook` - Facebook\n* `linkedin` - LinkedIn\n* `x` - X (Twitter)\n* `organic_search` - Organic search\n* `paid_search` - Paid search\n* `social_organic` - Organic social\n* `social_paid` - Paid social\n* `referral` - Referral\n* `direct` - Direct\n* `other` - Other",
+        description="* `email` - Email\n* `sms` - SMS\n* `whatsapp` - WhatsApp\n* `instagram` - Instagram\n* `facebook` - Facebook\n* `linkedin` - LinkedIn\n* `x` - X (Twitter)\n* `chat` - Website chat\n* `organic_search` - Organic search\n* `paid_search` - Paid search\n* `social_organic` - Organic social\n* `social_paid` - Paid social\n* `referral` - Referral\n* `direct` - Direct\n* `other` - Other",
     )
     campaign: constr(max_length=200) | None = None
     occurred_at: AwareDatetime
@@ -1574,10 +1622,10 @@ class JourneyTouch(BaseModel):
 class Message(BaseModel):
     id: UUID
     channel: Literal[
-        "email", "sms", "whatsapp", "instagram", "facebook", "linkedin", "x"
+        "email", "sms", "whatsapp", "instagram", "facebook", "linkedin", "x", "chat"
     ] = Field(
         ...,
-        description="* `email` - Email\n* `sms` - SMS\n* `whatsapp` - WhatsApp\n* `instagram` - Instagram\n* `facebook` - Facebook Messenger\n* `linkedin` - LinkedIn\n* `x` - X (Twitter)",
+        description="* `email` - Email\n* `sms` - SMS\n* `whatsapp` - WhatsApp\n* `instagram` - Instagram\n* `facebook` - Facebook Messenger\n* `linkedin` - LinkedIn\n* `x` - X (Twitter)\n* `chat` - Website chat",
     )
     contact: int | None = Field(...)
     to: str = Field(..., description="Identity value at send time")
@@ -1883,7 +1931,9 @@ class PatchedABTestRequest(BaseModel):
         None, description="Regular expression on the page URL"
     )
     channel: (
-        Literal["email", "sms", "whatsapp", "instagram", "facebook", "linkedin", "x"]
+        Literal[
+            "email", "sms", "whatsapp", "instagram", "facebook", "linkedin", "x", "chat"
+        ]
         | Literal[""]
         | None
     ) = None
@@ -2197,6 +2247,7 @@ class Touchpoint(BaseModel):
         "facebook",
         "linkedin",
         "x",
+        "chat",
         "organic_search",
         "paid_search",
         "social_organic",
@@ -2206,7 +2257,7 @@ class Touchpoint(BaseModel):
         "other",
     ] = Field(
         ...,
-        description="* `email` - Email\n* `sms` - SMS\n* `whatsapp` - WhatsApp\n* `instagram` - Instagram\n* `facebook` - Facebook\n* `linkedin` - LinkedIn\n* `x` - X (Twitter)\n* `organic_search` - Organic search\n* `paid_search` - Paid search\n* `social_organic` - Organic social\n* `social_paid` - Paid social\n* `referral` - Referral\n* `direct` - Direct\n* `other` - Other",
+        description="* `email` - Email\n* `sms` - SMS\n* `whatsapp` - WhatsApp\n* `instagram` - Instagram\n* `facebook` - Facebook\n* `linkedin` - LinkedIn\n* `x` - X (Twitter)\n* `chat` - Website chat\n* `organic_search` - Organic search\n* `paid_search` - Paid search\n* `social_organic` - Organic social\n* `social_paid` - Paid social\n* `referral` - Referral\n* `direct` - Direct\n* `other` - Other",
     )
     kind: (
         Literal[
@@ -2442,10 +2493,10 @@ class CreatedTest(BaseModel):
 class MessageDetail(BaseModel):
     id: UUID
     channel: Literal[
-        "email", "sms", "whatsapp", "instagram", "facebook", "linkedin", "x"
+        "email", "sms", "whatsapp", "instagram", "facebook", "linkedin", "x", "chat"
     ] = Field(
         ...,
-        description="* `email` - Email\n* `sms` - SMS\n* `whatsapp` - WhatsApp\n* `instagram` - Instagram\n* `facebook` - Facebook Messenger\n* `linkedin` - LinkedIn\n* `x` - X (Twitter)",
+        description="* `email` - Email\n* `sms` - SMS\n* `whatsapp` - WhatsApp\n* `instagram` - Instagram\n* `facebook` - Facebook Messenger\n* `linkedin` - LinkedIn\n* `x` - X (Twitter)\n* `chat` - Website chat",
     )
     contact: int | None = Field(...)
     to: str = Field(..., description="Identity value at send time")
