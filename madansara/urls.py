@@ -12,6 +12,7 @@ admin.site.enable_nav_sidebar = False  # the task navigation on top replaces the
 
 api_v1 = [
     path("", include("madansara.api.urls")),
+    path("", include("madansara.webhooks_out.urls")),
     path("", include("madansara.contacts.api.urls")),
     path("", include("madansara.channels.api.urls")),
     path("", include("outreach.api.urls")),
@@ -34,6 +35,7 @@ urlpatterns = [
     path("readyz", views.readyz, name="readyz"),
     path("metrics", metrics.metrics_view, name="metrics"),
     path("admin/", views.console_home, name="console_home"),  # each role's home replaces the index
+    path("admin/internals/", views.console_internals, name="console_internals"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -4,15 +4,20 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
-from django.db.models import Q
+from django.db.models import Exists, Min, OuterRef, Q, Subquery
 
 from conversion.models import (
     Channel,
+    ConversionEvent,
     CustomerTouchpoint,
     TouchKind,
     TouchpointSource,
 )
 from conversion.services.conversions import _as_datetime
+from madansara.channels.models import InboundMessage, MessageEvent
+from social.models import PLATFORM_CHANNEL, FunnelRun, SocialEngagement
+from website.classify import classify_landing
+from website.models import WebsiteSession
 
 MESSAGE_TOUCH_KINDS = {"delivered": TouchKind.DELIVERED, "opened": TouchKind.OPENED, "clicked": TouchKind.CLICKED}
 BATCH = 2000
@@ -78,8 +83,6 @@ def touchpoints_capture_messages(
 ) -> int:
     """Touchpoints from outbound message events (delivered/opened/clicked) and inbound replies, set-based;
     with ids, only those rows."""
-    from madansara.channels.models import InboundMessage, MessageEvent
-
     events = MessageEvent.objects.filter(kind__in=MESSAGE_TOUCH_KINDS, message__contact__isnull=False)
     inbound = InboundMessage.objects.filter(contact__isnull=False)
     if event_ids is not None or inbound_ids is not None:
@@ -147,8 +150,6 @@ def _insert_batch(batch: list[CustomerTouchpoint]) -> int:
 
 def touchpoints_from_tracker_events(*, site_id: int, events: list[dict]) -> int:
     """One website-session touchpoint per session, classified from its landing page."""
-    from website.classify import classify_landing
-
     rows, seen = [], set()
     for event in sorted(events, key=lambda e: str(e.get("occurred_at", ""))):
         session = event.get("session_id")
@@ -177,8 +178,6 @@ def touchpoints_from_tracker_events(*, site_id: int, events: list[dict]) -> int:
 
 def touchpoints_capture_sessions(*, since: datetime | None = None) -> int:
     """Website-session touchpoints from the website app's sessions (same keys as the live path), set-based."""
-    from website.models import WebsiteSession
-
     sessions = WebsiteSession.objects.filter(Q(contact__isnull=False) | Q(visitor__isnull=False))
     if since is not None:
         sessions = sessions.filter(started_at__gte=since)
@@ -207,8 +206,6 @@ def touchpoints_capture_sessions(*, since: datetime | None = None) -> int:
 
 def touchpoints_capture_social(*, since: datetime | None = None) -> int:
     """Touchpoints from social engagements of known contacts; engagements with one post are one step."""
-    from social.models import PLATFORM_CHANNEL, SocialEngagement
-
     engagements = SocialEngagement.objects.filter(contact__isnull=False)
     if since is not None:
         engagements = engagements.filter(occurred_at__gte=since)
@@ -227,6 +224,20 @@ def touchpoints_capture_social(*, since: datetime | None = None) -> int:
         ).iterator(chunk_size=BATCH)
     )
     return _bulk_insert(rows)
+
+
+def funnel_runs_mark_converted() -> int:
+    """Mark social funnel runs converted when their contact converted after the run's first DM
+    (set-based; the first such conversion's time)."""
+    conversions = ConversionEvent.objects.filter(
+        contact_id=OuterRef("contact_id"), occurred_at__gte=OuterRef("dm_sent_at")
+    )
+    first = conversions.order_by().values("contact_id").annotate(first=Min("occurred_at")).values("first")
+    return (
+        FunnelRun.objects.filter(converted_at__isnull=True, dm_sent_at__isnull=False)
+        .filter(Exists(conversions))
+        .update(converted_at=Subquery(first[:1]))
+    )
 
 
 def touchpoints_capture(*, since: datetime | None = None) -> int:

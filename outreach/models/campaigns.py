@@ -16,6 +16,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from madansara.choices import Channel
+from madansara.money import unit_price_format
+from madansara.templating import template_validate
 
 AUTO = "auto"
 STEP_CHANNEL_CHOICES = [*Channel.choices, (AUTO, "Auto (best channel for the contact)")]
@@ -98,8 +100,6 @@ class ChannelTemplate(models.Model):
         return fields
 
     def clean(self):
-        from madansara.templating import template_validate
-
         errors = template_validate(
             channel=self.channel, fields=self.source_fields(), allowed_variables=TEMPLATE_VARIABLES
         )
@@ -401,7 +401,7 @@ class ChannelCost(models.Model):
     cost_per_message = models.DecimalField(max_digits=10, decimal_places=5)
 
     def __str__(self):
-        return f"{self.channel}: {self.cost_per_message}"
+        return f"{self.channel}: {unit_price_format(self.cost_per_message)}"
 
 
 class CampaignSpend(models.Model):

@@ -15,8 +15,10 @@ from django.db import transaction
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 
+from abtesting.services import variant_assign
 from madansara.audit import audit_record
 from madansara.choices import Channel
+from madansara.llm import LLMError, llm_available, llm_structured
 from madansara.templating import (
     LENGTH_LIMITS,
     SUBJECT_LIMIT,
@@ -151,15 +153,10 @@ def _subject_source(row: OutboxMessage, template: ChannelTemplate) -> tuple[str,
     a running subject test, else a deterministic pick among the original and approved variants."""
     test = row.campaign.subject_test
     if test is not None:
-        try:
-            from abtesting.services import variant_assign
-        except ImportError:  # pragma: no cover - the abtesting app is installed
-            variant_assign = None
-        if variant_assign is not None:
-            variant = variant_assign(test=test, unit_id=f"contact:{row.contact_id}", contact_id=row.contact_id)
-            subject = (variant.content or {}).get("subject")
-            if subject:
-                return subject, variant.key
+        variant = variant_assign(test=test, unit_id=f"contact:{row.contact_id}", contact_id=row.contact_id)
+        subject = (variant.content or {}).get("subject")
+        if subject:
+            return subject, variant.key
     approved = _cached(
         ("variants", template.pk),
         lambda: list(
@@ -261,8 +258,6 @@ def variants_generate(
     """Draft `count` alternatives for the template's subject or text from a brief (brand voice,
     offer, audience). The Anthropic API writes them when configured, else a local fallback does.
     Invalid drafts (unknown variable, too long) are dropped. Drafts need approval before use."""
-    from madansara.llm import LLMError, llm_available, llm_structured
-
     base = getattr(template, field_name)
     limit = _limit(template, field_name)
     source = "local"
