@@ -78,6 +78,7 @@ INTERNALS: list[tuple[str, str, list[str]]] = [
     ("Inbox machinery", "Classifications, SLA events, teams, intents and the inbox's small tables.", [
         "inbox.AIClassification", "inbox.SLAEvent", "inbox.ConversationMessage", "inbox.InternalNote",
         "inbox.Agent", "inbox.Team", "inbox.BusinessHours", "inbox.Intent", "inbox.Label", "inbox.AutoSendSettings",
+        "channels.ChatThread",
     ]),
     ("Social", "Accounts, sync runs, engagements, insights and the comment funnels.", [
         "social.SocialAccount", "social.SocialSyncRun", "social.SocialEngagement", "social.SocialComment",
