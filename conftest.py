@@ -51,7 +51,7 @@ def _stop_background_db_threads():
     holds its own database connection, which must not outlive the test database."""
     yield
     from madansara.live import hub
-    from website.ingest_writer import writer_stop
+    from website.ingest.writer import writer_stop
 
     writer_stop()
     hub.stop()

@@ -14,6 +14,7 @@ from madansara.charts import line_chart
 from madansara.forms import FunnelStepsField, LinesListField, ReadableJSONMixin
 from website import charts, recommendations, selectors, services
 from website.funnels import FunnelSpec, funnel_compute
+from website.ingest.endpoint import snippet
 from website.models import (
     PRECHAT_FIELDS,
     WIDGET_LANGUAGES,
@@ -27,7 +28,6 @@ from website.models import (
     WebsiteSession,
     WebsiteVisitor,
 )
-from website.views import snippet
 
 DASHBOARD_DAYS = 30
 LANGUAGE_NAMES = {"en": "English", "fr": "French", "es": "Spanish", "ht": "Haitian Creole"}

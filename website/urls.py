@@ -1,9 +1,10 @@
 from django.urls import path
 
-from website import chat_views, views
+from website import chat_views
+from website.ingest import endpoint
 
 urlpatterns = [
-    path("t/batch", views.batch, name="website-ingest"),
+    path("t/batch", endpoint.batch, name="website-ingest"),
     path("chat/config", chat_views.config, name="chat-config"),
     path("chat/start", chat_views.start, name="chat-start"),
     path("chat/resume", chat_views.resume, name="chat-resume"),

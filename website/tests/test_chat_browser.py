@@ -256,6 +256,6 @@ def test_the_site_admin_configures_the_chat(live_server, django_user_model, tmp_
     widget = ChatWidget.objects.get(site=site)
     assert widget.languages == ["en", "fr"] and widget.prechat_fields == ["email"]
     assert widget.translations["fr"]["greeting"].startswith("Bonjour")
-    from website.views import snippet
+    from website.ingest.endpoint import snippet
 
     assert "data-chat" in snippet(site, "https://app.example.com")
