@@ -25,7 +25,8 @@ from outreach.models import (
     VariantStatus,
 )
 from outreach.services import campaigns as services
-from outreach.services.content import variant_approve, variant_reject, variants_generate
+from outreach.services.content import variants_generate
+from outreach.services.copy import variant_approve, variant_reject
 from outreach.services.dispatch import outbox_retry_now
 
 FUNNEL = ["planned", "sent", "delivered", "opened", "clicked", "replied"]

@@ -22,7 +22,8 @@ from outreach.models import (
     TemplateVariant,
 )
 from outreach.services import campaigns as services
-from outreach.services.content import ContentError, message_render, variant_approve, variants_generate
+from outreach.services.content import ContentError, message_render, variants_generate
+from outreach.services.copy import variant_approve
 
 OPERATE = ["outreach.operate_outreachcampaign"]
 

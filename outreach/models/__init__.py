@@ -2,4 +2,5 @@
 
 from outreach.models.campaigns import *  # noqa: F403
 from outreach.models.contacts import *  # noqa: F403
+from outreach.models.content import *  # noqa: F403
 from outreach.models.direct import *  # noqa: F403
