@@ -10,7 +10,7 @@ LIBRARY: dict[str, dict[str, str]] = {
         "greeting": "Hi{% if contact.first_name %} {{ contact.first_name }}{% endif %},",
         "intro_one": "Here is what is new: {topic}.",
         "intro_many": "{count} updates for you this time, starting with {topic}.",
-        "subject_more": "{title} + {count} more updates",
+        "subject_more": "{title} and {count} more",
         "subject_named": "{% if contact.first_name %}{{ contact.first_name }}, {% endif %}{title}",
         "read_more": "Read more",
         "cta": "See everything",

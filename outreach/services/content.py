@@ -239,9 +239,12 @@ def _cta(copy: Copy, context: dict) -> tuple[str, str]:
     """(text line, HTML button) of the call to action, its link tracked."""
     if not (copy.cta_label and copy.cta_link):
         return "", ""
-    url = context["links"].get(copy.cta_link)
-    if url is None:
-        raise ContentError(f"The call to action links to '{copy.cta_link}', which is not a link of this campaign.")
+    try:
+        url = context["links"][copy.cta_link]
+    except KeyError:
+        raise ContentError(
+            f"The call to action links to '{copy.cta_link}', which is not a link of this campaign."
+        ) from None
     label = template_render(source=copy.cta_label, context=context).strip()
     button = (
         f'<p><a href="{escape(url)}" style="display:inline-block;padding:10px 18px;background:#2563eb;'

@@ -47,7 +47,9 @@ def _support(variant: TemplateVariant) -> str:
     """What the copy may claim: the brief and the sources it was written from."""
     parts = [variant.brief]
     if variant.draft_id:
-        parts += [variant.draft.brief] + [f"{s.get('title', '')} {s.get('text', '')}" for s in variant.draft.sources]
+        sources = variant.draft.sources
+        parts += [variant.draft.brief, f"{len(sources)} sources"]
+        parts += [f"{s.get('title', '')} {s.get('text', '')}" for s in sources]
     return "\n".join(parts)
 
 
