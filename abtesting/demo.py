@@ -6,7 +6,7 @@ from django.db import transaction
 
 from abtesting.models import ABTest
 from abtesting.services import abtest_create, abtest_start, outcome_record, results_refresh, variant_assign
-from outreach.models import Contact
+from madansara.contacts.models import Contact
 
 CTA_KEY = "demo-pricing-cta"
 SUBJECT_KEY = "demo-spring-subject"

@@ -66,7 +66,7 @@ class ABTest(models.Model):
     # targeting
     site = models.ForeignKey("website.Site", null=True, blank=True, on_delete=models.PROTECT, related_name="ab_tests")
     segment = models.ForeignKey(
-        "outreach.Tag",
+        "contacts.Tag",
         null=True,
         blank=True,
         on_delete=models.PROTECT,
@@ -163,7 +163,7 @@ class ABTestExposure(models.Model):
     variant = models.ForeignKey(ABTestVariant, on_delete=models.CASCADE, related_name="exposures")
     unit_id = models.CharField(max_length=128)
     contact = models.ForeignKey(
-        "outreach.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="ab_exposures"
+        "contacts.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="ab_exposures"
     )
     # Set when the contact was already in the test under another unit: outcomes go there.
     canonical_unit = models.CharField(max_length=128, blank=True)

@@ -43,7 +43,7 @@ def contact_in_segment(*, contact_id: int | None, tag_id: int) -> bool:
     """Does the contact carry the segment's tag?"""
     if not contact_id:
         return False
-    from outreach.models import Contact
+    from madansara.contacts.models import Contact
 
     return Contact.tags.through.objects.filter(contact_id=contact_id, tag_id=tag_id).exists()
 

@@ -12,11 +12,11 @@ from conversion.signals import conversion_recorded
 from inbox.models import ReplyDraft
 from madansara.channels.models import InboundMessage, Message, MessageEvent, MessageEventKind
 from madansara.channels.signals import inbound_received, message_event
+from madansara.contacts.models import Contact
+from madansara.contacts.signals import contact_erased
 from madansara.models import AuditEvent
 from madansara.webhooks_out.models import EventType
 from madansara.webhooks_out.services import webhook_event_emit
-from outreach.models import Contact
-from outreach.services.contacts import contact_erased
 
 FAILED_KINDS = {MessageEventKind.FAILED, MessageEventKind.BOUNCED, MessageEventKind.DROPPED}
 DRAFT_SENT_ACTIONS = {"inbox.draft.approve", "inbox.draft.edit_send", "inbox.draft.auto_send"}

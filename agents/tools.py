@@ -23,17 +23,11 @@ from conversion.services.conversions import conversion_record
 from inbox.models import Conversation, ConversationStatus, Direction, DraftStatus, ReplyDraft
 from inbox.services.drafts import reply_subject
 from madansara.choices import Channel
+from madansara.contacts import selectors as contact_selectors
+from madansara.contacts.models import Contact
 from madansara.models import PolicyAction
 from outreach import selectors as outreach_selectors
-from outreach.models import (
-    CampaignStep,
-    ChannelTemplate,
-    Contact,
-    ContactEngagement,
-    OutreachCampaign,
-    Segment,
-    StepKind,
-)
+from outreach.models import CampaignStep, ChannelTemplate, ContactEngagement, OutreachCampaign, Segment, StepKind
 from outreach.services.direct import (
     IdempotencyConflict,
     SendRefused,
@@ -75,7 +69,7 @@ def _contact_card(contact: Contact) -> dict:
 def search_contacts(principal: Principal, *, query: str, limit: int = 20) -> dict:
     principal.require("contacts", "read")
     text = query.strip()
-    contacts = outreach_selectors.contacts_list()
+    contacts = contact_selectors.contacts_list()
     if text:
         matches = Contact.objects.filter(
             Q(name__icontains=text) | Q(external_id__iexact=text) | Q(identities__value__icontains=text.lower())
@@ -88,7 +82,7 @@ def search_contacts(principal: Principal, *, query: str, limit: int = 20) -> dic
 
 def contact_360(principal: Principal, *, contact_id: int) -> dict:
     principal.require("contacts", "read")
-    contact = outreach_selectors.contacts_list(include_inactive=True).filter(pk=contact_id).first()
+    contact = contact_selectors.contacts_list(include_inactive=True).filter(pk=contact_id).first()
     if contact is None:
         raise ToolRefused(f"No contact #{contact_id}.")
     view = _contact_card(contact) | {

@@ -30,8 +30,8 @@ django.setup()
 from django.core.management import call_command
 from django.db import connection, transaction
 
-from outreach.models import Contact, ContactIdentity
-from outreach.services.contacts_import import contacts_import_csv
+from madansara.contacts.csv_io import contacts_import_csv
+from madansara.contacts.models import Contact, ContactIdentity
 
 FIRST = ["Ana", "Bruno", "Chantal", "Daniel", "Esther", "Fabiola", "Gérald", "Hélène", "Ivan", "Judith"]
 LAST = ["Alexis", "Baptiste", "Charles", "Dorsainvil", "Étienne", "Georges", "Jean", "Michel", "Pierre"]

@@ -25,8 +25,8 @@ from django.core.management import call_command
 from django.db import connection
 from import_contacts import generate  # bench/ is the script's folder
 
-from outreach.models import Contact
-from outreach.services.contacts_import import contacts_import_csv
+from madansara.contacts.csv_io import contacts_import_csv
+from madansara.contacts.models import Contact
 
 
 def reset() -> None:

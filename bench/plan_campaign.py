@@ -41,13 +41,7 @@ def run(sql: str, params=None) -> float:
 
 
 def setup(n: int):
-    from outreach.models import (
-        CampaignStep,
-        ChannelTemplate,
-        FrequencyCap,
-        OutreachCampaign,
-        Segment,
-    )
+    from outreach.models import CampaignStep, ChannelTemplate, FrequencyCap, OutreachCampaign, Segment
 
     run(
         "TRUNCATE channels_deliveryattempt, channels_messageevent, channels_message, outreach_outboxmessage, "

@@ -29,7 +29,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
-from outreach.models import Contact
+from madansara.contacts.models import Contact
 from social.models import SocialAccount, SocialAdvocate, SocialEngagement
 from social.services.scoring import advocates_recompute, engagement_scores_recompute, score_weights
 

@@ -19,7 +19,8 @@ from bestpractices.models import (
     RecommendationStatus,
 )
 from madansara.channels.models import Message, MessageEvent, MessageEventKind
-from outreach.models import ChannelTemplate, Contact, OutreachCampaign
+from madansara.contacts.models import Contact
+from outreach.models import ChannelTemplate, OutreachCampaign
 from outreach.selectors import segment_contacts
 
 # What each channel can tell us; an outcome a channel cannot report is "not measured".

@@ -22,7 +22,7 @@ from conversion.models import (
     CustomerTouchpoint,
     JourneyTouch,
 )
-from outreach.models import Contact
+from madansara.contacts.models import Contact
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -12,8 +12,8 @@ from conversion.services.conversions import conversion_record
 from conversion.services.credit import conversions_attribute
 from conversion.services.performance import channel_performance_refresh
 from conversion.services.touchpoints import touchpoint_record
+from madansara.contacts.models import Contact
 from outreach.models import ChannelCost as MessageCost
-from outreach.models import Contact
 
 MARKER = "demo-conv-"
 CONVERSIONS = 36

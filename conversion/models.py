@@ -119,7 +119,7 @@ class ConversionEvent(models.Model):
     value = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))
     currency = models.CharField(max_length=3, default="USD")
     contact = models.ForeignKey(
-        "outreach.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="conversions"
+        "contacts.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="conversions"
     )
     visitor_id = models.CharField(max_length=64, blank=True, db_index=True)
     occurred_at = models.DateTimeField(db_index=True)
@@ -145,7 +145,7 @@ class CustomerTouchpoint(models.Model):
     """A contact's (or visitor's) contact with a channel; unique by its source row."""
 
     contact = models.ForeignKey(
-        "outreach.Contact", null=True, blank=True, on_delete=models.CASCADE, related_name="touchpoints"
+        "contacts.Contact", null=True, blank=True, on_delete=models.CASCADE, related_name="touchpoints"
     )
     visitor_id = models.CharField(max_length=64, blank=True, db_index=True)
     channel = models.CharField(max_length=20, choices=Channel.choices, db_index=True)

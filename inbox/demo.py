@@ -27,8 +27,8 @@ from inbox.services.drafts import inbound_after_classification
 from inbox.services.sla import sla_record_breaches
 from madansara.channels.inbound import inbound_record
 from madansara.channels.models import InboundMessage
+from madansara.contacts.models import Contact, ContactIdentity, Tag
 from madansara.roles import ROLE_AGENT
-from outreach.models import Contact, ContactIdentity, Tag
 
 MARKER = "demo-inbox-"
 DEMO_PASSWORD = os.environ.get("DEMO_ADMIN_PASSWORD", "madansara")  # the documented demo login

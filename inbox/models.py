@@ -128,7 +128,7 @@ def _reply_token() -> str:
 class Conversation(models.Model):
     channel = models.CharField(max_length=16, choices=Channel.choices, db_index=True)
     contact = models.ForeignKey(
-        "outreach.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="conversations"
+        "contacts.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="conversations"
     )
     participant = models.CharField(max_length=255, help_text="The contact's identity value on the channel")
     thread_key = models.CharField(max_length=255, blank=True, db_index=True)

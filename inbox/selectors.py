@@ -16,7 +16,8 @@ from inbox.models import (
     SLAEventKind,
 )
 from madansara.channels.models import Message
-from outreach.models import CampaignStatus, Contact, EnrollmentState
+from madansara.contacts.models import Contact
+from outreach.models import CampaignStatus, EnrollmentState
 
 AT_RISK_WINDOW = timezone.timedelta(minutes=30)
 

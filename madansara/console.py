@@ -23,7 +23,7 @@ NAV: list[tuple[str, list[NavLink]]] = [
         NavLink("Auto-send rules", "admin:inbox_autosendpolicy_changelist", "inbox.view_autosendpolicy"),
     ]),
     ("Audience", [
-        NavLink("Contacts", "admin:outreach_contact_changelist", "outreach.view_contact"),
+        NavLink("Contacts", "admin:contacts_contact_changelist", "contacts.view_contact"),
         NavLink("Segments", "admin:outreach_segment_changelist", "outreach.view_segment"),
         NavLink("Suppression", "admin:outreach_suppressionentry_changelist", "outreach.view_suppressionentry"),
     ]),

@@ -73,7 +73,7 @@ def demo_contact_items(count: int = DEMO_CONTACTS, seed: int = 7) -> list[dict]:
 
 
 def seed_contacts(stdout) -> None:
-    from outreach.services.contacts import UpsertStatus, contacts_upsert
+    from madansara.contacts.services import UpsertStatus, contacts_upsert
 
     results = contacts_upsert(items=demo_contact_items(), source="demo")
     created = sum(r.status == UpsertStatus.CREATED for r in results)

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 # API scopes are "<domain>:read" or "<domain>:write"; write implies read.
 API_DOMAINS: dict[str, tuple[str, ...]] = {
-    "contacts": ("outreach",),
+    "contacts": ("contacts",),
     "outreach": ("outreach",),
     "channels": ("channels",),
     "inbox": ("inbox",),

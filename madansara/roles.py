@@ -8,6 +8,7 @@ ROLE_ADMIN, ROLE_MARKETER, ROLE_AGENT, ROLE_ANALYST = "Admin", "Marketer", "Agen
 ROLES = (ROLE_ADMIN, ROLE_MARKETER, ROLE_AGENT, ROLE_ANALYST)
 DOMAIN_APPS = (
     "madansara",
+    "contacts",
     "channels",
     "webhooks_out",
     "outreach",
@@ -31,6 +32,7 @@ OWN_KEYS = ("view", "add", "change")  # API keys: every role manages its own (th
 ROLE_RULES: dict[str, dict[str, object]] = {
     ROLE_ADMIN: dict.fromkeys(DOMAIN_APPS, ALL_VERBS) | {"auth": ALL_VERBS},
     ROLE_MARKETER: {
+        "contacts": ALL_VERBS,
         "outreach": ALL_VERBS,
         "abtesting": ALL_VERBS,
         "website": ALL_VERBS,
@@ -56,10 +58,11 @@ ROLE_RULES: dict[str, dict[str, object]] = {
         "inbox.responsetemplate": VIEW,
         "inbox.knowledgesnippet": VIEW,
         # edits the people they talk to, never campaigns, templates or suppression lists
+        "contacts": VIEW,
+        "contacts.contact": ("view", "change"),
+        "contacts.contactidentity": ("view", "add", "change"),
+        "contacts.contactconsent": ("view", "change"),
         "outreach": VIEW,
-        "outreach.contact": ("view", "change"),
-        "outreach.contactidentity": ("view", "add", "change"),
-        "outreach.contactconsent": ("view", "change"),
         "channels": VIEW,
         # answers comments; reads the rest of social
         "social": VIEW,

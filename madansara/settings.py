@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "axes",
     "madansara",
+    "madansara.contacts",
     "madansara.channels",
     "madansara.notifications",
     "madansara.webhooks_out",
@@ -375,6 +376,8 @@ WEBHOOK_TRUST_FORWARDED_HEADERS = env_bool("WEBHOOK_TRUST_FORWARDED_HEADERS", de
 
 # --- channels (helper) ---
 CHANNEL_HTTP_TIMEOUT = float(os.environ.get("CHANNEL_HTTP_TIMEOUT", "10"))
+# "email=sandbox,sms=twilio": force a channel's provider (`sandbox`, or the real one without checking credentials).
+CHANNEL_PROVIDERS = os.environ.get("CHANNEL_PROVIDERS", "")
 
 # --- outbound webhooks (madansara.webhooks_out) ---
 # Endpoints on loopback/private/link-local addresses are refused unless an operator allows them.
@@ -412,6 +415,10 @@ SOCIAL_ADVOCATE_CAMPAIGN_TAG = os.environ.get("SOCIAL_ADVOCATE_CAMPAIGN_TAG", "a
 SOCIAL_COMMENT_SYNC_DAYS = env_int("SOCIAL_COMMENT_SYNC_DAYS", 14)
 # Synced comments older than this are stored but not auto-handled (backfills never reply to old comments).
 SOCIAL_HANDLE_SYNCED_WITHIN_HOURS = env_int("SOCIAL_HANDLE_SYNCED_WITHIN_HOURS", 24)
+SOCIAL_SCORING_WORK_MEM = os.environ.get("SOCIAL_SCORING_WORK_MEM", "64MB")  # PostgreSQL work_mem of a rescoring
+# Code-level defaults under the admin's rows: {"like": 1.0, ...} per engagement kind; {"champion": 60.0, ...}.
+SOCIAL_ENGAGEMENT_WEIGHTS: dict[str, float] = {}
+SOCIAL_ADVOCATE_TIERS: dict[str, float] = {}
 
 # --- conversion ---
 # The touchpoint channel taxonomy is wider than the messaging channels: give it its own schema name.
@@ -440,9 +447,9 @@ OUTREACH_DISPATCH_PREPARE = env_bool("OUTREACH_DISPATCH_PREPARE", default=True)
 # --- foundation ---
 SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
     {
-        "ConsentStatusEnum": "outreach.models.contacts.ConsentStatus",
-        "LifecycleStageEnum": "outreach.models.contacts.LifecycleStage",
-        "UpsertStatusEnum": "outreach.services.contacts.UpsertStatus",
+        "ConsentStatusEnum": "madansara.contacts.models.ConsentStatus",
+        "LifecycleStageEnum": "madansara.contacts.models.LifecycleStage",
+        "UpsertStatusEnum": "madansara.contacts.services.UpsertStatus",
     }
 )
 # Workers and beat log through LOGGING above (JSON lines with the request id), not Celery's own format.
@@ -467,6 +474,9 @@ WEBSITE_INGEST_GROUP_COMMIT = env_bool("WEBSITE_INGEST_GROUP_COMMIT", default=Tr
 # Funnels on PostgreSQL split the people over this many connections reading one snapshot
 # (1: a single connection; the split is also off inside an open transaction).
 WEBSITE_FUNNEL_CONNECTIONS = env_int("WEBSITE_FUNNEL_CONNECTIONS", 2)
+WEBSITE_FUNNEL_WORK_MEM = os.environ.get("WEBSITE_FUNNEL_WORK_MEM", "256MB")  # PostgreSQL work_mem of a funnel query
+# Where the tracker spools batches it could not write (replayed later).
+WEBSITE_SPOOL_DIR = Path(os.environ.get("WEBSITE_SPOOL_DIR") or VAR_DIR / "website-spool")
 
 # --- operations: metrics, error tracking, notifications ---
 # Bearer token of /metrics (web) and of the worker's metrics port; unset: /metrics answers 404.

@@ -62,7 +62,8 @@ def readyz(request):
 
 
 DOMAINS = [
-    ("Contacts & outreach", "outreach", "Contacts, consent, campaigns, templates, the outbox."),
+    ("Contacts", "contacts", "People, their identities, consent history and tags; import, merge, erasure."),
+    ("Outreach", "outreach", "Campaigns, segments, templates, the outbox."),
     ("Unified inbox", "inbox", "Conversations on every channel, AI drafts, the review queue."),
     ("Channels", "channels", "Outbound messages, delivery attempts, webhooks, provider status."),
     ("A/B testing", "abtesting", "Experiments, results, rollouts."),

@@ -9,7 +9,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
 from madansara.choices import Channel
-from outreach.models import ConsentStatus, Contact, OutboxMessage
+from madansara.contacts.models import ConsentStatus, Contact
+from outreach.models import OutboxMessage
 from outreach.services.content import click_token_read, unsubscribe_token_read
 from outreach.services.tracking import click_record, preferences_set
 

@@ -188,7 +188,7 @@ class SocialEngagement(models.Model):
     account = models.ForeignKey(SocialAccount, on_delete=models.CASCADE, related_name="engagements")
     post = models.ForeignKey(SocialPost, null=True, blank=True, on_delete=models.SET_NULL, related_name="engagements")
     contact = models.ForeignKey(
-        "outreach.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="social_engagements"
+        "contacts.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="social_engagements"
     )
     kind = models.CharField(max_length=16, choices=EngagementKind.choices)
     external_id = models.CharField(max_length=255, help_text="Platform id of the event (comment id, share id…)")
@@ -298,7 +298,7 @@ class SocialComment(models.Model):
     author_handle = models.CharField(max_length=255, blank=True)
     author_id = models.CharField(max_length=255, blank=True)
     contact = models.ForeignKey(
-        "outreach.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="social_comments"
+        "contacts.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="social_comments"
     )
     inbound = models.ForeignKey(
         "channels.InboundMessage", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -470,7 +470,7 @@ class FunnelRun(models.Model):
     """One contact's way through a funnel."""
 
     funnel = models.ForeignKey(SocialEngagementFunnel, on_delete=models.CASCADE, related_name="runs")
-    contact = models.ForeignKey("outreach.Contact", on_delete=models.CASCADE, related_name="social_funnel_runs")
+    contact = models.ForeignKey("contacts.Contact", on_delete=models.CASCADE, related_name="social_funnel_runs")
     comment = models.ForeignKey(SocialComment, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     status = models.CharField(max_length=16, choices=RunStatus.choices, default=RunStatus.ACTIVE, db_index=True)
     position = models.PositiveSmallIntegerField(default=0, help_text="Next step to run")
@@ -515,7 +515,7 @@ class ReviewStatus(models.TextChoices):
 class SocialAdvocate(models.Model):
     """A contact who repeatedly engages positively, shares and mentions, weighted by reach."""
 
-    contact = models.OneToOneField("outreach.Contact", on_delete=models.CASCADE, related_name="social_advocate")
+    contact = models.OneToOneField("contacts.Contact", on_delete=models.CASCADE, related_name="social_advocate")
     score = models.FloatField(default=0.0, db_index=True)
     tier = models.CharField(max_length=16, choices=AdvocateTier.choices, default=AdvocateTier.NONE, db_index=True)
     positive_comments = models.PositiveIntegerField(default=0)

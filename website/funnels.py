@@ -406,7 +406,7 @@ def _part_compute(cursor, spec: FunnelSpec, pk_range: tuple, dropped_limit: int)
     cursor.execute(
         "SELECT set_config('work_mem', %s, true), set_config('jit', 'off', true),"
         " set_config('max_parallel_workers_per_gather', '0', true)",
-        [getattr(settings, "WEBSITE_FUNNEL_WORK_MEM", "256MB")],
+        [settings.WEBSITE_FUNNEL_WORK_MEM],
     )
     cursor.execute(_summary_sql(spec, sql), [*params, *[dropped_limit] * (len(spec.steps) - 1)])
     return tuple((json.loads(v) if isinstance(v, str) else v) or [] for v in cursor.fetchone())
@@ -432,7 +432,7 @@ def _split_key() -> int | None:
     """
     if settings.WEBSITE_FUNNEL_CONNECTIONS < 2 or connection.in_atomic_block:
         return None  # another connection would not see this transaction's rows
-    from outreach.models import Contact
+    from madansara.contacts.models import Contact
 
     bounds = Contact.objects.aggregate(low=Min("pk"), high=Max("pk"))
     return (bounds["low"] or 0) + (bounds["high"] or 0)

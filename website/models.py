@@ -64,7 +64,7 @@ class WebsiteVisitor(models.Model):
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="visitors")
     anonymous_id = models.CharField(max_length=64)
     contact = models.ForeignKey(
-        "outreach.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="website_visitors"
+        "contacts.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="website_visitors"
     )
     first_seen_at = models.DateTimeField()
     last_seen_at = models.DateTimeField()
@@ -96,7 +96,7 @@ class WebsiteSession(models.Model):
     session_key = models.CharField(max_length=64)
     visitor = models.ForeignKey(WebsiteVisitor, null=True, on_delete=models.SET_NULL, related_name="sessions")
     contact = models.ForeignKey(
-        "outreach.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="website_sessions"
+        "contacts.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="website_sessions"
     )
     started_at = models.DateTimeField()
     ended_at = models.DateTimeField()
@@ -152,7 +152,7 @@ class WebsiteEvent(models.Model):
     name = models.CharField(max_length=100)
     visitor_id = models.CharField(max_length=64)
     contact = models.ForeignKey(
-        "outreach.Contact", null=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+        "contacts.Contact", null=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
     )
     session_id = models.CharField(max_length=64)
     url = models.TextField()

@@ -370,8 +370,8 @@ def _resolve_contact(identifier: str, traits: dict):
     from django.core.exceptions import ValidationError
 
     from madansara.choices import Channel
-    from outreach.models import Contact
-    from outreach.services.contacts import contact_get_or_create_by_identity
+    from madansara.contacts.models import Contact
+    from madansara.contacts.services import contact_get_or_create_by_identity
 
     name = str(traits.get("name", ""))[:255]
     if "@" in identifier:
@@ -436,7 +436,7 @@ def _customer_type(contact) -> str:
 
 def _customer_types(contact_ids: Iterable[int]) -> dict[int, str]:
     """Customer or lead per contact: lifecycle stage, or any recorded conversion."""
-    from outreach.models import Contact
+    from madansara.contacts.models import Contact
 
     ids = {c for c in contact_ids if c}
     stages = dict(Contact.objects.filter(pk__in=ids).values_list("pk", "lifecycle_stage"))
@@ -637,7 +637,7 @@ def funnel_dropoff_save_segment(
 
     The tag is the segment campaigns and A/B tests target. Returns (tag, contacts tagged).
     """
-    from outreach.models import Contact, Tag
+    from madansara.contacts.models import Contact, Tag
     from website.funnels import FunnelSpec, funnel_compute
 
     if not 0 <= step_index < len(funnel.steps) - 1:

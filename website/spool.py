@@ -24,7 +24,7 @@ QUARANTINE = "quarantine"
 
 def spool_dir() -> Path:
     """Where spooled batches live (setting WEBSITE_SPOOL_DIR, default VAR_DIR/website-spool)."""
-    path = Path(getattr(settings, "WEBSITE_SPOOL_DIR", None) or Path(settings.VAR_DIR) / "website-spool")
+    path = Path(settings.WEBSITE_SPOOL_DIR)
     path.mkdir(parents=True, exist_ok=True)
     return path
 

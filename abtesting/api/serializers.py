@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
 from abtesting.models import ABTest, ABTestDecision, ABTestSnapshot, ABTestVariant
-from outreach.models import Contact
+from madansara.contacts.models import Contact
 
 
 class VariantSerializer(serializers.ModelSerializer):

@@ -6,7 +6,7 @@ from scipy.stats import chi2_contingency
 
 from abtesting import services, stats
 from abtesting.models import ABTestDailyStat, ABTestExposure, ABTestVariant
-from outreach.models import Contact, Tag
+from madansara.contacts.models import Contact, Tag
 
 pytestmark = pytest.mark.django_db
 UNITS = [f"visitor-{i}" for i in range(20_000)]

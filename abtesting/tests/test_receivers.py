@@ -2,7 +2,7 @@ import pytest
 
 from abtesting import services
 from abtesting.models import ABTestDailyStat, ABTestExposure
-from outreach.models import Contact
+from madansara.contacts.models import Contact
 from website.models import Site
 from website.signals import events_ingested
 

@@ -8,7 +8,8 @@ from rest_framework.views import APIView
 from bestpractices import selectors, services
 from bestpractices.api import serializers as s
 from bestpractices.models import BestPractice, DraftEditPattern, ProposedTest, Recommendation
-from outreach.models import Contact, Segment
+from madansara.contacts.models import Contact
+from outreach.models import Segment
 from outreach.selectors import segment_contacts
 
 CHANGE_AND_TEST = ["bestpractices.change_recommendation", "abtesting.add_abtest"]

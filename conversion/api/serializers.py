@@ -7,7 +7,7 @@ from conversion.models import (
     CustomerTouchpoint,
     JourneyTouch,
 )
-from outreach.models import Contact
+from madansara.contacts.models import Contact
 
 
 class ConversionCreateSerializer(serializers.Serializer):

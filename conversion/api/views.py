@@ -10,7 +10,7 @@ from conversion.api import serializers as s
 from conversion.api.filters import ChannelPerformanceFilter, ConversionFilter
 from conversion.models import ChannelPerformance, ConversionEvent, ConversionSource
 from madansara.api.exceptions import Conflict
-from outreach.models import Contact
+from madansara.contacts.models import Contact
 
 VIEW_CONVERSIONS = ["conversion.view_conversionevent"]
 

@@ -5,8 +5,8 @@ from rest_framework.test import APIClient
 
 from conversion import services
 from conversion.models import TouchpointSource
+from madansara.contacts.models import Contact
 from madansara.models import APIKey
-from outreach.models import Contact
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 

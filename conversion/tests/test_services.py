@@ -207,7 +207,7 @@ def test_conversion_without_touchpoints_is_credited_to_direct(contact):
 
 def test_markov_credit_follows_removal_effects_across_journeys(contact, touch, django_user_model):
     # given one converting email > sms journey, and another contact whose sms did not convert
-    from outreach.models import Contact
+    from madansara.contacts.models import Contact
 
     touch("email", 5, contact=contact)
     touch("sms", 2, contact=contact)
@@ -296,7 +296,7 @@ def test_website_sessions_and_social_engagements_become_touchpoints(contact):
 
 
 def test_attributing_many_conversions_takes_a_constant_number_of_queries(touch, django_assert_max_num_queries):
-    from outreach.models import Contact
+    from madansara.contacts.models import Contact
 
     ids = []
     for i in range(12):

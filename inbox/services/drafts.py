@@ -695,7 +695,7 @@ def inbound_after_classification(*, inbound: InboundMessage) -> ReplyDraft | Non
     """Consent for unsubscribe requests, then a draft, then auto-send when the policy allows."""
     classification = AIClassification.objects.get(inbound=inbound)
     if classification.intent == "unsubscribe_request" and inbound.contact_id:
-        from outreach.services.contacts import consent_set
+        from madansara.contacts.services import consent_set
 
         consent_set(
             contact=inbound.contact,

@@ -12,7 +12,7 @@ _ids = itertools.count(1)
 @pytest.fixture
 def make_inbound(db):
     """An InboundMessage as the channel layer records it (with the contact of its sender)."""
-    from outreach.services.contacts import contact_get_or_create_by_identity
+    from madansara.contacts.services import contact_get_or_create_by_identity
 
     def make(*, channel="email", sender="ana@example.com", text="Hello", subject="", headers=None, **extra):
         contact, identity, _ = contact_get_or_create_by_identity(

@@ -153,8 +153,8 @@ def test_contacts_are_found_by_part_of_a_name_address_or_number(client, make_inb
     make_inbound(text="hi", channel="sms", sender="+50937001234")
     client.force_login(user_in_role("Agent"))
     for term in ("Pierre", "ana.pie", "7001234"):
-        html = client.get("/admin/outreach/contact/", {"q": term}).content.decode()
+        html = client.get("/admin/contacts/contact/", {"q": term}).content.decode()
         assert "Ana Pierre" in html, term
-    listing = client.get("/admin/outreach/contact/").content.decode()
+    listing = client.get("/admin/contacts/contact/").content.decode()
     assert "ana.pierre@example.com" in listing and "+50937001234" in listing
     assert get_user_model().objects.filter(username__startswith="agent").exists()

@@ -7,8 +7,8 @@ from inbox.classifier import classify_local
 from inbox.models import AIClassification, AutoSendPolicy, AutoSendSettings, DraftStatus, ReplyDraft, ResponseTemplate
 from inbox.services.conversations import conversation_ingest
 from inbox.services.drafts import auto_send_refusal
+from madansara.contacts.models import ContactConsent
 from madansara.models import AuditEvent
-from outreach.models import ContactConsent
 
 pytestmark = pytest.mark.django_db
 

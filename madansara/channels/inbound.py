@@ -132,7 +132,7 @@ def inbound_record(
 
 def _sender_identity(*, channel: str, sender: str, sender_name: str):
     """(contact, identity, normalised sender): matched or created by identity; Nones if invalid."""
-    from outreach.services.contacts import contact_get_or_create_by_identity
+    from madansara.contacts.services import contact_get_or_create_by_identity
 
     if not sender:
         return None, None, ""
@@ -148,7 +148,7 @@ def _sender_identity(*, channel: str, sender: str, sender_name: str):
 
 def _window_open(*, identity, kind: str, received_at) -> None:
     """A message from the contact (re)opens the channel's customer-service window."""
-    from outreach.models import ContactIdentity
+    from madansara.contacts.models import ContactIdentity
 
     if identity is None or kind not in (InboundKind.MESSAGE, InboundKind.POSTBACK, InboundKind.STORY_REPLY):
         return
@@ -171,7 +171,7 @@ def _mark_replied(*, message: Message, inbound: InboundMessage) -> None:
 
 def inbound_keyword_consent(*, inbound: InboundMessage, keyword: str, source: str) -> None:
     """STOP unsubscribes and START re-subscribes the sender on the inbound channel."""
-    from outreach.services.contacts import consent_set
+    from madansara.contacts.services import consent_set
 
     if inbound.contact is None or keyword not in ("stop", "start"):
         return

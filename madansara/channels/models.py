@@ -38,7 +38,7 @@ class Message(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     channel = models.CharField(max_length=16, choices=Channel.choices)
     contact = models.ForeignKey(
-        "outreach.Contact",
+        "contacts.Contact",
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
@@ -224,10 +224,10 @@ class InboundMessage(models.Model):
     channel = models.CharField(max_length=16, choices=Channel.choices, db_index=True)
     kind = models.CharField(max_length=16, choices=InboundKind.choices, default=InboundKind.MESSAGE)
     contact = models.ForeignKey(
-        "outreach.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="inbound_messages"
+        "contacts.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="inbound_messages"
     )
     identity = models.ForeignKey(
-        "outreach.ContactIdentity", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "contacts.ContactIdentity", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     sender = models.CharField(max_length=255, help_text="Normalised sender identity value")
     recipient = models.CharField(max_length=255, blank=True)

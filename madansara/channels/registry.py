@@ -1,12 +1,12 @@
 """Which provider serves a channel: the real one when its credentials are set, else the sandbox.
 
-`CHANNEL_PROVIDER_OVERRIDES` (env `CHANNEL_PROVIDERS="email=sandbox,sms=twilio"`) can force a
-choice per channel.
+The setting `CHANNEL_PROVIDERS` (env, e.g. `"email=sandbox,sms=twilio"`) can force a choice per
+channel.
 """
 
-import os
 from functools import cache
 
+from django.conf import settings
 from django.utils.module_loading import import_string
 
 from madansara.channels.base import Provider
@@ -26,7 +26,7 @@ SANDBOX = "madansara.channels.providers.sandbox.SandboxProvider"
 
 
 def _overrides() -> dict[str, str]:
-    pairs = [p.split("=", 1) for p in os.environ.get("CHANNEL_PROVIDERS", "").split(",") if "=" in p]
+    pairs = [p.split("=", 1) for p in settings.CHANNEL_PROVIDERS.split(",") if "=" in p]
     return {k.strip(): v.strip() for k, v in pairs}
 
 

@@ -43,7 +43,7 @@ _LOOK_UP = object()
 def payload_for(message: Message, *, last_inbound_at=_LOOK_UP) -> OutboundPayload:
     """The provider-neutral payload of a message, with the contact's messaging window
     (`last_inbound_at` of the recipient's identity: looked up unless the caller has it)."""
-    from outreach.models import ContactIdentity
+    from madansara.contacts.models import ContactIdentity
 
     if last_inbound_at is _LOOK_UP:
         last_inbound_at = (
@@ -71,7 +71,7 @@ def payload_for(message: Message, *, last_inbound_at=_LOOK_UP) -> OutboundPayloa
 
 
 def _consent_error(message: Message) -> ProviderError | None:
-    from outreach.models import ConsentStatus, ContactConsent, ContactIdentity
+    from madansara.contacts.models import ConsentStatus, ContactConsent, ContactIdentity
 
     if (
         message.contact_id
@@ -228,14 +228,14 @@ record_attempt = _record_attempt  # public name (outreach's dispatcher records e
 
 
 def _apply_side_effects(*, message: Message, error: ProviderError, provider_name: str) -> None:
-    from outreach.models import ContactIdentity
+    from madansara.contacts.models import ContactIdentity
 
     if error.identity_invalid:
         ContactIdentity.objects.filter(channel=message.channel, value=message.to).update(
             is_valid=False, invalid_reason=error.message[:255]
         )
     if error.consent_revoked and message.contact_id:
-        from outreach.services.contacts import consent_set
+        from madansara.contacts.services import consent_set
 
         consent_set(
             contact=message.contact,

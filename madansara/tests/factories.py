@@ -31,7 +31,7 @@ def key_client(user, scopes: list[str]) -> tuple[APIClient, str]:
 
 def make_contact(*, name: str = "", identities: dict | None = None, consents: dict | None = None, **fields):
     """A contact through the service, e.g. make_contact(name="Ana", identities={"email": "a@x.io"})."""
-    from outreach.services.contacts import contact_create
+    from madansara.contacts.services import contact_create
 
     n = next(_seq)
     data = {"name": name or f"Contact {n}", "identities": identities or {"email": f"c{n}@example.com"}}

@@ -19,7 +19,7 @@ def test_the_four_roles_exist():
 
 def test_marketers_run_campaigns_and_contacts_but_only_read_the_inbox():
     perms = _perms("Marketer")
-    assert {"outreach.add_contact", "outreach.change_contact", "outreach.delete_contact"} <= perms
+    assert {"contacts.add_contact", "contacts.change_contact", "contacts.delete_contact"} <= perms
     assert "channels.view_message" in perms and "channels.add_message" not in perms
     assert not any(p.startswith("inbox.") and not p.split(".")[1].startswith("view_") for p in perms)
     assert "auth.add_user" not in perms
@@ -28,21 +28,21 @@ def test_marketers_run_campaigns_and_contacts_but_only_read_the_inbox():
 def test_agents_work_the_inbox_and_may_edit_but_not_create_or_delete_contacts():
     perms = _perms("Agent")
     assert any(p.startswith("inbox.change_") for p in perms) or not any(p.startswith("inbox.") for p in perms)
-    assert {"outreach.view_contact", "outreach.change_contact"} <= perms
-    assert "outreach.add_contact" not in perms and "outreach.delete_contact" not in perms
+    assert {"contacts.view_contact", "contacts.change_contact"} <= perms
+    assert "contacts.add_contact" not in perms and "contacts.delete_contact" not in perms
 
 
 def test_analysts_only_read():
     perms = _perms("Analyst")
     writes = {p for p in perms if not p.split(".")[1].startswith("view_") and not p.startswith("madansara.")}
-    assert writes == set() and "outreach.view_contact" in perms
+    assert writes == set() and "contacts.view_contact" in perms
     # their own API keys are the one thing they may create
     assert "madansara.add_apikey" in perms and "madansara.change_auditevent" not in perms
 
 
 def test_admins_hold_every_domain_permission_and_user_management():
     perms = _perms("Admin")
-    assert {"outreach.delete_contact", "channels.change_message", "auth.change_user", "madansara.add_apikey"} <= perms
+    assert {"contacts.delete_contact", "channels.change_message", "auth.change_user", "madansara.add_apikey"} <= perms
 
 
 def test_agents_cannot_change_campaigns_suppression_auto_send_or_templates():

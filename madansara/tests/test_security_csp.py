@@ -17,7 +17,7 @@ from django.urls import reverse
 from inbox.models import ReplyDraft
 from inbox.services.conversations import conversation_ingest
 from madansara.channels.models import InboundMessage
-from outreach.services.contacts import contact_get_or_create_by_identity
+from madansara.contacts.services import contact_get_or_create_by_identity
 from website.models import Site
 
 CHROMIUM = "/usr/bin/chromium"
@@ -146,7 +146,7 @@ def browse_console(*, base_url: str, draft_pk: int) -> dict:
         page.fill("#id_password", "pw-123456")
         page.click("input[type=submit]")
         page.wait_for_selector("#content")  # any console home (role homes replace the index)
-        visit("/admin/outreach/contact/")
+        visit("/admin/contacts/contact/")
         page.check("#action-toggle")  # the admin's actions.js
         seen["all_selected"] = page.is_checked("input.action-select")
         visit("/admin/django_celery_beat/periodictask/add/")  # the nonce'd inline script hides this row

@@ -6,8 +6,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
+from madansara.contacts.models import Contact, ContactConsent, ContactIdentity
 from madansara.demo import DEMO_CONTACTS
-from outreach.models import Contact, ContactConsent, ContactIdentity
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
-from outreach.models import Contact, ContentDraft, OutreachCampaign, TemplateVariant, VariantStatus
+from madansara.contacts.models import Contact
+from outreach.models import ContentDraft, OutreachCampaign, TemplateVariant, VariantStatus
 from outreach.services.composer import content_draft_compose
 from outreach.services.content import ContentError
 from outreach.services.copy import (

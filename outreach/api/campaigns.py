@@ -10,6 +10,7 @@ from rest_framework.response import Response
 
 from madansara.api.filters import DateTimeFilter, FilterSet
 from madansara.choices import Channel
+from madansara.contacts.models import Contact
 from outreach import selectors
 from outreach.api import content
 from outreach.api.content import TemplateVariantSerializer
@@ -18,7 +19,6 @@ from outreach.models import (
     CampaignStatus,
     CampaignStep,
     ChannelTemplate,
-    Contact,
     OutboxMessage,
     OutreachCampaign,
     Segment,

@@ -7,8 +7,9 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from madansara.api.filters import FilterSet
+from madansara.contacts.models import Contact
 from outreach import selectors
-from outreach.models import ChannelTemplate, Contact, ContentDraft, OutreachCampaign, Segment, TemplateVariant
+from outreach.models import ChannelTemplate, ContentDraft, OutreachCampaign, Segment, TemplateVariant
 from outreach.services.composer import content_draft_compose
 from outreach.services.content import ContentError
 from outreach.services.copy import (

@@ -11,8 +11,9 @@ from rest_framework.response import Response
 
 from madansara.api.exceptions import Conflict, Unprocessable
 from madansara.choices import Channel
+from madansara.contacts.models import Contact
 from madansara.models import APIKey
-from outreach.models import Contact, DirectSend, HoldReason
+from outreach.models import DirectSend, HoldReason
 from outreach.services.direct import (
     DirectSendError,
     IdempotencyConflict,

@@ -2,11 +2,9 @@ from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from outreach.api.campaigns import register as register_campaigns
-from outreach.api.contacts import ContactViewSet
 from outreach.api.direct import DirectSendViewSet
 
 router = DefaultRouter(trailing_slash=False)
-router.register("contacts", ContactViewSet, basename="contact")
 router.register("outreach/sends", DirectSendViewSet, basename="direct-send")
 register_campaigns(router)
 

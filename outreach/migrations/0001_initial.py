@@ -2,7 +2,7 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import outreach.models
+import madansara.contacts.models
 from django.db import migrations, models
 
 
@@ -30,7 +30,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('external_id', models.CharField(blank=True, help_text="Your system's id for this person", max_length=255, null=True, unique=True)),
                 ('name', models.CharField(blank=True, max_length=255)),
-                ('timezone', models.CharField(default='UTC', max_length=64, validators=[outreach.models.validate_timezone])),
+                ('timezone', models.CharField(default='UTC', max_length=64, validators=[madansara.contacts.models.validate_timezone])),
                 ('locale', models.CharField(blank=True, default='en', max_length=35)),
                 ('lifecycle_stage', models.CharField(choices=[('lead', 'Lead'), ('prospect', 'Prospect'), ('customer', 'Customer'), ('churned', 'Churned')], db_index=True, default='lead', max_length=16)),
                 ('attributes', models.JSONField(blank=True, default=dict)),

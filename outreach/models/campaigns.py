@@ -56,7 +56,7 @@ class Segment(models.Model):
     description = models.TextField(blank=True)
     is_static = models.BooleanField(default=False, help_text="A fixed list instead of filters")
     filters = models.JSONField(default=dict, blank=True)
-    contacts = models.ManyToManyField("outreach.Contact", blank=True, related_name="static_segments")
+    contacts = models.ManyToManyField("contacts.Contact", blank=True, related_name="static_segments")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -253,7 +253,7 @@ class CampaignEnrollment(models.Model):
     """A contact's journey through a campaign; long waits live here, not in broker ETAs."""
 
     campaign = models.ForeignKey(OutreachCampaign, on_delete=models.CASCADE, related_name="enrollments")
-    contact = models.ForeignKey("outreach.Contact", on_delete=models.CASCADE, related_name="enrollments")
+    contact = models.ForeignKey("contacts.Contact", on_delete=models.CASCADE, related_name="enrollments")
     state = models.CharField(max_length=12, choices=EnrollmentState.choices, default=EnrollmentState.ACTIVE)
     position = models.PositiveSmallIntegerField(default=1)
     step_entered_at = models.DateTimeField(default=timezone.now)
@@ -300,7 +300,7 @@ class OutboxMessage(models.Model):
     # Indexed through the composite indexes below (fewer indexes: faster planning inserts).
     campaign = models.ForeignKey(OutreachCampaign, on_delete=models.CASCADE, related_name="outbox", db_index=False)
     step = models.ForeignKey(CampaignStep, on_delete=models.CASCADE, related_name="outbox", db_index=False)
-    contact = models.ForeignKey("outreach.Contact", on_delete=models.CASCADE, related_name="outbox", db_index=False)
+    contact = models.ForeignKey("contacts.Contact", on_delete=models.CASCADE, related_name="outbox", db_index=False)
     channel = models.CharField(max_length=16, choices=Channel.choices)
     status = models.CharField(max_length=12, choices=OutboxStatus.choices, default=OutboxStatus.PENDING)
     due_at = models.DateTimeField()
@@ -401,7 +401,7 @@ class CampaignSpend(models.Model):
 class ContactEngagement(models.Model):
     """Per contact and channel: what we sent and how they engaged (preference and STO)."""
 
-    contact = models.ForeignKey("outreach.Contact", on_delete=models.CASCADE, related_name="engagement")
+    contact = models.ForeignKey("contacts.Contact", on_delete=models.CASCADE, related_name="engagement")
     channel = models.CharField(max_length=16, choices=Channel.choices)
     sent = models.PositiveIntegerField(default=0)
     delivered = models.PositiveIntegerField(default=0)

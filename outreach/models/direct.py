@@ -29,7 +29,7 @@ DIRECT_COUNTED = (DirectSendStatus.SCHEDULED, DirectSendStatus.SENDING, DirectSe
 
 
 class DirectSend(models.Model):
-    contact = models.ForeignKey("outreach.Contact", on_delete=models.CASCADE, related_name="direct_sends")
+    contact = models.ForeignKey("contacts.Contact", on_delete=models.CASCADE, related_name="direct_sends")
     channel = models.CharField(max_length=16, choices=Channel.choices, blank=True)
     requested_channel = models.CharField(max_length=16, choices=Channel.choices, blank=True)
     template_name = models.CharField(max_length=200, blank=True, help_text="ChannelTemplate name (one per channel)")

@@ -1,1 +1,1 @@
-"""Outreach services: `contacts` (contacts, identities, consent) and the campaign modules."""
+"""Outreach services: campaigns, planning, dispatch, content, feedback, tracking and direct sends."""

@@ -11,14 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from madansara.audit import audit_record
-from outreach.models import (
-    CampaignStatus,
-    OutboxMessage,
-    OutboxStatus,
-    OutreachCampaign,
-    StepKind,
-    SuppressionEntry,
-)
+from outreach.models import CampaignStatus, OutboxMessage, OutboxStatus, OutreachCampaign, StepKind, SuppressionEntry
 
 
 def _transition(*, campaign: OutreachCampaign, to: str, actor, action: str, **fields) -> OutreachCampaign:

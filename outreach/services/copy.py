@@ -14,9 +14,9 @@ from abtesting.models import ABTest, ABTestStatus, Surface
 from abtesting.services import abtest_create, abtest_start, abtest_stop
 from madansara.audit import audit_record
 from madansara.channels.models import Message, MessageStatus
+from madansara.contacts.models import Contact
 from outreach.models import (
     ChannelTemplate,
-    Contact,
     ContentDraft,
     OutboxMessage,
     OutreachCampaign,

@@ -23,22 +23,24 @@ from madansara.audit import audit_record
 from madansara.channels.models import MessageStatus
 from madansara.channels.services import message_create, message_send
 from madansara.choices import Channel
-from madansara.models import ActionPolicy, PolicyAction, PolicyTier
-from madansara.templating import TemplateError, rendered_length_error, template_render
-from outreach.models import (
+from madansara.contacts.models import (
     PHONE_CHANNELS,
-    ChannelTemplate,
     ConsentStatus,
     Contact,
     ContactConsent,
-    ContactEngagement,
     ContactIdentity,
+    normalize_identity,
+)
+from madansara.models import ActionPolicy, PolicyAction, PolicyTier
+from madansara.templating import TemplateError, rendered_length_error, template_render
+from outreach.models import (
+    ChannelTemplate,
+    ContactEngagement,
     DirectSend,
     DirectSendStatus,
     HoldReason,
     OutboxMessage,
     SuppressionEntry,
-    normalize_identity,
 )
 from outreach.models.direct import DIRECT_COUNTED
 from outreach.services.content import _email_footer, _url, unsubscribe_token

@@ -53,15 +53,13 @@ from madansara.channels.services import (
     payload_for,
     record_attempt,
 )
+from madansara.contacts.models import ConsentStatus, ContactConsent, ContactIdentity
 from outreach.models import (
     CampaignSpend,
     CampaignStatus,
     CampaignStep,
     ChannelCost,
-    ConsentStatus,
-    ContactConsent,
     ContactEngagement,
-    ContactIdentity,
     HoldReason,
     OutboxMessage,
     OutboxStatus,

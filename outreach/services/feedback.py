@@ -9,7 +9,8 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from madansara.channels.models import Message, MessageEvent, MessageEventKind
-from outreach.models import Contact, ContactEngagement
+from madansara.contacts.models import Contact
+from outreach.models import ContactEngagement
 
 logger = logging.getLogger(__name__)
 

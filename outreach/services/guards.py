@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from django.db.models import Q, QuerySet
 
 from madansara.choices import Channel
+from madansara.contacts.models import Contact
 from madansara.templating import template_validate
-from outreach.models import TEMPLATE_VARIABLES, Contact, OutreachCampaign, TemplateVariant
+from outreach.models import TEMPLATE_VARIABLES, OutreachCampaign, TemplateVariant
 from outreach.services.content import ContentError, Copy, copy_of, copy_render
 
 LISTED_CONTACTS = 50  # recipients listed by name when data is missing (all are counted)

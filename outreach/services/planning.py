@@ -18,6 +18,7 @@ from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.utils import timezone
 
 from madansara.choices import Channel
+from madansara.contacts.models import Contact, ContactConsent, ContactIdentity
 from outreach.models import (
     AUTO,
     BranchOn,
@@ -26,10 +27,7 @@ from outreach.models import (
     CampaignStatus,
     CampaignStep,
     ChannelCost,
-    Contact,
-    ContactConsent,
     ContactEngagement,
-    ContactIdentity,
     EnrollmentState,
     FrequencyCap,
     HoldReason,

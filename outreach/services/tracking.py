@@ -5,8 +5,9 @@ from django.utils import timezone
 
 from madansara.channels.models import MessageEventKind
 from madansara.channels.services import message_event_record
-from outreach.models import ConsentStatus, Contact, OutboxMessage
-from outreach.services.contacts import consent_set
+from madansara.contacts.models import ConsentStatus, Contact
+from madansara.contacts.services import consent_set
+from outreach.models import OutboxMessage
 
 
 def click_record(*, row: OutboxMessage, link: str) -> None:

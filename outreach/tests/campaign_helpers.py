@@ -5,15 +5,8 @@ from itertools import count
 
 from django.utils import timezone
 
-from outreach.models import (
-    CampaignStep,
-    ChannelTemplate,
-    Contact,
-    ContactConsent,
-    ContactIdentity,
-    OutreachCampaign,
-    Segment,
-)
+from madansara.contacts.models import Contact, ContactConsent, ContactIdentity
+from outreach.models import CampaignStep, ChannelTemplate, OutreachCampaign, Segment
 
 _seq = count(1)
 # 12:00 UTC on a Wednesday: inside a 9-20 window in UTC and in Europe/Paris.

@@ -1,7 +1,9 @@
 """Campaigns API and admin: CRUD, verbs, preview, test send, results; roles; one error body."""
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from madansara.models import AuditEvent
 from madansara.tests.factories import key_client, make_user
@@ -93,7 +95,11 @@ def test_results_report_per_step_channel_guards_and_holdout(marketer_api, django
 
 
 def test_an_agent_cannot_launch_campaigns(db):
-    client, _ = key_client(make_user("Agent"), ["outreach:write"])
+    agent = make_user("Agent")
+    with pytest.raises(ValidationError, match="cannot write outreach"):
+        key_client(agent, ["outreach:write"])  # editing contacts gives no write access to outreach
+    client = APIClient()  # signed in: only the role decides
+    client.force_authenticate(agent)
     camp = campaign(status="draft")
     assert client.post(f"/api/v1/campaigns/{camp.pk}/launch").status_code == 403
 

@@ -5,7 +5,8 @@ from django.test import Client
 from django.utils import timezone
 
 from madansara.channels.models import Message
-from outreach.models import ContactConsent, OutboxMessage
+from madansara.contacts.models import ContactConsent
+from outreach.models import OutboxMessage
 from outreach.services.content import click_token, unsubscribe_token
 from outreach.services.dispatch import outbox_dispatch
 from outreach.services.planning import campaign_plan

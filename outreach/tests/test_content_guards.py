@@ -3,7 +3,7 @@ the unsubscribe footer, SMS segments and WhatsApp template rules, unsupported cl
 
 import pytest
 
-from outreach.models import Segment, TemplateVariant
+from outreach.models import ContentDraft, Segment, TemplateVariant
 from outreach.services.copy import variant_check
 from outreach.services.guards import sms_segments, unsupported_claims
 from outreach.tests.campaign_helpers import contact, template
@@ -12,8 +12,6 @@ pytestmark = pytest.mark.django_db
 
 
 def _variant(channel="email", segment=None, **fields):
-    from outreach.models import ContentDraft
-
     tpl = template(channel)
     draft = None
     if segment is not None:

@@ -8,7 +8,8 @@ from django.utils import timezone
 from abtesting.models import ABTestStatus
 from abtesting.services import abtest_roll_out
 from madansara.channels.models import DeliveryAttempt, Message
-from outreach.models import ContactIdentity, OutboxMessage, TemplateVariant
+from madansara.contacts.models import ContactIdentity
+from outreach.models import OutboxMessage, TemplateVariant
 from outreach.services.content import message_render
 from outreach.services.copy import (
     copy_experiment_start,

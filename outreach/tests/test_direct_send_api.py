@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from madansara.channels.models import Message, MessageStatus
 from madansara.models import ActionPolicy, AuditEvent, PolicyAction, PolicyTier
@@ -129,7 +130,8 @@ def test_approval_policy_queues_and_a_reviewer_sends(api, policy, noon):
     assert body["status"] == "awaiting_approval" and body["outcome"].startswith("queued for approval")
     assert not Message.objects.exists() and not OutboxMessage.objects.exists()
     # an agent may not approve; a marketer may
-    agent_api, _ = key_client(make_user("Agent"), ["outreach:write"])
+    agent_api = APIClient()  # the agent's role is what refuses (an agent cannot hold an outreach:write key)
+    agent_api.force_authenticate(make_user("Agent"))
     assert agent_api.post(f"/api/v1/outreach/sends/{body['id']}/approve").status_code == 403
     approved = api.post(f"/api/v1/outreach/sends/{body['id']}/approve")
     assert approved.status_code == 200 and approved.json()["status"] == "sent"

@@ -16,9 +16,9 @@ from django.db import connection
 from django.utils import timezone
 
 from madansara.channels.models import DeliveryAttempt, Message, MessageEvent
+from madansara.contacts.services import consent_set
 from outreach.models import CampaignSpend, ContactEngagement, OutboxMessage, SuppressionEntry
 from outreach.services import dispatch
-from outreach.services.contacts import consent_set
 from outreach.services.dispatch import (
     MAX_ATTEMPTS,
     backoff_seconds,

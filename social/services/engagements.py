@@ -16,7 +16,7 @@ HANDLE_PLATFORMS = {"x", "sandbox"}
 
 def contact_for_author(*, platform: str, author_handle: str, author_id: str = ""):
     """The contact behind a platform identity, matched or created (None when unusable)."""
-    from outreach.services.contacts import contact_get_or_create_by_identity
+    from madansara.contacts.services import contact_get_or_create_by_identity
 
     value = (author_handle or author_id) if platform in HANDLE_PLATFORMS else (author_id or author_handle)
     if not value:

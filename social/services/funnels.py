@@ -210,7 +210,7 @@ def _fail(run: FunnelRun, reason: str) -> FunnelRun:
 
 
 def _tag_contact(contact, tag_name: str) -> None:
-    from outreach.models import Tag
+    from madansara.contacts.models import Tag
 
     tag, _ = Tag.objects.get_or_create(name=tag_name[:100])
     contact.tags.add(tag)
@@ -236,7 +236,7 @@ def _touchpoint(run: FunnelRun) -> None:
 
 def funnel_runs_on_reply(*, inbound) -> list[FunnelRun]:
     """A DM from a contact resumes their waiting runs on that channel (capturing an email if asked)."""
-    from outreach.services.contacts import identity_add
+    from madansara.contacts.services import identity_add
 
     if inbound.contact_id is None:
         return []

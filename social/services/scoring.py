@@ -19,13 +19,9 @@ DEFAULT_WEIGHTS = {"like": 1.0, "comment": 3.0, "reply": 3.0, "share": 5.0, "men
 DEFAULT_TIERS = {"champion": 60.0, "advocate": 25.0, "rising": 8.0}
 
 
-def _cfg(name: str, default):
-    return getattr(settings, name, default)
-
-
 def score_weights() -> dict[tuple[str, str], float]:
     """Effective weight of every (platform, kind): platform row > any-platform row > default."""
-    defaults = DEFAULT_WEIGHTS | dict(_cfg("SOCIAL_ENGAGEMENT_WEIGHTS", {}))
+    defaults = DEFAULT_WEIGHTS | dict(settings.SOCIAL_ENGAGEMENT_WEIGHTS)
     rows = {(w.platform, w.kind): w.weight for w in EngagementWeight.objects.all()}
     weights = {}
     for platform in Platform.values:
@@ -72,7 +68,7 @@ def _weights_values(weights: dict[tuple[str, str], float]) -> tuple[str, list]:
 def _more_work_mem(cursor) -> None:
     """Let the per-contact aggregate stay in memory (this transaction only)."""
     if connection.vendor == "postgresql":
-        cursor.execute("SET LOCAL work_mem = %s", [_cfg("SOCIAL_SCORING_WORK_MEM", "64MB")])
+        cursor.execute("SET LOCAL work_mem = %s", [settings.SOCIAL_SCORING_WORK_MEM])
 
 
 @transaction.atomic
@@ -90,8 +86,8 @@ def engagement_scores_recompute(*, now: datetime | None = None) -> int:
 
 def scores_update_sql(*, now: datetime) -> tuple[str, list]:
     """The score UPDATE and its parameters (also for EXPLAIN in the benchmark)."""
-    half_life = float(_cfg("SOCIAL_SCORE_HALF_LIFE_DAYS", 30))
-    horizon = now - timedelta(days=int(_cfg("SOCIAL_SCORE_HORIZON_DAYS", 365)))
+    half_life = float(settings.SOCIAL_SCORE_HALF_LIFE_DAYS)
+    horizon = now - timedelta(days=int(settings.SOCIAL_SCORE_HORIZON_DAYS))
     values, weight_params = _weights_values(score_weights())
     pg = connection.vendor == "postgresql"
     rounded = "ROUND(SUM(score)::numeric, 3)::float8" if pg else "ROUND(SUM(score), 3)"
@@ -121,9 +117,9 @@ def scores_update_sql(*, now: datetime) -> tuple[str, list]:
 def advocates_recompute(*, now: datetime | None = None) -> dict[str, int]:
     """Upsert SocialAdvocate rows with score and tier; contacts who no longer qualify drop to 'none'."""
     now = now or timezone.now()
-    since = now - timedelta(days=int(_cfg("SOCIAL_ADVOCATE_WINDOW_DAYS", 90)))
-    tiers = DEFAULT_TIERS | dict(_cfg("SOCIAL_ADVOCATE_TIERS", {}))
-    min_actions = int(_cfg("SOCIAL_ADVOCATE_MIN_ACTIONS", 3))
+    since = now - timedelta(days=int(settings.SOCIAL_ADVOCATE_WINDOW_DAYS))
+    tiers = DEFAULT_TIERS | dict(settings.SOCIAL_ADVOCATE_TIERS)
+    min_actions = int(settings.SOCIAL_ADVOCATE_MIN_ACTIONS)
     pg = connection.vendor == "postgresql"
     ln10 = math.log(10)
     positive = "e.kind IN ('comment', 'reply') AND e.sentiment = 'positive'"
@@ -184,9 +180,9 @@ def advocates_recompute(*, now: datetime | None = None) -> dict[str, int]:
 @transaction.atomic
 def advocates_enrol(*, advocates, actor, tag: str | None = None) -> int:
     """Enrol advocates in the advocate campaign: tag their contacts (campaign audiences select the tag)."""
-    from outreach.models import Tag
+    from madansara.contacts.models import Tag
 
-    tag_obj, _ = Tag.objects.get_or_create(name=tag or _cfg("SOCIAL_ADVOCATE_CAMPAIGN_TAG", "advocate-campaign"))
+    tag_obj, _ = Tag.objects.get_or_create(name=tag or settings.SOCIAL_ADVOCATE_CAMPAIGN_TAG)
     advocates = list(advocates.exclude(review_status=ReviewStatus.ENROLLED).exclude(tier=AdvocateTier.NONE))
     through = tag_obj.contacts.through
     through.objects.bulk_create(

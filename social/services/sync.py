@@ -18,10 +18,6 @@ logger = logging.getLogger(__name__)
 METRIC_FIELDS = ("likes", "comments_count", "shares", "saves", "impressions", "reach")
 
 
-def _setting(name: str, default):
-    return getattr(settings, name, default)
-
-
 def post_upsert(*, account: SocialAccount, data: PostData) -> tuple[SocialPost, bool]:
     """Create or refresh a post and its metrics (a post seen again is no longer deleted)."""
     metrics = {k: max(int(v or 0), 0) for k, v in data.metrics.items() if k in METRIC_FIELDS}
@@ -60,8 +56,8 @@ def account_sync(*, account: SocialAccount, since=None, progress: Callable[[str]
     now = timezone.now()
     run = SocialSyncRun.objects.create(account=account, started_at=now)
     watermark = since or (account.posts_synced_until - timedelta(days=1) if account.posts_synced_until else None)
-    comment_days = _setting("SOCIAL_COMMENT_SYNC_DAYS", 14)
-    handle_hours = _setting("SOCIAL_HANDLE_SYNCED_WITHIN_HOURS", 24)
+    comment_days = settings.SOCIAL_COMMENT_SYNC_DAYS
+    handle_hours = settings.SOCIAL_HANDLE_SYNCED_WITHIN_HOURS
     client = client_for(account)
     newest = account.posts_synced_until
     try:

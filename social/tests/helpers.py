@@ -9,7 +9,7 @@ from madansara.channels.signals import inbound_received
 def deliver_inbound(*, channel="instagram", kind="comment", sender="rose.boutique", text="", external_id="c-1",
                     post_id="", recipient="17841400000", contact=None, received_at=None):  # fmt: skip
     """What the channel layer does for a verified webhook: store the InboundMessage, then signal it."""
-    from outreach.services.contacts import contact_get_or_create_by_identity
+    from madansara.contacts.services import contact_get_or_create_by_identity
 
     identity = None
     if contact is None:

@@ -5,8 +5,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from madansara.contacts.models import Contact
 from madansara.tests.factories import key_client, make_user
-from outreach.models import Contact
 from social.models import PlatformInsight, SocialAccount, SocialAdvocate, SocialComment, SocialPost
 
 pytestmark = pytest.mark.django_db

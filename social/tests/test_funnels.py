@@ -98,7 +98,7 @@ def test_second_private_reply_to_the_same_comment_is_refused(funnel, django_capt
 
 
 def test_private_reply_to_a_comment_older_than_7_days_is_refused(instagram):
-    from outreach.services.contacts import contact_get_or_create_by_identity
+    from madansara.contacts.services import contact_get_or_create_by_identity
 
     contact, _, _ = contact_get_or_create_by_identity(channel="instagram", value="old.fan")
     c = SocialComment.objects.create(
@@ -143,7 +143,7 @@ def test_reply_without_email_keeps_waiting(funnel, django_capture_on_commit_call
 def test_mention_trigger(instagram, django_capture_on_commit_callbacks):
     funnel = SocialEngagementFunnel.objects.create(account=instagram, name="Thank mentions", trigger="mention")
     FunnelStep.objects.create(funnel=funnel, position=0, action="send_dm", text="Thanks for the shout-out!")
-    from outreach.services.contacts import contact_get_or_create_by_identity
+    from madansara.contacts.services import contact_get_or_create_by_identity
 
     contact, identity, _ = contact_get_or_create_by_identity(channel="instagram", value="lakay.style")
     identity.last_inbound_at = timezone.now()

@@ -6,8 +6,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from madansara.contacts.models import Contact
 from madansara.tests.factories import make_user
-from outreach.models import Contact
 from social.models import AdvocateTier, EngagementWeight, ReviewStatus, SocialAccount, SocialAdvocate, SocialEngagement
 from social.services.scoring import (
     advocates_enrol,

@@ -12,7 +12,7 @@ from website.funnels import FunnelSpec, funnel_compute
 from website.models import FunnelDefinition, OptimizationRecommendation, Site, WebsiteSession
 
 VIEW_STATS = ["website.view_websitesession"]
-CHANGE_FUNNEL = ["website.change_funneldefinition", "outreach.change_contact"]
+CHANGE_FUNNEL = ["website.change_funneldefinition", "contacts.change_contact"]
 CREATE_TEST = ["website.change_optimizationrecommendation", "abtesting.add_abtest"]
 
 

@@ -68,7 +68,7 @@ def test_a_sequential_funnel_merges_index_only_scans_instead_of_sorting(site):
     ids=["repeated", "distinct"],
 )
 def test_sql_matches_the_reference_engine_with_ties_contacts_and_repeated_steps(site, mode, steps):
-    from outreach.models import Contact
+    from madansara.contacts.models import Contact
 
     # given random histories with equal timestamps, contacts on two devices and a step repeated by name
     rng = random.Random(11)
@@ -126,7 +126,7 @@ SEQUENTIAL_STEPS = [
 @pytest.mark.parametrize("seed", range(4))
 @pytest.mark.parametrize("heavy_starts", [64, 1, 0], ids=["pairs", "mixed", "running-max"])
 def test_sequential_sql_matches_the_reference_engine_on_both_step_1_paths(site, seed, heavy_starts, monkeypatch):
-    from outreach.models import Contact
+    from madansara.contacts.models import Contact
 
     # given random histories; step 1 by start/event pairs, by a running max for people with more than
     # heavy_starts starts, or both
@@ -148,7 +148,7 @@ def test_sequential_sql_matches_the_reference_engine_on_both_step_1_paths(site, 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("mode", ["sequential", "strict", "any_order"])
 def test_two_connections_split_the_people_and_agree_with_one(site, settings, mode):
-    from outreach.models import Contact
+    from madansara.contacts.models import Contact
 
     # given committed histories: contacts below and above the middle contact id, anonymous visitors
     rng = random.Random(3)

@@ -127,7 +127,7 @@ def test_property_filters(site):
 
 @pytest.mark.django_db
 def test_a_contact_on_two_devices_is_one_person(site):
-    from outreach.models import Contact
+    from madansara.contacts.models import Contact
 
     alice = Contact.objects.create(name="Alice")
     add_event(site, "laptop", "view_product", T0, contact=alice.pk)

@@ -133,7 +133,7 @@ def test_a_refused_batch_does_not_take_its_group_down(site, writer):
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_rows_of_identified_visitors_get_their_contact_in_the_group(site, writer):
-    from outreach.models import Contact
+    from madansara.contacts.models import Contact
 
     # given one identified visitor and one anonymous one
     contact = Contact.objects.create(name="Ada")

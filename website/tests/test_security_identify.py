@@ -14,7 +14,7 @@ import time
 import pytest
 
 from madansara.choices import Channel
-from outreach.models import Contact, ContactIdentity
+from madansara.contacts.models import Contact, ContactIdentity
 from website import identify
 from website.identify import identity_hash
 from website.models import WebsiteEvent, WebsiteVisitor

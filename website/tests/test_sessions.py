@@ -2,7 +2,7 @@ from datetime import timedelta
 
 import pytest
 
-from outreach.models import Contact
+from madansara.contacts.models import Contact
 from website import services
 from website.models import WebsiteEvent, WebsiteSession, WebsiteVisitor
 from website.tests.factories import T0, add_event

@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from madansara.channels.models import Message, MessageStatus
-from outreach.services.contacts import contact_get_or_create_by_identity
+from madansara.contacts.services import contact_get_or_create_by_identity
 
 
 @pytest.fixture

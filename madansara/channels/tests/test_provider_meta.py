@@ -12,7 +12,7 @@ from madansara.channels.models import AttemptOutcome, InboundMessage, MessageSta
 from madansara.channels.providers.meta import InstagramProvider, MessengerProvider
 from madansara.channels.services import message_send
 from madansara.channels.tests.conftest import wait_for_requests
-from outreach.models import ContactIdentity
+from madansara.contacts.models import ContactIdentity
 
 pytestmark = pytest.mark.django_db
 

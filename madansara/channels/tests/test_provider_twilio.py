@@ -12,7 +12,7 @@ from madansara.channels.models import AttemptOutcome, MessageStatus
 from madansara.channels.providers.twilio import TwilioSMSProvider, TwilioWhatsAppProvider
 from madansara.channels.services import message_send
 from madansara.channels.tests.conftest import wait_for_requests
-from outreach.models import ContactConsent, ContactIdentity
+from madansara.contacts.models import ContactConsent, ContactIdentity
 
 pytestmark = pytest.mark.django_db
 SID = "AC00000000000000000000000000000000"

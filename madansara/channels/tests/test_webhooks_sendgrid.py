@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from madansara.channels.models import InboundMessage, Message, MessageEvent, MessageStatus, WebhookEvent, WebhookStatus
 from madansara.channels.signals import inbound_received, message_event
-from outreach.models import ContactConsent, ContactIdentity
+from madansara.contacts.models import ContactConsent, ContactIdentity
 
 pytestmark = pytest.mark.django_db
 URL = "/webhooks/sendgrid/events"

@@ -7,7 +7,7 @@ from django.utils import timezone
 from twilio.request_validator import RequestValidator
 
 from madansara.channels.models import InboundMessage, MessageEvent, MessageStatus, WebhookEvent
-from outreach.models import ContactConsent, ContactIdentity
+from madansara.contacts.models import ContactConsent, ContactIdentity
 
 pytestmark = pytest.mark.django_db
 MESSAGES = "/webhooks/twilio/messages"

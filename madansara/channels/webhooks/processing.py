@@ -75,7 +75,7 @@ def _sg_id(item: dict) -> str:
 
 
 def process_sendgrid_events(event: WebhookEvent) -> None:
-    from outreach.models import ContactIdentity
+    from madansara.contacts.models import ContactIdentity
 
     items = [e for e in json.loads(event.body) if e.get("event") in SENDGRID_KINDS]
     fields = ("pk", "provider_message_id", "contact_id", "to")
@@ -119,8 +119,8 @@ def process_sendgrid_events(event: WebhookEvent) -> None:
 
 
 def _email_consent_revoked(*, contact_id, source: str, at) -> None:
-    from outreach.models import Contact
-    from outreach.services.contacts import consent_set
+    from madansara.contacts.models import Contact
+    from madansara.contacts.services import consent_set
 
     contact = Contact.objects.filter(pk=contact_id).first() if contact_id else None
     if contact is not None:
@@ -176,8 +176,8 @@ def process_twilio_message(event: WebhookEvent) -> None:
 
 
 def process_twilio_status(event: WebhookEvent) -> None:
-    from outreach.models import ContactIdentity
-    from outreach.services.contacts import consent_set
+    from madansara.contacts.models import ContactIdentity
+    from madansara.contacts.services import consent_set
 
     params = json.loads(event.body)
     status = params.get("MessageStatus", "")

@@ -3,8 +3,8 @@ from datetime import timedelta
 import pytest
 from rest_framework.test import APIClient
 
+from madansara.contacts.models import Contact
 from madansara.models import APIKey
-from outreach.models import Contact
 from website.models import OptimizationRecommendation
 from website.services import sessions_rebuild
 from website.tests.factories import T0, add_event

@@ -10,10 +10,9 @@ from django.core.management import CommandError, call_command
 from django.db import transaction
 from django.utils import timezone
 
+from madansara.contacts.csv_io import contacts_import_csv, parse_mapping
+from madansara.contacts.models import ConsentEvent, Contact, ContactConsent, ContactIdentity, normalize_identity
 from madansara.tests.factories import make_contact
-from outreach.models import ConsentEvent, Contact, ContactConsent, ContactIdentity
-from outreach.models.contacts import normalize_identity
-from outreach.services.contacts_import import contacts_import_csv, parse_mapping
 
 pytestmark = pytest.mark.django_db
 

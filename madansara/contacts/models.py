@@ -1,4 +1,8 @@
-"""Contacts: the audience every domain shares, with one identity and one consent per channel."""
+"""Contacts: the audience every domain shares, with one identity and one consent per channel.
+
+The tables keep the names they had when these models lived in `outreach` (`outreach_contact`, ...):
+moving the app moved no rows (see migrations/0001_initial.py).
+"""
 
 import zoneinfo
 
@@ -72,6 +76,7 @@ class Tag(models.Model):
     name = models.CharField(max_length=100, unique=True)
 
     class Meta:
+        db_table = "outreach_tag"
         ordering = ["name"]
 
     def __str__(self):
@@ -110,6 +115,7 @@ class Contact(models.Model):
     objects = ContactQuerySet.as_manager()
 
     class Meta:
+        db_table = "outreach_contact"
         ordering = ["-id"]
         # Imports write contacts by the million: no varchar_pattern_ops twin for the stage, and
         # no index entry for the NULL merged_into of every contact.
@@ -157,6 +163,7 @@ class ContactIdentity(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        db_table = "outreach_contactidentity"
         verbose_name_plural = "contact identities"
         constraints = [
             models.UniqueConstraint(fields=["channel", "value"], name="identity_unique_per_channel"),
@@ -192,6 +199,7 @@ class ContactConsent(models.Model):
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        db_table = "outreach_contactconsent"
         constraints = [
             models.UniqueConstraint(fields=["contact", "channel"], name="consent_unique_per_channel"),
         ]
@@ -216,6 +224,7 @@ class ConsentEvent(models.Model):
     occurred_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
+        db_table = "outreach_consentevent"
         ordering = ["-occurred_at", "-id"]
 
     def __str__(self):

@@ -3,7 +3,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DataError
 
-from outreach.services.contacts_import import BATCH_SIZE, contacts_import_csv, parse_mapping
+from madansara.contacts.csv_io import BATCH_SIZE, contacts_import_csv, parse_mapping
 
 
 class Command(BaseCommand):

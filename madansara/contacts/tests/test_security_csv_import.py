@@ -9,9 +9,9 @@ refuses attribute names that are not plain words.
 import pytest
 from django.contrib.auth import get_user_model
 
-from outreach.models import Contact
-from outreach.services import contacts_import
-from outreach.services.contacts_import import contacts_import_csv
+from madansara.contacts import csv_io as contacts_import
+from madansara.contacts.csv_io import contacts_import_csv
+from madansara.contacts.models import Contact
 
 pytestmark = pytest.mark.django_db
 

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from outreach.services.contacts_import import contacts_export_csv
+from madansara.contacts.csv_io import contacts_export_csv
 
 
 class Command(BaseCommand):

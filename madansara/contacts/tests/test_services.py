@@ -5,11 +5,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from madansara.channels.models import InboundMessage, Message, WebhookEvent
-from madansara.models import AuditEvent
-from madansara.tests.factories import make_contact
-from outreach.models import ConsentEvent, Contact, ContactConsent, ContactIdentity
-from outreach.models.contacts import normalize_identity
-from outreach.services.contacts import (
+from madansara.contacts.models import ConsentEvent, Contact, ContactConsent, ContactIdentity, normalize_identity
+from madansara.contacts.services import (
     consent_set,
     contact_erase,
     contact_merge,
@@ -17,6 +14,8 @@ from outreach.services.contacts import (
     contacts_upsert,
     identity_add,
 )
+from madansara.models import AuditEvent
+from madansara.tests.factories import make_contact
 
 pytestmark = pytest.mark.django_db
 

@@ -1,7 +1,4 @@
-"""Contact services: create, update, bulk upsert, merge, erase; identities and consent.
-
-(Campaign services live beside them in this package.)
-"""
+"""Contact services: create, update, bulk upsert, merge, erase; identities and consent."""
 
 import logging
 import zoneinfo
@@ -10,12 +7,11 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Exists, OuterRef, Q
-from django.dispatch import Signal
 from django.utils import timezone
 
 from madansara.audit import audit_record
 from madansara.choices import Channel
-from outreach.models.contacts import (
+from madansara.contacts.models import (
     ConsentEvent,
     ConsentStatus,
     Contact,
@@ -25,12 +21,9 @@ from outreach.models.contacts import (
     Tag,
     normalize_identity,
 )
+from madansara.contacts.signals import contact_erased, contact_merged
 
 logger = logging.getLogger(__name__)
-
-# Sent inside the transaction so other apps can move or blank their own data too.
-contact_merged = Signal()  # kwargs: survivor, loser
-contact_erased = Signal()  # kwargs: contact
 
 CONTACT_FIELDS = ("external_id", "name", "timezone", "locale", "lifecycle_stage")
 FIELD_LIMITS = {"external_id": 255, "name": 255, "locale": 35}  # the columns' sizes: refused, not a DataError
@@ -589,19 +582,14 @@ def _move_related(relation: _Relation, *, survivor: Contact, loser: Contact) -> 
 
 @transaction.atomic
 def contact_erase(*, contact: Contact, actor=None) -> Contact:
-    """GDPR erasure: personal data removed, the rows that feed aggregates stay (anonymised)."""
-    from madansara.channels.models import InboundMessage, Message, WebhookEvent
+    """GDPR erasure: personal data removed, the rows that feed aggregates stay (anonymised).
 
+    Other apps blank their own copies in receivers of `contact_erased` (same transaction).
+    """
     contact = Contact.objects.select_for_update().get(pk=contact.pk)
     contact.identities.all().delete()
     contact.tags.clear()
     contact.consent_events.update(note="")
-    Message.objects.filter(contact=contact).update(
-        to="", subject="", text="", html="", media_urls=[], template_variables={}, headers={}, reply_to="", context={}
-    )
-    inbound = InboundMessage.objects.filter(contact=contact)
-    WebhookEvent.objects.filter(pk__in=inbound.exclude(raw_event=None).values("raw_event")).update(body="", headers={})
-    inbound.update(sender="", recipient="", subject="", text="", html="", attachments=[], headers={})
     contact.name, contact.external_id, contact.attributes = "", None, {}
     contact.timezone, contact.locale = "UTC", ""
     contact.erased_at = timezone.now()

@@ -2,11 +2,11 @@
 
 import pytest
 
+from madansara.contacts.models import Contact
 from madansara.tests.factories import make_contact, make_user
-from outreach.models import Contact
 
 pytestmark = pytest.mark.django_db
-CHANGELIST = "/admin/outreach/contact/"
+CHANGELIST = "/admin/contacts/contact/"
 
 
 @pytest.fixture
@@ -17,7 +17,7 @@ def staff(client):
 
 def test_landing_page_links_each_domain(staff):
     page = staff.get("/").content.decode()
-    for app in ("outreach", "inbox", "abtesting", "website", "conversion", "social"):
+    for app in ("contacts", "outreach", "inbox", "abtesting", "website", "conversion", "social"):
         assert f'href="/admin/{app}/"' in page
     assert "Madan Sara" in staff.get("/admin/").content.decode()
 

@@ -1,4 +1,4 @@
-"""The bulk phone check agrees with libphonenumber: in Python (outreach.phones) and in SQL (the
+"""The bulk phone check agrees with libphonenumber: in Python (madansara.contacts.phones) and in SQL (the
 import's PostgreSQL path), a number said valid is one libphonenumber takes, written as it writes it."""
 
 import random
@@ -8,8 +8,8 @@ import pytest
 from django.db import connection
 from phonenumbers import PhoneNumberFormat, PhoneNumberType
 
-from outreach.phones import e164_is_valid
-from outreach.services.contacts_import import phone_rules_load, phone_valid_sql
+from madansara.contacts.csv_io import phone_rules_load, phone_valid_sql
+from madansara.contacts.phones import e164_is_valid
 
 
 def _libphonenumber(value: str) -> tuple[bool, str | None]:

@@ -18,7 +18,7 @@ normalised, validated and matched in set-based SQL, and written with a fixed num
 only odd values (non-ASCII e-mails, phones not written as +digits, numbers whose validity depends
 on a region's leading digits) go through the Python validators, so the verdicts are the ones of
 Django's e-mail validator and libphonenumber (its metadata patterns run in SQL for the rest:
-`outreach.phones`). A file COPY cannot read (rows with more cells than the header, blank lines
+`madansara.contacts.phones`). A file COPY cannot read (rows with more cells than the header, blank lines
 between rows) goes the portable way. Elsewhere: batches of cleaned rows through
 `contacts_upsert_cleaned` (bulk queries). SQL is composed from a fixed column map (fields and
 channels are code constants; the file's columns are c0…cN) and every value, attribute names
@@ -43,8 +43,7 @@ from django.utils import timezone
 from psycopg import sql
 
 from madansara.choices import Channel
-from madansara.spreadsheets import cell_restore, csv_writer
-from outreach.models.contacts import (
+from madansara.contacts.models import (
     ConsentEvent,
     ConsentStatus,
     Contact,
@@ -53,9 +52,9 @@ from outreach.models.contacts import (
     LifecycleStage,
     Tag,
 )
-from outreach.phones import e164_rule_rows
-from outreach.selectors import contacts_for_export
-from outreach.services.contacts import (
+from madansara.contacts.phones import e164_rule_rows
+from madansara.contacts.selectors import contacts_for_export
+from madansara.contacts.services import (
     FIELD_LIMITS,
     IDENTITY_MAX_LENGTH,
     UpsertStatus,
@@ -63,6 +62,7 @@ from outreach.services.contacts import (
     contacts_upsert_cleaned,
     identity_clean,
 )
+from madansara.spreadsheets import cell_restore, csv_writer
 
 SCALAR_FIELDS = ("external_id", "name", "timezone", "locale", "lifecycle_stage", "tags")
 IDENTITY_FIELDS = tuple(Channel.values)
@@ -573,7 +573,7 @@ def _check_identities(cursor, columns) -> None:
 
 
 def phone_rules_load(cursor) -> None:
-    """libphonenumber's patterns (outreach.phones) into the temporary table phone_valid_sql reads."""
+    """libphonenumber's patterns (madansara.contacts.phones) into the temporary table phone_valid_sql reads."""
     cursor.execute("SELECT to_regclass('pg_temp.import_phone_rule') IS NOT NULL")
     if cursor.fetchone()[0]:
         return

@@ -9,9 +9,8 @@ from rest_framework.response import Response
 
 from madansara.api.filters import BooleanFilter, DateTimeFilter, FilterSet
 from madansara.choices import Channel
-from outreach import selectors
-from outreach.models.contacts import ConsentStatus, Contact, LifecycleStage
-from outreach.services import contacts as services
+from madansara.contacts import selectors, services
+from madansara.contacts.models import ConsentStatus, Contact, LifecycleStage
 
 BULK_MAX = 1000
 
@@ -156,8 +155,8 @@ class ContactViewSet(viewsets.ModelViewSet):
     throttle_scope = None  # the bulk action uses the "bulk" rate
     write_actions = ("bulk", "merge")
     required_perms = {
-        "bulk": ["outreach.add_contact", "outreach.change_contact"],
-        "merge": ["outreach.change_contact"],
+        "bulk": ["contacts.add_contact", "contacts.change_contact"],
+        "merge": ["contacts.change_contact"],
     }
     queryset = Contact.objects.none()  # permissions derive from the model; rows come from get_queryset
 

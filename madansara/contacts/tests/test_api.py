@@ -5,8 +5,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
+from madansara.contacts.models import Contact
 from madansara.tests.factories import key_client, make_contact, make_user
-from outreach.models import Contact
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/contacts"
