@@ -154,6 +154,9 @@ class OutreachCampaign(models.Model):
         related_name="+",
         help_text="Copy experiment (message copy): each arm names the approved variants it sends, per channel",
     )
+    copy_personalised = models.BooleanField(
+        default=False, help_text="After the copy experiment, send each contact their assigned (predicted best) arm"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     launched_at = models.DateTimeField(null=True, blank=True)

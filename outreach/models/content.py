@@ -120,3 +120,26 @@ class TemplateVariant(models.Model):
         return self.template.channel == Channel.WHATSAPP and bool(
             self.whatsapp_template or self.template.whatsapp_template
         )
+
+
+class CopyGroup(models.TextChoices):
+    PERSONALISED = "personalised", "Personalised (predicted best arm)"
+    HOLDOUT = "holdout", "Holdout (the single winner)"
+
+
+class CopyAssignment(models.Model):
+    """After a copy experiment: the arm a contact of a campaign is sent instead of the rolled-out
+    winner — the one predicted best for them, or the winner itself for the holdout that measures
+    the personalisation. Written by the best-practices engine through copy_personalise."""
+
+    campaign = models.ForeignKey("outreach.OutreachCampaign", on_delete=models.CASCADE, related_name="copy_assignments")
+    contact = models.ForeignKey("contacts.Contact", on_delete=models.CASCADE, related_name="copy_assignments")
+    arm = models.SlugField(max_length=50)
+    group = models.CharField(max_length=16, choices=CopyGroup.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["campaign", "contact"], name="copyassignment_unique_contact")]
+
+    def __str__(self):
+        return f"{self.campaign_id}/{self.contact_id} → {self.arm} ({self.group})"

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.html import escape
 
-from abtesting.models import ABTest
+from abtesting.models import ABTest, ABTestStatus, ABTestVariant
 from abtesting.services import variant_assign
 from madansara.choices import Channel
 from madansara.templating import (
@@ -27,7 +27,14 @@ from madansara.templating import (
     template_render,
     template_validate,
 )
-from outreach.models import TEMPLATE_VARIABLES, ChannelTemplate, OutboxMessage, TemplateVariant, VariantStatus
+from outreach.models import (
+    TEMPLATE_VARIABLES,
+    ChannelTemplate,
+    CopyAssignment,
+    OutboxMessage,
+    TemplateVariant,
+    VariantStatus,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -166,7 +173,9 @@ def _copy_choice(row: OutboxMessage, template: ChannelTemplate) -> tuple[Templat
     test_id = row.campaign.copy_test_id
     if test_id is not None:
         test = _cached(("copy_test", test_id), lambda: ABTest.objects.prefetch_related("variants").get(pk=test_id))
-        arm = variant_assign(test=test, unit_id=f"contact:{row.contact_id}", contact_id=row.contact_id)
+        arm = _personalised_arm(row, test) or variant_assign(
+            test=test, unit_id=f"contact:{row.contact_id}", contact_id=row.contact_id
+        )
         wanted = set((arm.content or {}).get("message_variants") or [])
         variant = next((v for v in approved if v.pk in wanted), None)
         return variant, f"{arm.key}/{variant.key}" if variant else arm.key
@@ -176,6 +185,18 @@ def _copy_choice(row: OutboxMessage, template: ChannelTemplate) -> tuple[Templat
     digest = int(hashlib.sha256(f"{row.campaign_id}:{row.contact_id}".encode()).hexdigest()[:8], 16)
     variant = options[digest % len(options)]
     return variant, variant.key if variant else ""
+
+
+def _personalised_arm(row: OutboxMessage, test: ABTest) -> ABTestVariant | None:
+    """The arm assigned to this contact after the experiment (see CopyAssignment), if any."""
+    if not row.campaign.copy_personalised or test.status != ABTestStatus.ROLLED_OUT:
+        return None
+    key = (
+        CopyAssignment.objects.filter(campaign_id=row.campaign_id, contact_id=row.contact_id)
+        .values_list("arm", flat=True)
+        .first()
+    )
+    return next((arm for arm in test.variants.all() if arm.key == key), None)
 
 
 def _subject_test_choice(row: OutboxMessage) -> tuple[str, str]:

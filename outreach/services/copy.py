@@ -18,6 +18,8 @@ from madansara.contacts.models import Contact
 from outreach.models import (
     ChannelTemplate,
     ContentDraft,
+    CopyAssignment,
+    CopyGroup,
     OutboxMessage,
     OutreachCampaign,
     TemplateVariant,
@@ -282,3 +284,51 @@ def arms_from_approved(*, campaign: OutreachCampaign) -> list[list[TemplateVaria
     ]
     depth = max((len(v) for v in per_template), default=0)
     return [[variants[i] for variants in per_template if i < len(variants)] for i in range(depth)]
+
+
+# --- personalised copy after an experiment --------------------------------------------------
+def copy_arm_texts(*, campaign: OutreachCampaign) -> dict[str, dict]:
+    """{arm key: {"channel", "subject", "body"}} of the campaign's copy experiment, for prediction:
+    each arm's first approved variant (the control: the template it replaces, as written)."""
+    test = campaign.copy_test
+    if test is None:
+        return {}
+    templates = {t.pk: t for t in ChannelTemplate.objects.filter(steps__campaign=campaign)}
+    texts = {}
+    for arm in test.variants.all():
+        ids = (arm.content or {}).get("message_variants") or []
+        variant = (
+            TemplateVariant.objects.filter(pk__in=ids, status=VariantStatus.APPROVED).select_related("template").first()
+        )
+        if variant is not None:
+            copy = copy_of(template=variant.template, variant=variant)
+            texts[arm.key] = {"channel": variant.template.channel, "subject": copy.subject, "body": copy.text}
+        elif templates:
+            template = templates[min(templates)]
+            texts[arm.key] = {"channel": template.channel, "subject": template.subject, "body": template.text}
+    return texts
+
+
+@transaction.atomic
+def copy_personalise(*, campaign: OutreachCampaign, plan: dict[int, tuple[str, str]], actor=None) -> dict[str, int]:
+    """Send each contact of `plan` ({contact id: (arm key, group)}) the arm chosen for them once the
+    campaign's copy experiment is rolled out; others keep getting the winner. Returns counts per group."""
+    test = campaign.copy_test
+    if test is None or test.status != ABTestStatus.ROLLED_OUT:
+        raise ValidationError("Personalise after the copy experiment's winner is rolled out.")
+    keys = set(test.variants.values_list("key", flat=True))
+    unknown = {arm for arm, _ in plan.values()} - keys
+    if unknown:
+        raise ValidationError(f"Not arms of {test.key}: {', '.join(sorted(unknown))}")
+    CopyAssignment.objects.filter(campaign=campaign).delete()
+    CopyAssignment.objects.bulk_create(
+        [CopyAssignment(campaign=campaign, contact_id=pk, arm=arm, group=group) for pk, (arm, group) in plan.items()],
+        batch_size=2000,
+    )
+    OutreachCampaign.objects.filter(pk=campaign.pk).update(copy_personalised=True)
+    campaign.copy_personalised = True
+    counts = dict.fromkeys(CopyGroup.values, 0)
+    for _, group in plan.values():
+        counts[group] += 1
+    audit_record(actor=actor, action="campaign.copy_personalised", target=campaign, data=counts)
+    return counts

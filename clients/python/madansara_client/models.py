@@ -612,6 +612,23 @@ class PerformancePoint(BaseModel):
     roi: Decimal | None = Field(..., description="null without cost")
 
 
+class PersonaliseCounts(BaseModel):
+    personalised: int
+    holdout: int
+
+
+class PersonaliseRequestRequest(BaseModel):
+    holdout_percent: conint(ge=1, le=50) = 10
+
+
+class PersonalisedResult(BaseModel):
+    personalised: dict[str, Any]
+    holdout: dict[str, Any]
+    lift: float | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+
+
 class PlatformInsight(BaseModel):
     id: int
     account: int
