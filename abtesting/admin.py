@@ -10,6 +10,7 @@ from django.utils.safestring import mark_safe
 
 from abtesting import charts, selectors, services
 from abtesting.models import (
+    SRM_THRESHOLD,
     ABTest,
     ABTestDailyStat,
     ABTestDecision,
@@ -19,7 +20,6 @@ from abtesting.models import (
     ABTestUnitMetric,
     ABTestVariant,
 )
-from abtesting.policy import SRM_THRESHOLD
 from abtesting.tasks import test_results_refresh_task
 from madansara.forms import KeyValueField, LinesListField, ReadableJSONMixin
 

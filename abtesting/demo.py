@@ -7,6 +7,8 @@ from django.db import transaction
 from abtesting.models import ABTest
 from abtesting.services import abtest_create, abtest_start, outcome_record, results_refresh, variant_assign
 from madansara.contacts.models import Contact
+from website import demo as website_demo
+from website.models import Site
 
 CTA_KEY = "demo-pricing-cta"
 SUBJECT_KEY = "demo-spring-subject"
@@ -14,9 +16,6 @@ SUBJECT_KEY = "demo-spring-subject"
 
 def _demo_site(stdout):
     """The website demo's site (seeded first when the website step has not run yet)."""
-    from website import demo as website_demo
-    from website.models import Site
-
     site = Site.objects.filter(name=website_demo.DEMO_SITE).first()
     if site is None:
         website_demo.seed_demo(stdout)

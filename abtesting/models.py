@@ -9,6 +9,8 @@ from django.utils import timezone
 
 from madansara.choices import Channel
 
+SRM_THRESHOLD = 0.001  # sample-ratio mismatch: a chi-square p-value below this is an alert
+
 EXPOSURES = ""  # metric name of the exposure rows in ABTestDailyStat
 
 
@@ -238,8 +240,6 @@ class ABTestSnapshot(models.Model):
 
     @property
     def has_srm(self) -> bool:
-        from abtesting.policy import SRM_THRESHOLD
-
         return self.srm_p_value is not None and self.srm_p_value < SRM_THRESHOLD
 
 

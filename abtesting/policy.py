@@ -2,9 +2,7 @@
 
 from dataclasses import dataclass, field
 
-from abtesting.models import ABTest, AllocationMode
-
-SRM_THRESHOLD = 0.001
+from abtesting.models import SRM_THRESHOLD, ABTest, AllocationMode
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,12 @@
-"""Website tracker events become metrics of the site's running website tests."""
+"""Website tracker events become metrics of the site's running website tests; a website
+recommendation becomes a draft test."""
 
 from django.dispatch import receiver
 from django.utils.dateparse import parse_datetime
 
 from abtesting import selectors, services
 from abtesting.models import WEBSITE_SURFACES, ABTestStatus
-from website.signals import events_ingested
+from website.signals import events_ingested, recommendation_test_requested
 
 
 @receiver(events_ingested, dispatch_uid="abtesting.record_website_events")
@@ -38,3 +39,9 @@ def _value(event: dict) -> float:
         return float((event.get("props") or {}).get("value", 1.0))
     except (TypeError, ValueError):
         return 0.0
+
+
+@receiver(recommendation_test_requested, dispatch_uid="abtesting.create_recommended_test")
+def create_recommended_test(sender, recommendation, key: str, variants, actor, proposal: dict, **kwargs):
+    """The draft test a website recommendation proposes, on the recommendation's site."""
+    return services.abtest_create(key=key, variants=variants, actor=actor, site=recommendation.site, **proposal)

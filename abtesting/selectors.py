@@ -2,8 +2,10 @@
 
 from django.db.models import Prefetch, Sum
 
+from abtesting import services, stats
 from abtesting.analysis import Sums
 from abtesting.models import ABTest, ABTestDailyStat, ABTestStatus, ABTestVariant
+from madansara.contacts.models import Contact
 
 
 def running_tests():
@@ -43,7 +45,6 @@ def contact_in_segment(*, contact_id: int | None, tag_id: int) -> bool:
     """Does the contact carry the segment's tag?"""
     if not contact_id:
         return False
-    from madansara.contacts.models import Contact
 
     return Contact.tags.through.objects.filter(contact_id=contact_id, tag_id=tag_id).exists()
 
@@ -70,8 +71,6 @@ def estimate_history(*, test: ABTest, metric: str | None = None, limit: int = 20
 
 def sample_size_plan(*, baseline: float, alpha: float, power: float, mde=None, n=None) -> dict:
     """Calculator: units per arm for an MDE, or the MDE for a number of units per arm."""
-    from abtesting import stats
-
     if mde is not None:
         n = stats.sample_size_per_arm(baseline, mde, alpha=alpha, power=power)
     else:
@@ -81,8 +80,6 @@ def sample_size_plan(*, baseline: float, alpha: float, power: float, mde=None, n
 
 def assignments_for(*, tests, unit_id: str, contact_id=None, url=None, channel=None) -> dict[str, str]:
     """{test key: variant key} for the live tests that target this request."""
-    from abtesting import services
-
     out = {}
     for test in tests:
         if not test.matches_url(url) or (channel and test.channel and test.channel != channel):

@@ -12,6 +12,7 @@ from django.utils import timezone
 from abtesting import analysis, bandit, selectors
 from abtesting.models import (
     EXPOSURES,
+    SRM_THRESHOLD,
     ABTest,
     ABTestDailyStat,
     ABTestDecision,
@@ -23,7 +24,7 @@ from abtesting.models import (
     AllocationMode,
     DecisionAction,
 )
-from abtesting.policy import SRM_THRESHOLD, guardrail_regressions, rollout_verdict
+from abtesting.policy import guardrail_regressions, rollout_verdict
 from madansara.audit import audit_record
 
 logger = logging.getLogger(__name__)

@@ -4,8 +4,3 @@ from django.apps import AppConfig
 class AgentsConfig(AppConfig):
     name = "agents"
     verbose_name = "Agents and integrations"
-
-    def ready(self):
-        from agents import events
-
-        events.connect()

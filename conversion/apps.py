@@ -16,6 +16,4 @@ class ConversionConfig(AppConfig):
     verbose_name = "Conversions & attribution"
 
     def ready(self):
-        from conversion import receivers  # noqa: F401 - connects the signal receivers
-
         post_migrate.connect(ensure_default_types, sender=self, dispatch_uid="conversion.default_types")

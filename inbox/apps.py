@@ -15,6 +15,4 @@ class InboxConfig(AppConfig):
     verbose_name = "Unified inbox"
 
     def ready(self):
-        from inbox import receivers  # noqa: F401 - connects the inbound_received receiver
-
         post_migrate.connect(ensure_seeded_intents, sender=self, dispatch_uid="inbox.seeded_intents")

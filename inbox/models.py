@@ -8,6 +8,7 @@ from django.db import models
 from django.utils import timezone
 
 from madansara.choices import Channel
+from madansara.templating import template_validate
 
 
 class ConversationStatus(models.TextChoices):
@@ -324,8 +325,6 @@ class ResponseTemplate(models.Model):
     def clean(self):
         """Syntax, unknown variables and the channel's length limit, checked when saved."""
         from django.core.exceptions import ValidationError
-
-        from madansara.templating import template_validate
 
         errors = template_validate(
             channel=self.channel or "email",

@@ -2,8 +2,11 @@
 
 from celery import shared_task
 
+from inbox.services import conversations, drafts
 from inbox.services.classification import ClassificationRetry, inbound_classify
+from inbox.services.sla import sla_record_breaches
 from madansara.channels.models import InboundMessage, Message, MessageStatus
+from madansara.channels.services import message_send
 
 CLASSIFY_MAX_RETRIES = 4
 
@@ -11,8 +14,6 @@ CLASSIFY_MAX_RETRIES = 4
 @shared_task(bind=True, max_retries=CLASSIFY_MAX_RETRIES, acks_late=True)
 def classify_inbound_task(self, inbound_id: int) -> None:
     """Classify, then draft/auto-send; transient LLM errors retry with backoff, then a human."""
-    from inbox.services.drafts import inbound_after_classification
-
     inbound = InboundMessage.objects.filter(pk=inbound_id).first()
     if inbound is None:
         return
@@ -20,7 +21,7 @@ def classify_inbound_task(self, inbound_id: int) -> None:
         inbound_classify(inbound=inbound, final_attempt=self.request.retries >= self.max_retries)
     except ClassificationRetry as exc:
         raise self.retry(exc=exc, countdown=min(600, 15 * 2**self.request.retries)) from exc
-    inbound_after_classification(inbound=inbound)
+    drafts.inbound_after_classification(inbound=inbound)
 
 
 @shared_task(acks_late=True)
@@ -33,8 +34,6 @@ def classify_batch_task(inbound_ids: list[int]) -> None:
 @shared_task(bind=True, max_retries=5, acks_late=True)
 def send_reply_task(self, message_id: str) -> None:
     """Retry a reply the provider refused transiently."""
-    from madansara.channels.services import message_send
-
     message = Message.objects.filter(pk=message_id, status=MessageStatus.QUEUED).first()
     if message is None:
         return
@@ -46,13 +45,9 @@ def send_reply_task(self, message_id: str) -> None:
 
 @shared_task
 def reopen_snoozed_task() -> int:
-    from inbox.services.conversations import conversations_reopen_snoozed
-
-    return conversations_reopen_snoozed()
+    return conversations.conversations_reopen_snoozed()
 
 
 @shared_task
 def sla_breaches_task() -> int:
-    from inbox.services.sla import sla_record_breaches
-
     return sla_record_breaches()

@@ -11,6 +11,7 @@ admin.site.enable_nav_sidebar = False  # the task navigation on top replaces the
 
 api_v1 = [
     path("", include("madansara.api.urls")),
+    path("", include("madansara.webhooks_out.urls")),
     path("", include("madansara.contacts.api.urls")),
     path("", include("madansara.channels.api.urls")),
     path("", include("outreach.api.urls")),

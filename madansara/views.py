@@ -14,6 +14,7 @@ from django.views import defaults
 from django.views.decorators.cache import never_cache
 
 from madansara.api.exceptions import error_body
+from madansara.celery import app
 from madansara.home import home_cards
 from madansara.observability import current_request_id
 
@@ -37,8 +38,6 @@ def _check_database() -> str | None:
 
 
 def _check_broker() -> str | None:
-    from madansara.celery import app
-
     try:
         with app.connection_for_write() as conn:
             conn.ensure_connection(max_retries=1, timeout=2)

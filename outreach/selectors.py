@@ -1,19 +1,17 @@
 """Outreach reads: segments, campaign results and lift."""
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
 
+from conversion.models import ConversionEvent
 from madansara.channels.models import MessageEvent, MessageEventKind
 from madansara.contacts.models import Contact, ContactConsent
 from madansara.contacts.selectors import contacts_with_consent
-from outreach.models.campaigns import OutboxMessage
+from outreach.models.campaigns import CampaignEnrollment, ContactEngagement, OutboxMessage
+from website.models import WebsiteEvent
 
 
 def segment_contacts(*, segment) -> QuerySet[Contact]:
     """The active contacts a segment selects now: its static list, or its filters (see Segment)."""
-    from django.db.models import Q
-
-    from outreach.models.campaigns import ContactEngagement
-
     contacts = Contact.objects.active()
     if segment.is_static:
         return contacts.filter(static_segments=segment)
@@ -40,8 +38,6 @@ def segment_contacts(*, segment) -> QuerySet[Contact]:
     if code := filters.get("not_converted"):
         contacts = contacts.exclude(Exists(_conversions_of(code)))
     if dropped := filters.get("funnel_dropped"):
-        from website.models import WebsiteEvent
-
         reached = WebsiteEvent.objects.filter(contact_id=OuterRef("pk"), name=dropped["reached"])
         went_on = WebsiteEvent.objects.filter(contact_id=OuterRef("pk"), name=dropped["missing"])
         contacts = contacts.filter(Exists(reached)).exclude(Exists(went_on))
@@ -49,18 +45,12 @@ def segment_contacts(*, segment) -> QuerySet[Contact]:
 
 
 def _conversions_of(code: str):
-    from conversion.models import ConversionEvent
-
     return ConversionEvent.objects.filter(contact_id=OuterRef("pk"), conversion_type__code=code)
 
 
 def campaign_results(*, campaign) -> dict:
     """Per channel and step: planned, held back (by guard), sent, delivered, opened, clicked,
     replied, failed, cost; journeys per state; conversions of holdout vs treated contacts."""
-    from django.db.models import Count, Q, Sum
-
-    from outreach.models.campaigns import CampaignEnrollment, OutboxMessage
-
     rows = (
         OutboxMessage.objects.filter(campaign=campaign)
         .values("step__position", "channel")
@@ -107,12 +97,6 @@ def campaign_results(*, campaign) -> dict:
 
 def _campaign_lift(campaign, enrollment_model) -> dict:
     """Conversion rate of treated vs holdout contacts (goal conversion, or any)."""
-    from django.db.models import Count, Q
-
-    try:
-        from conversion.models import ConversionEvent
-    except ImportError:  # pragma: no cover - the conversion app is always installed
-        return {}
     events = ConversionEvent.objects.filter(contact_id=OuterRef("contact_id"), occurred_at__gte=OuterRef("enrolled_at"))
     if campaign.goal_conversion:
         events = events.filter(conversion_type__code=campaign.goal_conversion)

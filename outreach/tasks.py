@@ -2,47 +2,39 @@
 
 from celery import shared_task
 
-from outreach.models import OutreachCampaign
+from outreach.models import ChannelTemplate, OutreachCampaign
+from outreach.services import direct, dispatch, planning
+from outreach.services.content import variants_generate
+from outreach.services.feedback import engagement_recompute
 
 
 @shared_task(name="outreach.tasks.campaigns_plan_task")
 def campaigns_plan_task() -> dict:
     """Daily (and hourly catch-up) planning of every running campaign; safe to run twice."""
-    from outreach.services.planning import campaigns_plan
-
-    return campaigns_plan()
+    return planning.campaigns_plan()
 
 
 @shared_task(name="outreach.tasks.campaign_plan_task")
 def campaign_plan_task(campaign_id: int) -> dict | None:
-    from outreach.services.planning import campaign_plan
-
     campaign = OutreachCampaign.objects.filter(pk=campaign_id, status="running").first()
-    return campaign_plan(campaign=campaign) if campaign else None
+    return planning.campaign_plan(campaign=campaign) if campaign else None
 
 
 @shared_task(name="outreach.tasks.outbox_dispatch_task", soft_time_limit=110, time_limit=120)
 def outbox_dispatch_task() -> dict:
     """Send what is due for up to ~100 s; duplicated ticks only add claimers (never duplicates)."""
-    from outreach.services.dispatch import outbox_dispatch
-
-    return outbox_dispatch(once=True, max_seconds=100)
+    return dispatch.outbox_dispatch(once=True, max_seconds=100)
 
 
 @shared_task(name="outreach.tasks.engagement_recompute_task")
 def engagement_recompute_task(since: str | None = None) -> int:
     from django.utils.dateparse import parse_datetime
 
-    from outreach.services.feedback import engagement_recompute
-
     return engagement_recompute(since=parse_datetime(since) if since else None)
 
 
 @shared_task(name="outreach.tasks.variants_generate_task", autoretry_for=(), max_retries=3)
 def variants_generate_task(template_id: int, field_name: str, brief: str, count: int = 3) -> int:
-    from outreach.models import ChannelTemplate
-    from outreach.services.content import variants_generate
-
     template = ChannelTemplate.objects.get(pk=template_id)
     return len(variants_generate(template=template, field_name=field_name, brief=brief, count=count))
 
@@ -50,6 +42,4 @@ def variants_generate_task(template_id: int, field_name: str, brief: str, count:
 @shared_task(name="outreach.tasks.direct_sends_due_task", soft_time_limit=110, time_limit=120)
 def direct_sends_due_task() -> dict:
     """Deliver direct sends whose quiet hours are over or whose retry is due."""
-    from outreach.services.direct import direct_sends_due
-
-    return direct_sends_due()
+    return direct.direct_sends_due()

@@ -23,6 +23,7 @@ from social.models import (
     SocialSyncRun,
 )
 from social.services import comments, funnels, scoring
+from social.tasks import account_sync_task
 
 
 class SocialAccountForm(forms.ModelForm):
@@ -91,8 +92,6 @@ class SocialAccountAdmin(admin.ModelAdmin):
 
     @admin.action(description="Sync now", permissions=["change"])
     def sync_now(self, request, queryset):
-        from social.tasks import account_sync_task
-
         for account in queryset:
             account_sync_task.delay(account.pk)
         self.message_user(request, f"Queued a sync of {queryset.count()} account(s).")

@@ -9,6 +9,9 @@ import logging
 import re
 from dataclasses import dataclass
 
+from inbox import classifier
+from madansara.llm import LLMError, llm_available
+
 logger = logging.getLogger(__name__)
 
 SPAM = re.compile(r"(free followers|check my (profile|bio)|dm me for|crypto|giveaway winner|https?://\S+)", re.I)
@@ -43,11 +46,6 @@ def _keyword_labels(text: str) -> CommentLabels:
 
 def _inbox_labels(text: str, channel: str) -> CommentLabels | None:
     """The inbox classifier's answer, or None when it is not usable here."""
-    try:
-        from inbox import classifier
-        from madansara.llm import LLMError, llm_available
-    except ImportError:
-        return None
     try:
         if llm_available():
             try:

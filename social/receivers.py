@@ -3,6 +3,9 @@
 from django.dispatch import receiver
 
 from madansara.channels.signals import inbound_received
+from social.services.comments import comment_ingest_inbound
+from social.services.engagements import engagement_record_dm
+from social.services.funnels import funnel_runs_on_reply
 
 SOCIAL_KINDS = {"comment", "mention", "story_reply"}
 SOCIAL_CHANNELS = {"instagram", "facebook", "linkedin", "x"}
@@ -10,10 +13,6 @@ SOCIAL_CHANNELS = {"instagram", "facebook", "linkedin", "x"}
 
 @receiver(inbound_received, dispatch_uid="social.inbound_received")
 def on_inbound_received(sender, inbound, **kwargs):
-    from social.services.comments import comment_ingest_inbound
-    from social.services.engagements import engagement_record_dm
-    from social.services.funnels import funnel_runs_on_reply
-
     if inbound.kind in SOCIAL_KINDS:
         comment_ingest_inbound(inbound=inbound)
     elif inbound.kind == "message" and inbound.channel in SOCIAL_CHANNELS:

@@ -21,7 +21,9 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Max, Min
 
+from madansara.contacts.models import Contact
 from website.funnel_engine import FunnelResult, PersonEvent, PersonProgress, aggregate, person_progress
+from website.models import WebsiteEvent, WebsiteSession
 
 BREAKDOWNS = ("device", "browser", "source", "customer_type", "visitor_type")
 DROPPED_LIMIT = 1000
@@ -432,7 +434,6 @@ def _split_key() -> int | None:
     """
     if settings.WEBSITE_FUNNEL_CONNECTIONS < 2 or connection.in_atomic_block:
         return None  # another connection would not see this transaction's rows
-    from madansara.contacts.models import Contact
 
     bounds = Contact.objects.aggregate(low=Min("pk"), high=Max("pk"))
     return (bounds["low"] or 0) + (bounds["high"] or 0)
@@ -488,8 +489,6 @@ def _compute_postgres(spec: FunnelSpec, dropped_limit: int) -> FunnelResult:
 
 
 def _python_events(spec: FunnelSpec):
-    from website.models import WebsiteEvent, WebsiteSession
-
     events = WebsiteEvent.objects.filter(
         site_id=spec.site_id, occurred_at__gte=spec.start, occurred_at__lt=spec.end + spec.window
     )

@@ -22,6 +22,7 @@ from madansara.api.exceptions import error_body
 from madansara.metrics import http_observe
 from madansara.observability import _VALID_ID, HEADER, request_id_var
 from website import views
+from website.ingest import MAX_COMPRESSED_BYTES
 
 logger = logging.getLogger("django.request")
 
@@ -105,8 +106,6 @@ def _header(environ, name: str) -> str:
 
 def _read_body(environ) -> bytes:
     """The raw body; at most one byte past the ingest limit (decode_body then answers 413)."""
-    from website.ingest import MAX_COMPRESSED_BYTES
-
     length = environ.get("CONTENT_LENGTH", "")
     stream = environ["wsgi.input"]
     if length.isdigit():

@@ -17,6 +17,7 @@ from website.models import (
     RecommendationStatus,
 )
 from website.selectors import top_pages
+from website.signals import recommendation_test_requested
 
 MIN_ENTERED = 20
 MIN_PAGEVIEWS = 30
@@ -174,21 +175,24 @@ def recommendations_generate(*, site_id: int, start: datetime, end: datetime) ->
 
 @transaction.atomic
 def recommendation_create_test(*, recommendation: OptimizationRecommendation, actor=None):
-    """Create the proposed A/B test as a draft (abtesting.services.abtest_create) and link it."""
-    from abtesting.services import abtest_create
-
+    """Create the proposed A/B test as a draft and link it (the experiments app answers
+    `recommendation_test_requested`: abtesting.receivers)."""
     locked = OptimizationRecommendation.objects.select_for_update().get(pk=recommendation.pk)
     if not locked.can_create_test():
         raise ValueError("A test was already created from this recommendation, or it was dismissed.")
     proposal = dict(locked.proposed_test)
     variants = proposal.pop("variants")
-    test = abtest_create(
+    answers = recommendation_test_requested.send(
+        sender=OptimizationRecommendation,
+        recommendation=locked,
         key=f"rec-{locked.pk}-{locked.site_id}",
         variants=variants,
         actor=actor,
-        site=locked.site,
-        **proposal,
+        proposal=proposal,
     )
+    test = next((answer for _, answer in answers if answer is not None), None)
+    if test is None:
+        raise ValueError("No experiments app answered: install abtesting to create tests.")
     locked.status = RecommendationStatus.TEST_CREATED
     locked.experiment_ref = test.key
     locked.save(update_fields=["status", "experiment_ref", "updated_at"])

@@ -19,8 +19,12 @@ from django.db import DatabaseError, DataError, IntegrityError, connection, conn
 from django.db.models import Count, Max, Min, OuterRef, Q, Subquery
 from django.utils import timezone
 
-from website import ingest, spool
+from madansara.choices import Channel
+from madansara.contacts.models import Contact, Tag
+from madansara.contacts.services import contact_get_or_create_by_identity
+from website import ingest, spool, tasks
 from website.classify import Client, classify_landing, truncate_ip
+from website.funnels import FunnelSpec, funnel_compute
 from website.models import (
     CustomerType,
     FunnelAnalytics,
@@ -215,11 +219,9 @@ def events_ingested_flush() -> int:
 
 
 def _events_ingested_publish(site_id: int, payload: list[tuple]) -> None:
-    from website.tasks import events_ingested_task
-
     packed = events_pack(payload)
     try:
-        events_ingested_task.delay(site_id, packed=packed)
+        tasks.events_ingested_task.delay(site_id, packed=packed)
     except Exception:  # noqa: BLE001 - broker down: the rows are stored, notify in-process instead
         logger.warning("website ingest: broker unavailable, sending events_ingested inline")
         events_ingested_send(site_id=site_id, events=events_unpack(packed))
@@ -369,10 +371,6 @@ def spool_flush(*, limit: int = 1000) -> int:
 def _resolve_contact(identifier: str, traits: dict):
     from django.core.exceptions import ValidationError
 
-    from madansara.choices import Channel
-    from madansara.contacts.models import Contact
-    from madansara.contacts.services import contact_get_or_create_by_identity
-
     name = str(traits.get("name", ""))[:255]
     if "@" in identifier:
         try:
@@ -435,22 +433,14 @@ def _customer_type(contact) -> str:
 
 
 def _customer_types(contact_ids: Iterable[int]) -> dict[int, str]:
-    """Customer or lead per contact: lifecycle stage, or any recorded conversion."""
-    from madansara.contacts.models import Contact
+    """Customer or lead per contact, by lifecycle stage.
 
+    (It also looked for a `conversion.models.Conversion`, a model that never existed, so recorded
+    conversions never counted here; that dead read is gone with the website -> conversion import.)
+    """
     ids = {c for c in contact_ids if c}
     stages = dict(Contact.objects.filter(pk__in=ids).values_list("pk", "lifecycle_stage"))
-    converted: set[int] = set()
-    try:
-        from conversion.models import Conversion  # written by the conversion engineer
-
-        converted = set(Conversion.objects.filter(contact_id__in=ids).values_list("contact_id", flat=True))
-    except (ImportError, AttributeError, DatabaseError):
-        converted = set()
-    return {
-        pk: CustomerType.CUSTOMER if stage == "customer" or pk in converted else CustomerType.LEAD
-        for pk, stage in stages.items()
-    }
+    return {pk: CustomerType.CUSTOMER if stage == "customer" else CustomerType.LEAD for pk, stage in stages.items()}
 
 
 def sessions_rebuild(*, start: datetime, end: datetime, site_id: int | None = None, chunk: int = 5000) -> int:
@@ -601,8 +591,6 @@ def _visitor_session_counts(site_id: int, visitors: list[WebsiteVisitor]) -> Non
 
 def funnel_snapshot(*, funnel: FunnelDefinition, day: date) -> FunnelAnalytics:
     """Compute and store the funnel for the cohort that entered on `day` (UTC)."""
-    from website.funnels import FunnelSpec, funnel_compute
-
     start = datetime(day.year, day.month, day.day, tzinfo=UTC)
     result = funnel_compute(FunnelSpec.for_funnel(funnel, start=start, end=start + timedelta(days=1)))
     steps = result.steps
@@ -637,9 +625,6 @@ def funnel_dropoff_save_segment(
 
     The tag is the segment campaigns and A/B tests target. Returns (tag, contacts tagged).
     """
-    from madansara.contacts.models import Contact, Tag
-    from website.funnels import FunnelSpec, funnel_compute
-
     if not 0 <= step_index < len(funnel.steps) - 1:
         raise ValueError("Drop-off exists after every step but the last.")
     result = funnel_compute(FunnelSpec.for_funnel(funnel, start=start, end=end), dropped_limit=10**9)

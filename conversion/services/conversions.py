@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from conversion import tasks
 from conversion.models import (
     ConversionEvent,
     ConversionRule,
@@ -21,10 +22,8 @@ logger = logging.getLogger(__name__)
 
 
 def _after_commit(conversion: ConversionEvent) -> None:
-    from conversion.tasks import conversion_attribute_task
-
     transaction.on_commit(lambda: conversion_recorded.send(sender=ConversionEvent, conversion=conversion))
-    transaction.on_commit(lambda: conversion_attribute_task.delay(conversion.pk))
+    transaction.on_commit(lambda: tasks.conversion_attribute_task.delay(conversion.pk))
 
 
 def _clean_money(value, currency: str) -> tuple[Decimal, str]:

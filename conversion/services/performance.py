@@ -20,6 +20,7 @@ from conversion.models import (
 )
 from conversion.services.credit import conversions_attribute
 from conversion.services.touchpoints import BATCH, touchpoints_capture
+from madansara.channels.models import Message
 from outreach.models import CampaignSpend
 
 
@@ -31,8 +32,6 @@ def _day_bounds(day: date) -> tuple[datetime, datetime]:
 @transaction.atomic
 def channel_performance_refresh(*, day: date) -> int:
     """Recompute one day's performance rows from messages, sessions, costs and credit; returns rows."""
-    from madansara.channels.models import Message
-
     start, end = _day_bounds(day)
     rows: dict[tuple[str, str], dict] = defaultdict(
         lambda: {"sent": 0, "delivered": 0, "engaged": 0, "replies": 0, "sessions": 0, "cost": Decimal("0")}

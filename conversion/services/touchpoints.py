@@ -13,6 +13,10 @@ from conversion.models import (
     TouchpointSource,
 )
 from conversion.services.conversions import _as_datetime
+from madansara.channels.models import InboundMessage, MessageEvent
+from social.models import PLATFORM_CHANNEL, SocialEngagement
+from website.classify import classify_landing
+from website.models import WebsiteSession
 
 MESSAGE_TOUCH_KINDS = {"delivered": TouchKind.DELIVERED, "opened": TouchKind.OPENED, "clicked": TouchKind.CLICKED}
 BATCH = 2000
@@ -78,8 +82,6 @@ def touchpoints_capture_messages(
 ) -> int:
     """Touchpoints from outbound message events (delivered/opened/clicked) and inbound replies, set-based;
     with ids, only those rows."""
-    from madansara.channels.models import InboundMessage, MessageEvent
-
     events = MessageEvent.objects.filter(kind__in=MESSAGE_TOUCH_KINDS, message__contact__isnull=False)
     inbound = InboundMessage.objects.filter(contact__isnull=False)
     if event_ids is not None or inbound_ids is not None:
@@ -147,8 +149,6 @@ def _insert_batch(batch: list[CustomerTouchpoint]) -> int:
 
 def touchpoints_from_tracker_events(*, site_id: int, events: list[dict]) -> int:
     """One website-session touchpoint per session, classified from its landing page."""
-    from website.classify import classify_landing
-
     rows, seen = [], set()
     for event in sorted(events, key=lambda e: str(e.get("occurred_at", ""))):
         session = event.get("session_id")
@@ -177,8 +177,6 @@ def touchpoints_from_tracker_events(*, site_id: int, events: list[dict]) -> int:
 
 def touchpoints_capture_sessions(*, since: datetime | None = None) -> int:
     """Website-session touchpoints from the website app's sessions (same keys as the live path), set-based."""
-    from website.models import WebsiteSession
-
     sessions = WebsiteSession.objects.filter(Q(contact__isnull=False) | Q(visitor__isnull=False))
     if since is not None:
         sessions = sessions.filter(started_at__gte=since)
@@ -207,8 +205,6 @@ def touchpoints_capture_sessions(*, since: datetime | None = None) -> int:
 
 def touchpoints_capture_social(*, since: datetime | None = None) -> int:
     """Touchpoints from social engagements of known contacts; engagements with one post are one step."""
-    from social.models import PLATFORM_CHANNEL, SocialEngagement
-
     engagements = SocialEngagement.objects.filter(contact__isnull=False)
     if since is not None:
         engagements = engagements.filter(occurred_at__gte=since)

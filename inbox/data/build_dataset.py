@@ -20,6 +20,8 @@ import re
 import unicodedata
 from pathlib import Path
 
+from inbox.text import detect_language
+
 HERE = Path(__file__).resolve().parent
 SOURCES = sorted((HERE / "train").glob("*.txt"))
 CHANNELS = ["email", "whatsapp", "sms", "instagram", "facebook", "linkedin", "x"]
@@ -168,7 +170,6 @@ def _language(path: Path, text: str) -> str:
     language = path.stem.split("_")[0]
     if language in SHORTHAND:
         return language
-    from inbox.text import detect_language
 
     return detect_language(text)
 

@@ -7,6 +7,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from inbox import tasks
+from inbox.classifier import strip_quoted
 from inbox.models import (
     Conversation,
     ConversationMessage,
@@ -124,9 +126,7 @@ def conversation_ingest(*, inbound: InboundMessage, classify: bool = True) -> Co
     )
     _on_inbound(conversation=conversation, inbound=inbound, now=now)
     if classify:
-        from inbox.tasks import classify_inbound_task
-
-        transaction.on_commit(lambda: classify_inbound_task.delay(inbound.pk))
+        transaction.on_commit(lambda: tasks.classify_inbound_task.delay(inbound.pk))
     return conversation
 
 
@@ -154,8 +154,6 @@ SEARCH_TEXT_LIMIT = 20000
 
 def _search_text(conversation: Conversation, inbound: InboundMessage) -> str:
     """The searchable words: kept short by dropping the oldest text (quoted history never added)."""
-    from inbox.classifier import strip_quoted
-
     head = f"{conversation.subject} {conversation.participant}"
     words = f"{conversation.search_text[len(head) :]} {inbound.subject} {strip_quoted(inbound.text)[:2000]}".strip()
     return f"{head} {words[-SEARCH_TEXT_LIMIT:]}"

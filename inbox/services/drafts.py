@@ -13,6 +13,7 @@ from django.apps import apps
 from django.db import transaction
 from django.utils import timezone
 
+from inbox import tasks
 from inbox.classifier import strip_quoted
 from inbox.models import (
     AIClassification,
@@ -28,12 +29,13 @@ from inbox.models import (
     ReplyDraft,
     ResponseTemplate,
 )
-from inbox.services.conversations import clean_subject, message_id_header, referenced_ids
+from inbox.services import conversations
 from inbox.services.sla import sla_record_response
 from madansara.audit import audit_record
 from madansara.channels.models import InboundMessage, MessageStatus
 from madansara.channels.services import message_create, message_send
 from madansara.choices import Channel
+from madansara.contacts.services import consent_set
 from madansara.guidance import draft_guidance
 from madansara.llm import LLMError, llm_available, llm_structured
 from madansara.metrics import DRAFTS
@@ -476,7 +478,7 @@ def auto_send_refusal(*, draft: ReplyDraft, classification: AIClassification) ->
 def reply_subject(conversation: Conversation, inbound: InboundMessage) -> str:
     if conversation.channel != Channel.EMAIL:
         return ""
-    base = clean_subject(inbound.subject) or conversation.subject
+    base = conversations.clean_subject(inbound.subject) or conversation.subject
     return f"Re: {base}"[:998] if base else "Re: your message"
 
 
@@ -490,7 +492,7 @@ def _outbound_content(*, draft: ReplyDraft, text: str, message_id: uuid.UUID) ->
     conversation, inbound = draft.conversation, draft.inbound
     content = {"text": text}
     if conversation.channel == Channel.EMAIL:
-        ids = referenced_ids(inbound)
+        ids = conversations.referenced_ids(inbound)
         own = (inbound.headers or {}).get("message_id") or (inbound.headers or {}).get("Message-ID") or ""
         refs = [f"<{i}>" for i in reversed(ids)]
         if own:
@@ -500,7 +502,7 @@ def _outbound_content(*, draft: ReplyDraft, text: str, message_id: uuid.UUID) ->
             "text": f"{text}\n\n{quoted_history(inbound)}",
             "reply_to": conversation.reply_address,
             "headers": {
-                "Message-ID": message_id_header(message_id),
+                "Message-ID": conversations.message_id_header(message_id),
                 **({"In-Reply-To": refs[-1], "References": " ".join(dict.fromkeys(refs))} if refs else {}),
             },
         }
@@ -613,9 +615,7 @@ def draft_send(
     if message.status == MessageStatus.FAILED:
         ReplyDraft.objects.filter(pk=draft.pk).update(status=DraftStatus.FAILED)
     elif message.status == MessageStatus.QUEUED:
-        from inbox.tasks import send_reply_task
-
-        send_reply_task.apply_async((str(message.pk),), countdown=30)
+        tasks.send_reply_task.apply_async((str(message.pk),), countdown=30)
     draft.refresh_from_db()
     return draft
 
@@ -695,8 +695,6 @@ def inbound_after_classification(*, inbound: InboundMessage) -> ReplyDraft | Non
     """Consent for unsubscribe requests, then a draft, then auto-send when the policy allows."""
     classification = AIClassification.objects.get(inbound=inbound)
     if classification.intent == "unsubscribe_request" and inbound.contact_id:
-        from madansara.contacts.services import consent_set
-
         consent_set(
             contact=inbound.contact,
             channel=inbound.channel,

@@ -1,11 +1,8 @@
 from rest_framework.routers import DefaultRouter
 
 from madansara.api.keys import APIKeyViewSet
-from madansara.webhooks_out.api import WebhookDeliveryViewSet, WebhookEndpointViewSet
 
 router = DefaultRouter(trailing_slash=False)
 router.register("api-keys", APIKeyViewSet, basename="api-key")
-router.register("webhooks/endpoints", WebhookEndpointViewSet, basename="webhook-endpoint")
-router.register("webhooks/deliveries", WebhookDeliveryViewSet, basename="webhook-delivery")
 
 urlpatterns = router.urls

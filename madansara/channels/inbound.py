@@ -10,8 +10,11 @@ from django.utils import timezone
 
 from madansara.channels.email_ids import message_ids_in
 from madansara.channels.models import InboundKind, InboundMessage, Message, MessageEventKind, MessageStatus
+from madansara.channels.services import message_event_record
 from madansara.channels.signals import inbound_received
 from madansara.choices import Channel
+from madansara.contacts.models import ContactIdentity
+from madansara.contacts.services import consent_set, contact_get_or_create_by_identity
 
 logger = logging.getLogger(__name__)
 
@@ -132,8 +135,6 @@ def inbound_record(
 
 def _sender_identity(*, channel: str, sender: str, sender_name: str):
     """(contact, identity, normalised sender): matched or created by identity; Nones if invalid."""
-    from madansara.contacts.services import contact_get_or_create_by_identity
-
     if not sender:
         return None, None, ""
     try:
@@ -148,8 +149,6 @@ def _sender_identity(*, channel: str, sender: str, sender_name: str):
 
 def _window_open(*, identity, kind: str, received_at) -> None:
     """A message from the contact (re)opens the channel's customer-service window."""
-    from madansara.contacts.models import ContactIdentity
-
     if identity is None or kind not in (InboundKind.MESSAGE, InboundKind.POSTBACK, InboundKind.STORY_REPLY):
         return
     ContactIdentity.objects.filter(pk=identity.pk).filter(
@@ -158,8 +157,6 @@ def _window_open(*, identity, kind: str, received_at) -> None:
 
 
 def _mark_replied(*, message: Message, inbound: InboundMessage) -> None:
-    from madansara.channels.services import message_event_record
-
     message_event_record(
         message=message,
         kind=MessageEventKind.REPLIED,
@@ -171,8 +168,6 @@ def _mark_replied(*, message: Message, inbound: InboundMessage) -> None:
 
 def inbound_keyword_consent(*, inbound: InboundMessage, keyword: str, source: str) -> None:
     """STOP unsubscribes and START re-subscribes the sender on the inbound channel."""
-    from madansara.contacts.services import consent_set
-
     if inbound.contact is None or keyword not in ("stop", "start"):
         return
     consent_set(

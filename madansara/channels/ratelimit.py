@@ -13,6 +13,8 @@ from functools import cache
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
+from madansara.channels.models import RateLimitBucket
+
 _ACQUIRE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
@@ -86,8 +88,6 @@ def rate_limit_acquire(*, key: str, rate: float, burst: int) -> float:
 
 
 def _db_acquire(*, key: str, rate: float, burst: int, now: float) -> float:
-    from madansara.channels.models import RateLimitBucket
-
     for _ in range(2):
         try:
             with transaction.atomic():
@@ -117,7 +117,6 @@ def rate_limit_block(*, key: str, seconds: float) -> None:
         with _memory_lock:
             _memory[key] = (0.0, until, until)
         return
-    from madansara.channels.models import RateLimitBucket
 
     with transaction.atomic():
         updated = RateLimitBucket.objects.filter(key=key, blocked_until__lt=until).update(
@@ -138,6 +137,4 @@ def rate_limit_reset(*, key: str) -> None:
         with _memory_lock:
             _memory.pop(key, None)
     else:
-        from madansara.channels.models import RateLimitBucket
-
         RateLimitBucket.objects.filter(key=key).delete()

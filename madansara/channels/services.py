@@ -13,6 +13,7 @@ from madansara.channels.models import (
     STATUS_RANK,
     AttemptOutcome,
     DeliveryAttempt,
+    InboundMessage,
     Message,
     MessageEvent,
     MessageEventKind,
@@ -20,6 +21,8 @@ from madansara.channels.models import (
 )
 from madansara.channels.ratelimit import rate_limit_acquire, rate_limit_block
 from madansara.channels.signals import message_event
+from madansara.contacts.models import ConsentStatus, ContactConsent, ContactIdentity
+from madansara.contacts.services import consent_set
 from madansara.metrics import send_observe
 
 logger = logging.getLogger(__name__)
@@ -43,8 +46,6 @@ _LOOK_UP = object()
 def payload_for(message: Message, *, last_inbound_at=_LOOK_UP) -> OutboundPayload:
     """The provider-neutral payload of a message, with the contact's messaging window
     (`last_inbound_at` of the recipient's identity: looked up unless the caller has it)."""
-    from madansara.contacts.models import ContactIdentity
-
     if last_inbound_at is _LOOK_UP:
         last_inbound_at = (
             ContactIdentity.objects.filter(channel=message.channel, value=message.to)
@@ -71,8 +72,6 @@ def payload_for(message: Message, *, last_inbound_at=_LOOK_UP) -> OutboundPayloa
 
 
 def _consent_error(message: Message) -> ProviderError | None:
-    from madansara.contacts.models import ConsentStatus, ContactConsent, ContactIdentity
-
     if (
         message.contact_id
         and ContactConsent.objects.filter(
@@ -140,8 +139,6 @@ def message_send_prepared(
 
 
 def _private_reply_error(message: Message, payload: OutboundPayload) -> ProviderError | None:
-    from madansara.channels.models import InboundMessage
-
     comment_id = payload.context.get("comment_id")
     if not comment_id or message.channel not in rules.META_CHANNELS:
         return None
@@ -228,15 +225,11 @@ record_attempt = _record_attempt  # public name (outreach's dispatcher records e
 
 
 def _apply_side_effects(*, message: Message, error: ProviderError, provider_name: str) -> None:
-    from madansara.contacts.models import ContactIdentity
-
     if error.identity_invalid:
         ContactIdentity.objects.filter(channel=message.channel, value=message.to).update(
             is_valid=False, invalid_reason=error.message[:255]
         )
     if error.consent_revoked and message.contact_id:
-        from madansara.contacts.services import consent_set
-
         consent_set(
             contact=message.contact,
             channel=message.channel,

@@ -6,6 +6,8 @@ from celery import shared_task
 from django.utils import timezone
 
 from madansara.channels.models import AttemptOutcome, Message, WebhookEvent, WebhookStatus
+from madansara.channels.services import message_fail, message_send
+from madansara.channels.webhooks import processing
 
 MAX_WEBHOOK_ATTEMPTS = 10
 MAX_SEND_RETRIES = 8
@@ -18,13 +20,11 @@ def _backoff(retries: int) -> int:
 @shared_task(bind=True, max_retries=MAX_WEBHOOK_ATTEMPTS, acks_late=True)
 def webhook_event_process_task(self, event_id: int) -> None:
     """Process one stored webhook event; a failure is retried with backoff (and swept later)."""
-    from madansara.channels.webhooks.processing import webhook_event_process
-
     event = WebhookEvent.objects.filter(pk=event_id).first()
     if event is None:
         return
     try:
-        webhook_event_process(event=event)
+        processing.webhook_event_process(event=event)
     except Exception as exc:
         if self.request.is_eager:
             raise
@@ -52,16 +52,12 @@ def webhook_events_sweep_task() -> int:
 @shared_task(soft_time_limit=240, time_limit=300)
 def webhook_replay_keys_prune_task() -> int:
     """Hourly: forget webhook replay keys older than their provider's retry window."""
-    from madansara.channels.webhooks.processing import webhook_replay_keys_prune
-
-    return webhook_replay_keys_prune()
+    return processing.webhook_replay_keys_prune()
 
 
 @shared_task(bind=True, max_retries=MAX_SEND_RETRIES, acks_late=True)
 def message_send_task(self, message_id: str) -> None:
     """Send a queued message; a transient error is retried after the provider's Retry-After."""
-    from madansara.channels.services import message_fail, message_send
-
     message = Message.objects.filter(pk=message_id).first()
     if message is None:
         return

@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from madansara.metrics import NOTIFICATIONS
+from madansara.notifications import tasks
 from madansara.notifications.models import (
     Delivery,
     DeliveryStatus,
@@ -151,9 +152,7 @@ def _deliveries_plan(notification: Notification, people: list, now) -> list[Deli
 
 
 def _enqueue_due() -> None:
-    from madansara.notifications.tasks import deliveries_send_due_task
-
-    deliveries_send_due_task.delay()
+    tasks.deliveries_send_due_task.delay()
 
 
 def _text(notification: Notification) -> str:

@@ -36,7 +36,7 @@ def test_funnel_steps_read_like_sentences():
 def test_the_campaign_and_funnel_forms_show_text_not_json(admin_client):
     from django.core.management import call_command
 
-    call_command("seed_demo", "--only", "madansara", "outreach", "website", stdout=io.StringIO())
+    call_command("seed_demo", "--only", "madansara", "contacts", "outreach", "website", stdout=io.StringIO())
     from outreach.models import OutreachCampaign
     from website.models import FunnelDefinition
 

@@ -27,6 +27,7 @@ from standardwebhooks.webhooks import Webhook
 from madansara.audit import audit_record
 from madansara.models import APIKey
 from madansara.notifications.services import webhook_endpoint_disabled as notice_endpoint_disabled
+from madansara.webhooks_out import tasks
 from madansara.webhooks_out.models import (
     EVENT_DOMAINS,
     PERSONAL_DOMAIN,
@@ -206,9 +207,8 @@ def webhook_event_emit(
     ids = [d.pk for d in created if d.pk]
     if not ids:  # backends without RETURNING on bulk insert
         ids = list(WebhookDelivery.objects.filter(event_id=event_id).values_list("pk", flat=True))
-    from madansara.webhooks_out.tasks import webhook_deliver_task
 
-    transaction.on_commit(lambda: [webhook_deliver_task.delay(pk) for pk in ids])
+    transaction.on_commit(lambda: [tasks.webhook_deliver_task.delay(pk) for pk in ids])
     return created
 
 
@@ -372,8 +372,7 @@ def webhook_delivery_replay(*, delivery: WebhookDelivery, actor) -> WebhookDeliv
         status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=timezone.now()
     )
     audit_record(actor=actor, action="webhooks.delivery.replay", target=delivery)
-    from madansara.webhooks_out.tasks import webhook_deliver_task
 
-    transaction.on_commit(lambda: webhook_deliver_task.delay(delivery.pk))
+    transaction.on_commit(lambda: tasks.webhook_deliver_task.delay(delivery.pk))
     delivery.refresh_from_db()
     return delivery

@@ -8,7 +8,9 @@ from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from madansara.api.exceptions import Conflict
 from madansara.api.filters import DateTimeFilter, FilterSet
+from madansara.channels.services import message_create, message_send
 from madansara.choices import Channel
 from madansara.contacts.models import Contact
 from outreach import selectors
@@ -216,8 +218,6 @@ class CampaignViewSet(viewsets.ModelViewSet):
 
     def perform_destroy(self, instance):
         if instance.status not in (CampaignStatus.DRAFT, CampaignStatus.CANCELLED, CampaignStatus.COMPLETED):
-            from madansara.api.exceptions import Conflict
-
             raise Conflict("Cancel a campaign before deleting it.")
         instance.delete()
 
@@ -274,8 +274,6 @@ class CampaignViewSet(viewsets.ModelViewSet):
     @action(detail=True, methods=["post"], url_path="test-send")
     def test_send(self, request, pk=None):
         """Send a step's message now, rendered for a contact, to them or to `to` (source "test")."""
-        from madansara.channels.services import message_create, message_send
-
         row, data = self._draft_row(request, TestSendSerializer)
         try:
             rendered = message_render(row=row)

@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from madansara.choices import Channel
+from madansara.templating import template_validate
 
 AUTO = "auto"
 STEP_CHANNEL_CHOICES = [*Channel.choices, (AUTO, "Auto (best channel for the contact)")]
@@ -97,8 +98,6 @@ class ChannelTemplate(models.Model):
         return fields
 
     def clean(self):
-        from madansara.templating import template_validate
-
         errors = template_validate(
             channel=self.channel, fields=self.source_fields(), allowed_variables=TEMPLATE_VARIABLES
         )

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from madansara.audit import audit_record
+from outreach import tasks
 from outreach.models import CampaignStatus, OutboxMessage, OutboxStatus, OutreachCampaign, StepKind, SuppressionEntry
 
 
@@ -55,9 +56,7 @@ def campaign_launch(*, campaign: OutreachCampaign, actor=None, now: datetime | N
 
 
 def _plan_soon(campaign: OutreachCampaign) -> None:
-    from outreach.tasks import campaign_plan_task
-
-    transaction.on_commit(lambda: campaign_plan_task.delay(campaign.pk))
+    transaction.on_commit(lambda: tasks.campaign_plan_task.delay(campaign.pk))
 
 
 @transaction.atomic

@@ -19,6 +19,7 @@ from django.utils.html import escape
 from abtesting.models import ABTest, ABTestStatus, ABTestVariant
 from abtesting.services import variant_assign
 from madansara.choices import Channel
+from madansara.llm import LLMError, llm_available, llm_structured
 from madansara.templating import (
     LENGTH_LIMITS,
     SUBJECT_LIMIT,
@@ -388,8 +389,6 @@ def variants_generate(
     """Draft `count` alternatives for the template's subject or text from a brief (brand voice,
     offer, audience). The Anthropic API writes them when configured, else a local fallback does.
     Invalid drafts (unknown variable, too long) are dropped. Drafts need approval before use."""
-    from madansara.llm import LLMError, llm_available, llm_structured
-
     base = getattr(template, field_name)
     limit = _limit(template, field_name)
     source = "local"

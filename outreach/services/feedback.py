@@ -8,9 +8,10 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from abtesting.services import outcome_record
 from madansara.channels.models import Message, MessageEvent, MessageEventKind
 from madansara.contacts.models import Contact
-from outreach.models import ContactEngagement
+from outreach.models import ContactEngagement, OutreachCampaign
 
 logger = logging.getLogger(__name__)
 
@@ -82,14 +83,9 @@ def _ab_outcome(message: Message, kind: str) -> None:
     campaign_id = (message.context or {}).get("campaign_id")
     if not metric or not campaign_id or not (message.context or {}).get("variant"):
         return
-    from outreach.models import OutreachCampaign
 
     campaign = OutreachCampaign.objects.select_related("subject_test", "copy_test").filter(pk=campaign_id).first()
     if campaign is None:
-        return
-    try:
-        from abtesting.services import outcome_record
-    except ImportError:  # pragma: no cover
         return
     for test in (campaign.subject_test, campaign.copy_test):
         if test is not None:

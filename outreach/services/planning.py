@@ -17,6 +17,7 @@ from django.db import connection, transaction
 from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.utils import timezone
 
+from conversion.models import ConversionEvent
 from madansara.choices import Channel
 from madansara.contacts.models import Contact, ContactConsent, ContactIdentity
 from outreach.models import (
@@ -37,6 +38,8 @@ from outreach.models import (
     StepKind,
     SuppressionEntry,
 )
+from outreach.selectors import segment_contacts
+from outreach.services import campaigns
 
 # A contact's own response rate counts once they have this many messages on a channel.
 MIN_HISTORY = 5
@@ -164,8 +167,6 @@ def _dt(value: datetime):
 def campaign_enroll(*, campaign: OutreachCampaign, now: datetime | None = None) -> int:
     """Enroll the segment's contacts not yet enrolled (set-based); a deterministic
     `holdout_percent` of them goes to the control group. Returns how many were added."""
-    from outreach.selectors import segment_contacts
-
     now = now or timezone.now()
     audience_sql, params = _sql(segment_contacts(segment=campaign.segment).values("id"))
     table = CampaignEnrollment._meta.db_table
@@ -187,8 +188,6 @@ def campaign_enroll(*, campaign: OutreachCampaign, now: datetime | None = None) 
 # --- journeys -------------------------------------------------------------------------------
 def _conversions(campaign: OutreachCampaign, code: str | None):
     """Subquery: the enrollment's contact converted (of type `code`) after enrolling."""
-    from conversion.models import ConversionEvent
-
     events = ConversionEvent.objects.filter(contact_id=OuterRef("contact_id"), occurred_at__gte=OuterRef("enrolled_at"))
     if code:
         events = events.filter(conversion_type__code=code)
@@ -599,18 +598,14 @@ def campaign_plan(*, campaign: OutreachCampaign, now: datetime | None = None) ->
     else:
         finished = not campaign.enrollments.filter(state=EnrollmentState.ACTIVE).exists()
     if finished and campaign.status == CampaignStatus.RUNNING:
-        from outreach.services.campaigns import campaign_complete
-
-        campaign_complete(campaign=campaign, actor="planner")
+        campaigns.campaign_complete(campaign=campaign, actor="planner")
     return {"enrolled": enrolled, "moved": moved, "planned": planned, "held": held}
 
 
 def campaigns_plan(*, now: datetime | None = None, progress=None) -> dict:
     """Plan every running campaign (and start scheduled ones whose time has come)."""
-    from outreach.services.campaigns import campaign_start_due
-
     now = now or timezone.now()
-    campaign_start_due(now=now)
+    campaigns.campaign_start_due(now=now)
     totals = {"campaigns": 0, "enrolled": 0, "moved": 0, "planned": 0, "held": 0}
     for campaign in OutreachCampaign.objects.filter(status=CampaignStatus.RUNNING).select_related("segment"):
         result = campaign_plan(campaign=campaign, now=now)

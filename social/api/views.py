@@ -21,6 +21,7 @@ from social.models import (
     SocialPost,
 )
 from social.services import comments, scoring
+from social.tasks import account_sync_task
 
 CHANGE_COMMENT = ["social.change_socialcomment"]
 
@@ -44,8 +45,6 @@ class SocialAccountViewSet(
     @extend_schema(request=None, responses={202: OpenApiResponse(description="Sync queued")})
     @action(detail=True, methods=["post"])
     def sync(self, request, pk=None):
-        from social.tasks import account_sync_task
-
         account = self.get_object()
         transaction.on_commit(lambda: account_sync_task.delay(account.pk))
         return Response(status=status.HTTP_202_ACCEPTED)

@@ -9,6 +9,9 @@ from django.db.models import Max, Q
 from django.utils import timezone
 
 from madansara.audit import audit_record
+from madansara.llm import LLMError, llm_available, llm_structured
+from madansara.templating import TemplateError, template_render
+from social import tasks
 from social.classify import classify_comment
 from social.models import (
     CHANNEL_PLATFORMS,
@@ -19,11 +22,12 @@ from social.models import (
     CommentStatus,
     SocialAccount,
     SocialComment,
+    SocialEngagement,
     SocialPost,
 )
 from social.platforms import PlatformError, client_for
 from social.platforms.base import CommentData
-from social.services.engagements import contact_for_author, engagement_record
+from social.services import engagements, funnels
 
 logger = logging.getLogger(__name__)
 REPLY_SCHEMA = {
@@ -44,9 +48,7 @@ class CommentStateError(Exception):
 
 
 def _enqueue_handle(comment_id: int) -> None:
-    from social.tasks import comment_handle_task
-
-    transaction.on_commit(lambda: comment_handle_task.delay(comment_id))
+    transaction.on_commit(lambda: tasks.comment_handle_task.delay(comment_id))
 
 
 @transaction.atomic
@@ -58,7 +60,7 @@ def comment_ingest(
     if data.post_external_id:
         post = SocialPost.objects.filter(account=account, external_id=data.post_external_id).first()
     if contact is None:
-        contact = contact_for_author(
+        contact = engagements.contact_for_author(
             platform=account.platform, author_handle=data.author_handle, author_id=data.author_id
         )
     comment, created = SocialComment.objects.get_or_create(
@@ -78,7 +80,7 @@ def comment_ingest(
         },
     )
     kind = "reply" if data.parent_external_id and data.kind == "comment" else ENGAGEMENT_KIND.get(data.kind, "comment")
-    engagement_record(
+    engagements.engagement_record(
         account=account,
         kind=kind,
         external_id=data.external_id,
@@ -122,8 +124,6 @@ def comment_ingest_inbound(*, inbound) -> SocialComment | None:
 
 def comment_draft(*, comment: SocialComment, rule: CommentRule | None) -> tuple[str, str]:
     """(text, source) of a reply draft: the LLM when configured, else the rule's template."""
-    from madansara.llm import LLMError, llm_available
-
     if (rule is None or rule.use_ai_draft) and llm_available():
         guidance = f"\nHouse answer to adapt: {rule.reply_template}" if rule and rule.reply_template else ""
         try:
@@ -135,8 +135,6 @@ def comment_draft(*, comment: SocialComment, rule: CommentRule | None) -> tuple[
 
 
 def llm_structured_reply(*, comment: SocialComment, guidance: str = "") -> str:
-    from madansara.llm import llm_structured
-
     post_text = comment.post.text[:500] if comment.post_id else ""
     content = f"Platform: {comment.account.platform}\nPost: {post_text}\nComment by @{comment.author_handle}: {comment.text[:1000]}{guidance}"
     result = llm_structured(
@@ -150,8 +148,6 @@ def llm_structured_reply(*, comment: SocialComment, guidance: str = "") -> str:
 
 
 def _template_reply(*, comment: SocialComment, rule: CommentRule | None) -> str:
-    from madansara.templating import TemplateError, template_render
-
     source = (rule.reply_template if rule else "") or "Thank you for your comment, @{{ author }}!"
     context = {
         "author": comment.author_handle,
@@ -174,20 +170,16 @@ def _matching_rule(comment: SocialComment) -> CommentRule | None:
 
 def comment_handle(*, comment: SocialComment) -> SocialComment:
     """Classify a new comment, start funnels, apply the first matching rule."""
-    from social.services.funnels import funnels_trigger
-
     if comment.status != CommentStatus.NEW:
         return comment
     labels = classify_comment(comment.text, channel=comment.account.channel)
     comment.intent, comment.sentiment = labels.intent[:32], labels.sentiment
     comment.save(update_fields=["intent", "sentiment"])
     if comment.sentiment:
-        from social.models import SocialEngagement
-
         SocialEngagement.objects.filter(platform=comment.account.platform, external_id=comment.external_id).update(
             sentiment=comment.sentiment
         )
-    funnels_trigger(comment=comment)
+    funnels.funnels_trigger(comment=comment)
     if comment.kind == "story_reply":  # a private message: the inbox answers it, not a public reply
         return _set_status(comment, CommentStatus.ROUTED)
     rule = _matching_rule(comment)
@@ -240,9 +232,7 @@ def comment_reply_approve(*, comment: SocialComment, actor, text: str | None = N
 
 
 def _send_after_commit(comment_id: int) -> None:
-    from social.tasks import comment_reply_send_task
-
-    comment_reply_send_task.delay(comment_id)
+    tasks.comment_reply_send_task.delay(comment_id)
 
 
 @transaction.atomic

@@ -6,7 +6,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from madansara.contacts.services import contact_get_or_create_by_identity
 from social.models import PLATFORM_CHANNEL, SocialAccount, SocialEngagement, SocialPost
+from social.services import comments
 
 logger = logging.getLogger(__name__)
 # X identities are handles (as the channel layer stores DM senders); Meta and LinkedIn use the
@@ -16,8 +18,6 @@ HANDLE_PLATFORMS = {"x", "sandbox"}
 
 def contact_for_author(*, platform: str, author_handle: str, author_id: str = ""):
     """The contact behind a platform identity, matched or created (None when unusable)."""
-    from madansara.contacts.services import contact_get_or_create_by_identity
-
     value = (author_handle or author_id) if platform in HANDLE_PLATFORMS else (author_id or author_handle)
     if not value:
         return None
@@ -67,9 +67,7 @@ def engagement_record(
 
 def engagement_record_dm(*, inbound) -> SocialEngagement | None:
     """A direct message from a known contact to a connected account is a 'dm' engagement."""
-    from social.services.comments import account_for_inbound
-
-    account = account_for_inbound(inbound)
+    account = comments.account_for_inbound(inbound)
     if account is None or inbound.contact_id is None:
         return None
     engagement, _ = engagement_record(

@@ -7,8 +7,17 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, Min, OuterRef, Subquery
 from django.utils import timezone
 
+from conversion.models import ConversionEvent, TouchKind, TouchpointSource
+from conversion.services import touchpoint_record
 from madansara.audit import audit_record
+from madansara.channels.models import AttemptOutcome, MessageStatus
+from madansara.channels.services import message_create, message_send
+from madansara.contacts.models import Tag
+from madansara.contacts.services import identity_add
+from madansara.templating import TemplateError, template_render
+from social import tasks
 from social.models import (
+    CHANNEL_PLATFORMS,
     OPEN_RUN_STATUSES,
     PRIVATE_REPLY_WINDOW,
     FunnelRun,
@@ -38,9 +47,7 @@ class FunnelStepFailed(Exception):
 
 
 def _enqueue_advance(run_id: int) -> None:
-    from social.tasks import funnel_run_advance_task
-
-    transaction.on_commit(lambda: funnel_run_advance_task.delay(run_id))
+    transaction.on_commit(lambda: tasks.funnel_run_advance_task.delay(run_id))
 
 
 def funnels_trigger(*, comment: SocialComment) -> list[FunnelRun]:
@@ -63,8 +70,6 @@ def funnels_trigger(*, comment: SocialComment) -> list[FunnelRun]:
 
 def private_reply_create(*, comment: SocialComment, text: str, source: str = "social", context: dict | None = None):
     """The queued private-reply Message of a comment; refused if it already had one or is too old."""
-    from madansara.channels.services import message_create
-
     platform = comment.account.platform
     if platform not in PRIVATE_REPLY_PLATFORMS:
         raise PrivateReplyRefused(f"{platform} has no private replies to comments.")
@@ -101,9 +106,6 @@ def _recipient(comment: SocialComment) -> str:
 
 
 def _send(message) -> None:
-    from madansara.channels.models import AttemptOutcome
-    from madansara.channels.services import message_send
-
     attempt = message_send(message=message)
     if attempt is None or attempt.outcome == AttemptOutcome.SUCCESS:
         return
@@ -115,8 +117,6 @@ def _send(message) -> None:
 
 
 def _render(step: FunnelStep, run: FunnelRun) -> str:
-    from madansara.templating import TemplateError, template_render
-
     context = {"name": run.contact.name, "link": step.link, "email": run.email}
     try:
         return template_render(source=step.text or step.link, context=context).strip()
@@ -125,9 +125,6 @@ def _render(step: FunnelStep, run: FunnelRun) -> str:
 
 
 def _send_step(*, run: FunnelRun, step: FunnelStep) -> None:
-    from madansara.channels.models import MessageStatus
-    from madansara.channels.services import message_create
-
     pending = run.pending_message
     if pending is not None and pending.status == MessageStatus.QUEUED:
         _send(pending)  # a retry after a transient error: the same message, never a second one
@@ -210,19 +207,12 @@ def _fail(run: FunnelRun, reason: str) -> FunnelRun:
 
 
 def _tag_contact(contact, tag_name: str) -> None:
-    from madansara.contacts.models import Tag
-
     tag, _ = Tag.objects.get_or_create(name=tag_name[:100])
     contact.tags.add(tag)
 
 
 def _touchpoint(run: FunnelRun) -> None:
     """The funnel's DM as a touchpoint, so attribution credits conversions to it."""
-    try:
-        from conversion.models import TouchKind, TouchpointSource
-        from conversion.services import touchpoint_record
-    except ImportError:
-        return
     touchpoint_record(
         contact_id=run.contact_id,
         channel=run.funnel.account.channel,
@@ -236,8 +226,6 @@ def _touchpoint(run: FunnelRun) -> None:
 
 def funnel_runs_on_reply(*, inbound) -> list[FunnelRun]:
     """A DM from a contact resumes their waiting runs on that channel (capturing an email if asked)."""
-    from madansara.contacts.services import identity_add
-
     if inbound.contact_id is None:
         return []
     runs = FunnelRun.objects.filter(
@@ -265,15 +253,11 @@ def funnel_runs_on_reply(*, inbound) -> list[FunnelRun]:
 
 
 def _platforms(inbound) -> tuple[str, ...]:
-    from social.models import CHANNEL_PLATFORMS
-
     return tuple(CHANNEL_PLATFORMS.get(inbound.channel, ()))
 
 
 def funnel_conversions_mark() -> int:
     """Mark runs converted when their contact converted after the funnel's first DM (set-based)."""
-    from conversion.models import ConversionEvent
-
     conversions = ConversionEvent.objects.filter(
         contact_id=OuterRef("contact_id"), occurred_at__gte=OuterRef("dm_sent_at")
     )

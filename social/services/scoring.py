@@ -13,6 +13,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from madansara.audit import audit_record
+from madansara.contacts.models import Tag
 from social.models import AdvocateTier, EngagementKind, EngagementWeight, Platform, ReviewStatus, SocialAdvocate
 
 DEFAULT_WEIGHTS = {"like": 1.0, "comment": 3.0, "reply": 3.0, "share": 5.0, "mention": 4.0, "save": 2.0, "dm": 4.0}
@@ -180,8 +181,6 @@ def advocates_recompute(*, now: datetime | None = None) -> dict[str, int]:
 @transaction.atomic
 def advocates_enrol(*, advocates, actor, tag: str | None = None) -> int:
     """Enrol advocates in the advocate campaign: tag their contacts (campaign audiences select the tag)."""
-    from madansara.contacts.models import Tag
-
     tag_obj, _ = Tag.objects.get_or_create(name=tag or settings.SOCIAL_ADVOCATE_CAMPAIGN_TAG)
     advocates = list(advocates.exclude(review_status=ReviewStatus.ENROLLED).exclude(tier=AdvocateTier.NONE))
     through = tag_obj.contacts.through

@@ -11,8 +11,7 @@ from django.utils import timezone
 from social.models import PlatformInsight, SocialAccount, SocialPost, SocialSyncRun, SyncStatus
 from social.platforms import PlatformError, client_for
 from social.platforms.base import CommentData, PostData
-from social.services.comments import comment_ingest
-from social.services.engagements import contact_for_author, engagement_record
+from social.services import comments, engagements
 
 logger = logging.getLogger(__name__)
 METRIC_FIELDS = ("likes", "comments_count", "shares", "saves", "impressions", "reach")
@@ -82,7 +81,7 @@ def account_sync(*, account: SocialAccount, since=None, progress: Callable[[str]
                 run.engagements += _sync_engagers(account=account, client=client, post=post)
                 for data in client.iter_comments(post_external_id=post.external_id):
                     recent_enough = data.commented_at >= now - timedelta(hours=handle_hours)
-                    _, created = comment_ingest(account=account, data=data, handle=recent_enough)
+                    _, created = comments.comment_ingest(account=account, data=data, handle=recent_enough)
                     run.comments += created
             except PlatformError as exc:
                 if not exc.gone:
@@ -94,7 +93,7 @@ def account_sync(*, account: SocialAccount, since=None, progress: Callable[[str]
         )
         mentions = list(client.iter_mentions(cursor=account.mentions_cursor))
         for data in mentions:
-            _, created = comment_ingest(account=account, data=data, handle=True)
+            _, created = comments.comment_ingest(account=account, data=data, handle=True)
             run.mentions += created
         run.insights = _sync_insights(account=account, client=client, since=since)
         say(f"{account}: {run.mentions} new mentions, {run.insights} insight days")
@@ -111,10 +110,10 @@ def _sync_engagers(*, account: SocialAccount, client, post: SocialPost) -> int:
     """Likes and shares by people the platform lists, one engagement per (post, kind, person)."""
     created = 0
     for engager in client.iter_engagers(post_external_id=post.external_id):
-        contact = contact_for_author(
+        contact = engagements.contact_for_author(
             platform=account.platform, author_handle=engager.author_handle, author_id=engager.author_id
         )
-        _, was_created = engagement_record(
+        _, was_created = engagements.engagement_record(
             account=account,
             kind=engager.kind,
             external_id=f"{post.external_id}:{engager.kind}:{engager.author_id}",

@@ -5,6 +5,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from madansara.api.exceptions import Conflict
 from website import recommendations, selectors, services
 from website.api import serializers as s
 from website.api.filters import FunnelFilter, RecommendationFilter, SessionFilter
@@ -155,8 +156,6 @@ class RecommendationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
         try:
             test = recommendations.recommendation_create_test(recommendation=recommendation, actor=request.user)
         except ValueError as exc:
-            from madansara.api.exceptions import Conflict
-
             raise Conflict(str(exc)) from exc
         recommendation.refresh_from_db()
         return Response({"recommendation": s.RecommendationSerializer(recommendation).data, "experiment_key": test.key})

@@ -11,10 +11,13 @@ from datetime import UTC, datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from madansara.channels import tasks
 from madansara.channels.inbound import inbound_keyword_consent, inbound_record, keyword_of
 from madansara.channels.models import InboundKind, Message, MessageEventKind, WebhookEvent, WebhookStatus
 from madansara.channels.services import message_event_record, message_events_record_many
 from madansara.choices import Channel
+from madansara.contacts.models import Contact, ContactIdentity
+from madansara.contacts.services import consent_set
 
 # How long a provider may deliver the same request again (its documented retries, or X's Replay
 # API); a replay key (WebhookEvent.dedup_key) is kept for that window plus REPLAY_KEY_MARGIN.
@@ -75,8 +78,6 @@ def _sg_id(item: dict) -> str:
 
 
 def process_sendgrid_events(event: WebhookEvent) -> None:
-    from madansara.contacts.models import ContactIdentity
-
     items = [e for e in json.loads(event.body) if e.get("event") in SENDGRID_KINDS]
     fields = ("pk", "provider_message_id", "contact_id", "to")
     by_uuid = {_uuid(e.get("ms_message_id")) for e in items} - {None}
@@ -119,9 +120,6 @@ def process_sendgrid_events(event: WebhookEvent) -> None:
 
 
 def _email_consent_revoked(*, contact_id, source: str, at) -> None:
-    from madansara.contacts.models import Contact
-    from madansara.contacts.services import consent_set
-
     contact = Contact.objects.filter(pk=contact_id).first() if contact_id else None
     if contact is not None:
         consent_set(contact=contact, channel=Channel.EMAIL, status="unsubscribed", source=source, occurred_at=at)
@@ -176,9 +174,6 @@ def process_twilio_message(event: WebhookEvent) -> None:
 
 
 def process_twilio_status(event: WebhookEvent) -> None:
-    from madansara.contacts.models import ContactIdentity
-    from madansara.contacts.services import consent_set
-
     params = json.loads(event.body)
     status = params.get("MessageStatus", "")
     kind = TWILIO_KINDS.get(status)
@@ -388,12 +383,10 @@ def webhook_event_process(*, event: WebhookEvent) -> bool:
 @transaction.atomic
 def webhook_event_retry(*, event: WebhookEvent) -> None:
     """Queue a failed (or stuck) event for processing again."""
-    from madansara.channels.tasks import webhook_event_process_task
-
     WebhookEvent.objects.filter(pk=event.pk).exclude(status=WebhookStatus.PROCESSED).update(
         status=WebhookStatus.PENDING
     )
-    transaction.on_commit(lambda: webhook_event_process_task.delay(event.pk))
+    transaction.on_commit(lambda: tasks.webhook_event_process_task.delay(event.pk))
 
 
 def webhook_replay_keys_prune(*, now: datetime | None = None) -> int:

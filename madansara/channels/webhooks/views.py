@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from madansara.api.exceptions import error_body
 from madansara.channels.models import WebhookEvent
+from madansara.channels.tasks import webhook_event_process_task
 from madansara.channels.webhooks import inbound_parse, verify
 
 logger = logging.getLogger(__name__)
@@ -47,8 +48,6 @@ def malformed(reason: str) -> JsonResponse:
 
 def webhook_event_store(*, request, provider: str, kind: str, verification: str, body: str, dedup: str) -> bool:
     """Store a verified raw event once and enqueue its processing after commit; False if a duplicate."""
-    from madansara.channels.tasks import webhook_event_process_task
-
     headers = {name: request.headers[name] for name in KEPT_HEADERS if name in request.headers}
     dedup_key = f"{provider}:{kind}:{dedup}"[:255]
     try:  # the unique dedup_key refuses a redelivery: no separate look-up on the hot path

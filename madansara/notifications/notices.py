@@ -1,4 +1,4 @@
-"""A failing provider tells the admins (run every minute by madansara.notifications)."""
+"""The notifications app's own check: a failing channel provider tells the admins (run every minute)."""
 
 from datetime import timedelta
 
