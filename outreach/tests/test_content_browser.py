@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Group
+from playwright.sync_api import sync_playwright
 
 from madansara.roles import sync_roles
 from outreach.models import TemplateVariant
 from outreach.services.composer import content_draft_compose
-from outreach.services.copy import arms_from_approved, copy_experiment_start
+from outreach.services.copy import arms_from_approved, copy_experiment_start, variant_check
 from outreach.services.dispatch import outbox_dispatch
 from outreach.services.planning import campaign_plan
 from outreach.tests.campaign_helpers import NOON, campaign, contact
@@ -49,15 +50,11 @@ def test_a_marketer_reviews_a_draft_per_contact_approves_it_and_reads_results(
     )
     variant = draft.variants.order_by("id").first()
     TemplateVariant.objects.filter(pk=variant.pk).update(body="Bonjour {{ contact.first_name }} ! " + variant.body)
-    from outreach.services.copy import variant_check
-
     variant.refresh_from_db()
     variant_check(variant=variant)
     people[2].name = ""
     people[2].save()
     variant_check(variant=variant)
-
-    from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(

@@ -9,7 +9,7 @@ from werkzeug import Response
 
 from outreach.models import Segment
 from outreach.services.composer import content_draft_compose, segment_language
-from outreach.services.copy import variant_preview
+from outreach.services.copy import variant_check, variant_preview
 from outreach.tests.campaign_helpers import campaign, contact, template
 
 pytestmark = pytest.mark.django_db
@@ -90,8 +90,6 @@ def test_a_contact_without_a_name_gets_the_fallback_and_unguarded_placeholders_l
     assert variant.checks["missing"] == {}  # the composer guards the name
 
     variant.body = "Bonjour {{ contact.first_name }} !"
-    from outreach.services.copy import variant_check
-
     checks = variant_check(variant=variant, save=False)
     assert checks["missing"]["count"] == 1
     assert checks["missing"]["contacts"] == [
