@@ -11,7 +11,7 @@ from conversion.models import ConversionEvent
 from conversion.signals import conversion_recorded
 from inbox.models import ReplyDraft
 from madansara.channels.models import InboundMessage, Message, MessageEvent, MessageEventKind
-from madansara.channels.signals import inbound_received, message_event
+from madansara.channels.signals import inbound_received, message_event, message_sent
 from madansara.contacts.models import Contact
 from madansara.contacts.signals import contact_erased
 from madansara.models import AuditEvent
@@ -47,15 +47,13 @@ def _message_data(message: Message) -> dict:
     }
 
 
-def on_message_event_saved(sender, instance: MessageEvent, created: bool, **kwargs):
-    """Sends are recorded as MessageEvent rows (the channel layer signals only later events)."""
-    if created and instance.kind == MessageEventKind.SENT:
-        message = instance.message
-        webhook_event_emit(
-            event_type=EventType.MESSAGE_SENT,
-            data=_message_data(message) | {"sent_at": instance.occurred_at},
-            personal={"to": message.to},
-        )
+def on_message_sent(sender, message: Message, sent_at, **kwargs):
+    """Once per message, at its move to sent (whichever path sent it)."""
+    webhook_event_emit(
+        event_type=EventType.MESSAGE_SENT,
+        data=_message_data(message) | {"sent_at": sent_at},
+        personal={"to": message.to},
+    )
 
 
 def on_message_event(sender, message: Message, event: MessageEvent, **kwargs):
@@ -152,7 +150,7 @@ def on_contact_erased(sender, contact: Contact, **kwargs):
 def connect() -> None:
     inbound_received.connect(on_inbound_received, dispatch_uid="agents.events.inbound")
     message_event.connect(on_message_event, dispatch_uid="agents.events.message_event")
-    post_save.connect(on_message_event_saved, sender=MessageEvent, dispatch_uid="agents.events.message_sent")
+    message_sent.connect(on_message_sent, dispatch_uid="agents.events.message_sent")
     post_save.connect(on_draft_saved, sender=ReplyDraft, dispatch_uid="agents.events.draft")
     post_save.connect(on_audit, sender=AuditEvent, dispatch_uid="agents.events.audit")
     conversion_recorded.connect(on_conversion, dispatch_uid="agents.events.conversion")

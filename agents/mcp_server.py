@@ -218,6 +218,20 @@ def build_server(source: PrincipalSource, *, http: bool = False) -> MCPServer:
         time decay, position based, Markov), side by side. Needs conversion:read."""
         return _call(source, tools.attribution_results, days=days, by=by)
 
+    @tool(READ)
+    def best_practice_recommendations(
+        outcome: Annotated[
+            str, Field(description="Only this outcome: opened, clicked, replied, converted or unsubscribed")
+        ] = "",
+        template: Annotated[str, Field(description="Only recommendations for this template name")] = "",
+        limit: Annotated[int, Field(ge=1, le=100, description="At most this many of each")] = 20,
+    ) -> dict:
+        """Best practices learnt from past sends: each feature value's adjusted lift on an outcome
+        with its confidence interval and whether it is significant (or confirmed by an experiment),
+        and the open recommendations to change a template accordingly, largest expected lift first.
+        Use them when writing messages or campaign drafts. Needs bestpractices:read."""
+        return _call(source, tools.best_practice_recommendations, outcome=outcome, template_name=template, limit=limit)
+
     @tool(WRITE)
     def record_conversion(
         external_id: Annotated[str, Field(min_length=1, max_length=255, description="Your id of it (idempotent)")],

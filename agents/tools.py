@@ -2,12 +2,12 @@
 
 Every function checks the key's scope and the owner's role, writes an audit row naming the key,
 and returns JSON-ready data. Action-taking tools go through the action policy: a send waits in
-the review queue ("queued for approval"), goes out ("sent"), or is refused with the reason.
+the review queue ("queued for approval"), goes out ("sent"), or is refused with the reason;
+campaign drafts and conversions under approval wait as agent action requests (agents.services).
 """
 
 import json
-from datetime import datetime, timedelta
-from decimal import Decimal
+from datetime import timedelta
 
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
@@ -17,17 +17,18 @@ from django.utils import timezone
 
 from abtesting import selectors as abtesting_selectors
 from abtesting.models import ABTest
+from agents import services as agent_services
 from agents.principal import Principal, ToolRefused
+from bestpractices import selectors as bestpractices_selectors
+from bestpractices.models import Recommendation, RecommendationStatus
 from conversion import selectors as conversion_selectors
-from conversion.services.conversions import conversion_record
 from inbox.models import Conversation, ConversationStatus, Direction, DraftStatus, ReplyDraft
 from inbox.services.drafts import reply_subject
-from madansara.choices import Channel
 from madansara.contacts import selectors as contact_selectors
 from madansara.contacts.models import Contact
-from madansara.models import PolicyAction
+from madansara.models import PolicyAction, PolicyTier
 from outreach import selectors as outreach_selectors
-from outreach.models import CampaignStep, ChannelTemplate, ContactEngagement, OutreachCampaign, Segment, StepKind
+from outreach.models import ChannelTemplate, ContactEngagement, OutreachCampaign, Segment
 from outreach.services.direct import (
     IdempotencyConflict,
     SendRefused,
@@ -282,37 +283,45 @@ def send_message(
     )
 
 
+def _act(principal: Principal, *, action: str, tool: str, arguments: dict, done: str) -> dict:
+    """An action under the action policy: refused, held for a person's approval, or done now."""
+    try:
+        tier = principal.tier(action)
+    except ToolRefused as exc:
+        principal.audit(tool=tool, outcome="refused", reason=str(exc))
+        raise
+    _, effect, _ = agent_services.ACTIONS[action]
+    try:
+        if tier == PolicyTier.APPROVAL:
+            request = agent_services.action_request_queue(
+                action=action, arguments=arguments, api_key=principal.key, user=principal.user
+            )
+            principal.audit(tool=tool, target=request, outcome="queued for approval")
+            return {
+                "status": "queued for approval",
+                "request_id": request.pk,
+                "message": "Nothing is done until a person approves it in the console (agent action requests).",
+            }
+        result = effect(**arguments)
+    except ValidationError as exc:
+        raise ToolRefused(" ".join(exc.messages)) from exc
+    principal.audit(tool=tool, outcome=done, **result)
+    return {"status": done} | result
+
+
 def create_campaign_draft(
     principal: Principal, *, name: str, segment_id: int, channel: str, text: str, subject: str = ""
 ) -> dict:
     """A draft campaign with one send step; a marketer reviews and launches it in the console."""
     principal.require("outreach", "write", perms=("outreach.add_outreachcampaign",))
-    try:
-        principal.tier(PolicyAction.CREATE_CAMPAIGN_DRAFT)
-    except ToolRefused as exc:
-        principal.audit(tool="create_campaign_draft", outcome="refused", reason=str(exc))
-        raise
-    segment = Segment.objects.filter(pk=segment_id).first()
-    if segment is None:
-        raise ToolRefused(f"No segment #{segment_id}.")
-    if channel not in Channel.values:
-        raise ToolRefused(f"Unknown channel '{channel}'.")
-    try:
-        with transaction.atomic():
-            template = ChannelTemplate.objects.create(
-                name=f"{name} ({channel})", channel=channel, subject=subject, text=text
-            )
-            campaign = OutreachCampaign.objects.create(name=name, segment=segment)
-            step = CampaignStep.objects.create(campaign=campaign, position=1, kind=StepKind.SEND, channel=channel)
-            step.templates.add(template)
-            principal.audit(tool="create_campaign_draft", target=campaign, outcome="draft created")
-    except ValidationError as exc:
-        raise ToolRefused(" ".join(exc.messages)) from exc
-    return {
-        "status": "queued for approval",
-        "campaign_id": campaign.pk,
-        "message": "The campaign is a draft: a marketer reviews and launches it in the console.",
-    }
+    arguments = {"name": name, "segment_id": segment_id, "channel": channel, "text": text, "subject": subject}
+    answer = _act(
+        principal, action=PolicyAction.CREATE_CAMPAIGN_DRAFT, tool="create_campaign_draft", arguments=arguments,
+        done="draft created",
+    )  # fmt: skip
+    if answer["status"] == "draft created":
+        answer["message"] = "The campaign is a draft: it sends nothing until a marketer launches it."
+    return answer
 
 
 # --- results -------------------------------------------------------------------------------------
@@ -382,23 +391,70 @@ def record_conversion(
     occurred_at: str = "",
 ) -> dict:
     principal.require("conversion", "write", perms=("conversion.add_conversionevent",))
-    try:
-        principal.tier(PolicyAction.RECORD_CONVERSION)
-    except ToolRefused as exc:
-        principal.audit(tool="record_conversion", outcome="refused", reason=str(exc))
-        raise
-    when = datetime.fromisoformat(occurred_at) if occurred_at else timezone.now()
-    if timezone.is_naive(when):
-        when = timezone.make_aware(when, timezone.UTC)
-    try:
-        conversion, created = conversion_record(
-            external_id=external_id, type=type, value=Decimal(str(value)), currency=currency,
-            contact_id=contact_id, occurred_at=when,
-        )  # fmt: skip
-    except ValidationError as exc:
-        raise ToolRefused(" ".join(exc.messages)) from exc
-    principal.audit(tool="record_conversion", target=conversion, created=created)
-    return {"status": "recorded" if created else "already recorded", "conversion_id": conversion.pk}
+    arguments = {
+        "external_id": external_id, "type": type, "value": str(value), "currency": currency,
+        "contact_id": contact_id, "occurred_at": occurred_at,
+    }  # fmt: skip
+    answer = _act(
+        principal, action=PolicyAction.RECORD_CONVERSION, tool="record_conversion", arguments=arguments,
+        done="recorded",
+    )  # fmt: skip
+    if answer.pop("created", True) is False:
+        answer["status"] = "already recorded"
+    return answer
+
+
+def best_practice_recommendations(
+    principal: Principal, *, outcome: str = "", template_name: str = "", limit: int = 20
+) -> dict:
+    """What works (current practices with their adjusted lift, interval and evidence) and the open
+    recommendations to change templates accordingly, largest expected lift first."""
+    principal.require("bestpractices", "read")
+    practices = bestpractices_selectors.practices_current(outcome=outcome or None)[: _limit(limit)]
+    recommendations = Recommendation.objects.filter(status=RecommendationStatus.OPEN).select_related(
+        "practice", "template"
+    )
+    if outcome:
+        recommendations = recommendations.filter(practice__outcome=outcome)
+    if template_name:
+        recommendations = recommendations.filter(template__name=template_name)
+    run = bestpractices_selectors.run_latest()
+    principal.audit(tool="best_practice_recommendations", outcome_filter=outcome, template=template_name)
+    return _json(
+        {
+            "computed_at": run.created_at if run else None,
+            "sends_analysed": run.n_sends if run else 0,
+            "method": run.method if run else {},
+            "practices": [
+                {
+                    "id": p.pk,
+                    "feature": p.feature,
+                    "value": p.value,
+                    "baseline": p.baseline,
+                    "outcome": p.outcome,
+                    "lift": p.lift,
+                    "ci": [p.ci_low, p.ci_high],
+                    "significant": p.significant,
+                    "status": p.status,
+                    "sends": p.n,
+                }
+                for p in practices
+            ],
+            "recommendations": [
+                {
+                    "id": r.pk,
+                    "title": r.title,
+                    "template": r.template.name if r.template else None,
+                    "channel": r.template.channel if r.template else None,
+                    "outcome": r.practice.outcome,
+                    "expected_lift": r.expected_lift,
+                    "change": r.change,
+                    "significant": r.practice.significant,
+                }
+                for r in recommendations.order_by("-expected_lift", "pk")[: _limit(limit)]
+            ],
+        }
+    )
 
 
 # --- resources -----------------------------------------------------------------------------------

@@ -147,7 +147,7 @@ def main() -> None:
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         sys.exit("Set DATABASE_URL to a PostgreSQL database (see the docstring).")
-    call_command("migrate", "outreach", verbosity=0)  # only what the import writes to
+    call_command("migrate", verbosity=0)  # all apps: post_migrate handlers (conversion types) need their tables
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "contacts.csv"
         started = time.perf_counter()

@@ -23,6 +23,7 @@ from conversion.models import (
     JourneyTouch,
 )
 from madansara.contacts.models import Contact
+from madansara.money import money_column, money_format
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -37,7 +38,8 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(ConversionType)
 class ConversionTypeAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "lookback_days", "default_value", "is_active"]
+    list_display = ["code", "name", "lookback_days", "default_value_money", "is_active"]
+    default_value_money = money_column("default_value", description="default value")
     list_filter = ["is_active"]
     search_fields = ["code", "name"]
 
@@ -74,7 +76,8 @@ class CreditInline(admin.TabularInline):
 
 @admin.register(ConversionEvent)
 class ConversionEventAdmin(admin.ModelAdmin):
-    list_display = ["external_id", "conversion_type", "value", "currency", "contact_link", "occurred_at", "source"]
+    list_display = ["external_id", "conversion_type", "value_money", "contact_link", "occurred_at", "source"]
+    value_money = money_column("value", description="value", currency_field="currency")
     list_filter = ["conversion_type", "source", "currency", "occurred_at"]
     search_fields = ["external_id", "visitor_id", "contact__name", "contact__external_id"]
     date_hierarchy = "occurred_at"
@@ -157,7 +160,8 @@ class JourneyTouchAdmin(ReadOnlyAdmin):
 
 @admin.register(AttributionCredit)
 class AttributionCreditAdmin(ReadOnlyAdmin):
-    list_display = ["conversion", "model", "channel", "campaign", "day", "conversions", "revenue"]
+    list_display = ["conversion", "model", "channel", "campaign", "day", "conversions", "revenue_money"]
+    revenue_money = money_column("revenue", description="revenue")
     list_filter = ["model", "channel", "day"]
     search_fields = ["conversion__external_id", "campaign"]
     list_select_related = ["conversion"]
@@ -165,7 +169,8 @@ class AttributionCreditAdmin(ReadOnlyAdmin):
 
 @admin.register(ChannelCost)
 class ChannelCostAdmin(admin.ModelAdmin):
-    list_display = ["day", "channel", "campaign", "amount", "currency", "note"]
+    list_display = ["day", "channel", "campaign", "amount_money", "note"]
+    amount_money = money_column("amount", description="amount", currency_field="currency")
     list_filter = ["channel", "day"]
     search_fields = ["campaign", "note"]
     date_hierarchy = "day"
@@ -173,19 +178,20 @@ class ChannelCostAdmin(admin.ModelAdmin):
 
 @admin.register(ChannelPerformance)
 class ChannelPerformanceAdmin(ReadOnlyAdmin):
-    list_display = ["day", "channel", "campaign", "sent", "delivered", "engaged", "replies", "sessions", "cost",
-                    "markov_conversions", "markov_roi"]  # fmt: skip
+    list_display = ["day", "channel", "campaign", "sent", "delivered", "engaged", "replies", "sessions",
+                    "cost_money", "markov_conversions", "markov_roi"]  # fmt: skip
+    cost_money = money_column("cost", description="cost")
     list_filter = ["channel", "day"]
     search_fields = ["campaign"]
     date_hierarchy = "day"
     actions = ["refresh_days"]
     change_list_template = "admin/conversion/channelperformance_change_list.html"
 
-    @admin.display(description="conversions (markov)")
+    @admin.display(description="conv. (Markov)")
     def markov_conversions(self, obj):
         return f"{obj.conversions_under(AttributionModel.MARKOV):.2f}"
 
-    @admin.display(description="ROI (markov)")
+    @admin.display(description="ROI (Markov)")
     def markov_roi(self, obj):
         roi = obj.roi(AttributionModel.MARKOV)
         return "—" if roi is None else f"{roi:.2%}"
@@ -213,6 +219,7 @@ class ChannelPerformanceAdmin(ReadOnlyAdmin):
         by = "value" if request.GET.get("by") == "value" else "conversions"
         model = request.GET.get("model") if request.GET.get("model") in AttributionModel.values else "markov"
         table = selectors.attribution_comparison(since=since, until=until, by=by)
+        shown = money_format if by == "value" else "{:,.2f}".format
         series = selectors.performance_series(since=since, until=until, model=model)
         roi: dict[str, list] = {}
         for item in series:
@@ -234,8 +241,10 @@ class ChannelPerformanceAdmin(ReadOnlyAdmin):
             "model": model,
             "models": AttributionModel.choices,
             "table": table,
-            "rows": [(channel, [values[m] for m in table["models"]]) for channel, values in table["channels"].items()],
-            "totals": [table["totals"][m] for m in table["models"]],
+            "rows": [
+                (channel, [shown(values[m]) for m in table["models"]]) for channel, values in table["channels"].items()
+            ],
+            "totals": [shown(table["totals"][m]) for m in table["models"]],
             "bar_chart": charts.grouped_bars(table["channels"], table["models"]),
             "roi_chart": charts.lines(roi),
         }

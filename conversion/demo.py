@@ -13,7 +13,6 @@ from conversion.services.credit import conversions_attribute
 from conversion.services.performance import channel_performance_refresh
 from conversion.services.touchpoints import touchpoint_record
 from madansara.contacts.models import Contact
-from outreach.models import ChannelCost as MessageCost
 
 MARKER = "demo-conv-"
 CONVERSIONS = 36
@@ -28,15 +27,12 @@ TOUCH_CHANNELS = [
 TYPES = [("signup", Decimal("0")), ("demo_booked", Decimal("0")), ("purchase", Decimal("149.00"))]
 
 
-# What one message costs per channel (provider list prices), and the daily ad spend outside messages.
-MESSAGE_COSTS = {"email": "0.00100", "sms": "0.00790", "whatsapp": "0.00500", "instagram": "0", "facebook": "0"}
+# The daily ad spend outside messages (message prices are seeded by outreach's demo, before its sends).
 DAILY_SPEND = {Channel.PAID_SEARCH: Decimal("18.50"), Channel.SOCIAL_ORGANIC: Decimal("4.00")}
 
 
 def seed_costs(stdout) -> None:
-    """Per-message prices and 30 days of ad spend, so ROI has a denominator (idempotent)."""
-    for channel, price in MESSAGE_COSTS.items():
-        MessageCost.objects.update_or_create(channel=channel, defaults={"cost_per_message": Decimal(price)})
+    """30 days of ad spend, so ROI has a denominator beside message costs (idempotent)."""
     today = timezone.now().date()
     for days_ago in range(30):
         for channel, amount in DAILY_SPEND.items():
@@ -46,7 +42,7 @@ def seed_costs(stdout) -> None:
                 campaign="",
                 defaults={"amount": amount, "currency": "USD", "note": "demo ad spend"},
             )
-    stdout.write(f"conversion: message prices for {len(MESSAGE_COSTS)} channels, 30 days of ad spend")
+    stdout.write("conversion: 30 days of ad spend")
 
 
 def seed_demo(stdout) -> None:

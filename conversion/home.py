@@ -11,15 +11,11 @@ from django.utils.html import format_html, format_html_join
 from conversion.models import AttributionCredit, AttributionModel, ChannelPerformance
 from madansara.charts import bar_chart
 from madansara.home import Card
+from madansara.money import money_format
 from madansara.roles import ROLE_ADMIN, ROLE_ANALYST, ROLE_MARKETER
 
 MODEL = AttributionModel.LINEAR
 DAYS = 30
-
-
-def money(amount: Decimal, currency: str = "USD") -> str:
-    """'USD 1,234.50': the currency, thousands separated, two decimals."""
-    return f"{currency} {Decimal(amount or 0):,.2f}"
 
 
 def role_cards(*, user, role) -> list[Card]:
@@ -56,9 +52,11 @@ def role_cards(*, user, role) -> list[Card]:
     for row in credits:
         cost = spend.get(row["channel"]) or Decimal(0)
         revenue = row["revenue"] or Decimal(0)
-        roi = f"{(revenue - cost) / cost:.0%}" if cost else "no cost recorded"
-        rows.append((row["channel"], money(revenue), money(cost), roi))
-    table = format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", rows)
+        roi = f"{(revenue - cost) / cost:,.0%}" if cost else "no cost recorded"
+        rows.append((row["channel"], money_format(revenue), money_format(cost), roi))
+    table = format_html_join(
+        "", '<tr><td>{}</td><td class="money">{}</td><td class="money">{}</td><td>{}</td></tr>', rows
+    )
     body = (
         format_html("<table><tr><th>Channel</th><th>Revenue</th><th>Cost</th><th>ROI</th></tr>{}</table>", table)
         if rows

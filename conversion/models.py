@@ -6,6 +6,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from madansara.money import money_format
+
 DEFAULT_LOOKBACK_DAYS = 30
 
 
@@ -240,7 +242,7 @@ class ChannelCost(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.day} {self.channel} {self.amount} {self.currency}"
+        return f"{self.day} {self.channel} {money_format(self.amount, self.currency)}"
 
 
 class ChannelPerformance(models.Model):

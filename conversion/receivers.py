@@ -1,14 +1,19 @@
-"""Signal receivers: thin hand-offs from the channel layer and the website tracker to services."""
+"""Signal receivers: thin hand-offs from the channel layer, the website tracker and social funnels to services."""
 
 import logging
 
 from django.dispatch import receiver
 
-from conversion import services
+from conversion import selectors, services
+from conversion.models import TouchKind, TouchpointSource
 from madansara.channels.signals import inbound_received, message_event
+from madansara.contacts.conversions import conversions_source_register
+from social.signals import funnel_dm_sent
 from website.signals import events_ingested
 
 logger = logging.getLogger(__name__)
+
+conversions_source_register(selectors.conversion_events_of)  # segments and journeys ask through contacts
 
 
 @receiver(message_event, dispatch_uid="conversion.touchpoint_from_message_event")
@@ -30,3 +35,17 @@ def from_tracker_events(sender, site_id, events, **kwargs):
         services.conversions_from_tracker_events(site_id=site_id, events=events)
     except Exception:  # never fail the website's ingest: sessions are re-captured by the refresh
         logger.exception("tracker events not applied to conversions (site %s, %d events)", site_id, len(events))
+
+
+@receiver(funnel_dm_sent, dispatch_uid="conversion.touchpoint_from_funnel_dm")
+def touchpoint_from_funnel_dm(sender, run, **kwargs):
+    """A social funnel's first DM is a touchpoint, so attribution credits conversions to it."""
+    services.touchpoint_record(
+        contact_id=run.contact_id,
+        channel=run.funnel.account.channel,
+        occurred_at=run.dm_sent_at,
+        source=TouchpointSource.SOCIAL,
+        source_key=f"social-funnel-run:{run.pk}",
+        kind=TouchKind.ENGAGEMENT,
+        campaign=f"social-funnel:{run.funnel_id}",
+    )

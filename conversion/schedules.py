@@ -6,4 +6,9 @@ SCHEDULES = {
         task="conversion.tasks.attribution_refresh_task",
         description="Capture touchpoints, attribute new conversions, refresh channel performance",
     ),
+    "conversion.social-funnel-conversions": every(
+        hours=1,
+        task="conversion.tasks.funnel_runs_mark_converted_task",
+        description="Mark social funnel runs whose contact converted",
+    ),
 }

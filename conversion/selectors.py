@@ -204,3 +204,14 @@ def contact_journey(*, contact_id: int) -> dict:
         .order_by("occurred_at")
     )
     return {"contact_id": contact_id, "touchpoints": touchpoints, "conversions": conversions}
+
+
+def conversion_events_of(*, contact, code: str | None = None, since=None):
+    """Conversions of a contact (of type `code`, at or after `since`): the source behind
+    madansara.contacts.conversions.contact_converted (registered in conversion.receivers)."""
+    events = ConversionEvent.objects.filter(contact_id=contact)
+    if since is not None:
+        events = events.filter(occurred_at__gte=since)
+    if code:
+        events = events.filter(conversion_type__code=code)
+    return events

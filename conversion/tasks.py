@@ -20,3 +20,8 @@ def conversion_attribute_task(conversion_id: int) -> None:
 @shared_task(name="conversion.tasks.attribution_refresh_task")
 def attribution_refresh_task() -> dict:
     return services.attribution_refresh()
+
+
+@shared_task(name="conversion.tasks.funnel_runs_mark_converted_task", soft_time_limit=240, time_limit=300)
+def funnel_runs_mark_converted_task() -> int:
+    return services.funnel_runs_mark_converted()

@@ -4,9 +4,10 @@ from datetime import timedelta
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
-from django.db.models import F
+from django.db.models import F, Q
 from django.http import HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -397,15 +398,22 @@ class ReplyDraftAdmin(admin.ModelAdmin):
     def assignee(self, draft):
         return draft.conversation.assignee or "—"
 
+    def _skip_decided(self, request, queryset):
+        """Name every selected draft that is no longer pending (decided since the page loaded, perhaps
+        by someone else; the queue's pending filter hides those from `queryset`); returns how many."""
+        selected = Q(pk__in=request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)) | Q(pk__in=queryset.values("pk"))
+        decided = ReplyDraft.objects.filter(selected).exclude(status=DraftStatus.PENDING).order_by("pk")
+        for draft in decided:
+            self.message_user(
+                request, f"#{draft.pk} skipped: already {draft.get_status_display().lower()}.", messages.WARNING
+            )
+        return len(decided)
+
     @admin.action(description="Approve and send selected drafts", permissions=["approve"])
     def approve_selected(self, request, queryset):
+        self._skip_decided(request, queryset)
         sent = 0
-        for draft in queryset.select_related("conversation", "inbound"):
-            if not draft.is_pending:
-                self.message_user(
-                    request, f"#{draft.pk} skipped: already {draft.get_status_display().lower()}.", messages.WARNING
-                )
-                continue
+        for draft in queryset.filter(status=DraftStatus.PENDING).select_related("conversation", "inbound"):
             try:
                 draft_send(draft=draft, actor=request.user)
                 sent += 1
@@ -415,16 +423,12 @@ class ReplyDraftAdmin(admin.ModelAdmin):
 
     @admin.action(description="Bulk approve low-risk drafts", permissions=["approve"])
     def bulk_approve_low_risk(self, request, queryset):
-        decided = [d for d in queryset if not d.is_pending]
-        for draft in decided:
-            self.message_user(
-                request, f"#{draft.pk} skipped: already {draft.get_status_display().lower()}.", messages.WARNING
-            )
+        decided = self._skip_decided(request, queryset)
         sent, skipped = drafts_bulk_approve(drafts=queryset.filter(status=DraftStatus.PENDING), actor=request.user)
         for reason in skipped:
             self.message_user(request, f"Skipped {reason}", messages.WARNING)
         self.message_user(
-            request, f"{sent} low-risk repl{'y' if sent == 1 else 'ies'} sent; {len(skipped) + len(decided)} skipped."
+            request, f"{sent} low-risk repl{'y' if sent == 1 else 'ies'} sent; {len(skipped) + decided} skipped."
         )
 
     def has_add_permission(self, request):

@@ -2,7 +2,13 @@
 
 Regularisation strength and the calibration temperatures are chosen on grouped out-of-fold
 predictions of the training set only (a message and its noisy variants share a fold); the
-independent evaluation split plays no part.
+independent evaluation splits play no part.
+
+The intent head that ships is the average of the cross-validation fold heads (a linear model:
+averaging weights averages their scores), so its confidence is calibrated on the held-out
+scores of the very models it is made of. A head refitted on all rows is more confident than
+the fold models whose held-out scores set the temperature (less regularisation per row), which
+left the refit over-confident on unseen messages (ECE 0.064 on the independent split).
 """
 
 import json
@@ -21,8 +27,8 @@ from inbox.services.drafts import NEVER_AUTO_INTENTS
 from inbox.text import new_text
 
 C_GRID = (10.0,)  # grouped CV picked 10 over 3 and 30 for the intent head in every run; pass more to search
-FOLDS = 4
-MODEL_VERSION = "2"
+FOLDS = 5  # scikit-learn's default for cross-validated calibration
+MODEL_VERSION = "3"
 AUTO_SEND_PRECISION = 0.98  # out-of-fold target; the independent split must then show >= 0.97
 THRESHOLD_GRID = np.round(np.arange(0.80, 0.995, 0.01), 2)
 
@@ -64,15 +70,30 @@ def _head(c: float) -> LogisticRegression:
     return LogisticRegression(C=c, max_iter=3000, class_weight="balanced")
 
 
-def _out_of_fold(features, labels: np.ndarray, groups: np.ndarray, c: float) -> tuple[np.ndarray, np.ndarray]:
-    """Decision scores for each row from a model that never saw its group, and the classes."""
+def _out_of_fold(
+    features, labels: np.ndarray, groups: np.ndarray, c: float
+) -> tuple[np.ndarray, np.ndarray, list[LogisticRegression]]:
+    """Decision scores for each row from a model that never saw its group, the classes, and the
+    fold models."""
     classes = np.unique(labels)
     scores = np.zeros((len(labels), len(classes)))
+    heads = []
     for train_index, test_index in GroupKFold(n_splits=FOLDS).split(features, labels, groups):
         head = _head(c).fit(features[train_index], labels[train_index])
         columns = np.searchsorted(classes, head.classes_)
         scores[np.ix_(test_index, columns)] = head.decision_function(features[test_index])
-    return scores, classes
+        heads.append(head)
+    return scores, classes, heads
+
+
+def _fold_average(heads: list[LogisticRegression], classes: np.ndarray) -> LogisticRegression:
+    """One head scoring like the mean of the fold heads' scores (every fold saw every class)."""
+    if any(len(head.classes_) != len(classes) for head in heads):
+        raise ValueError("A cross-validation fold lacks a class: add messages of the rare class.")
+    head = heads[0]
+    head.coef_ = np.mean([h.coef_ for h in heads], axis=0)
+    head.intercept_ = np.mean([h.intercept_ for h in heads], axis=0)
+    return head
 
 
 def _temperature(scores: np.ndarray, labels: np.ndarray, classes: np.ndarray) -> float:
@@ -94,21 +115,29 @@ def auto_send_threshold(confidence: np.ndarray, correct: np.ndarray, eligible: n
     return 1.0
 
 
-def _fit_head(features, labels, groups, calibrate_on, c_grid) -> tuple[LogisticRegression, float, dict]:
-    """The head refitted on everything, its temperature from the out-of-fold scores of the rows
-    in `calibrate_on` (the messages as written: our synthetic noise is not what inboxes send)."""
+def _fit_head(
+    features, labels, groups, calibrate_on, c_grid, *, fold_average: bool
+) -> tuple[LogisticRegression, float, dict]:
+    """The head (the fold heads' average, or refitted on everything) and its temperature from
+    the out-of-fold scores of the rows in `calibrate_on` (the messages as written: our
+    synthetic noise is not what inboxes send)."""
     best = None
     for c in c_grid:
-        scores, classes = _out_of_fold(features, labels, groups, c)
+        scores, classes, heads = _out_of_fold(features, labels, groups, c)
         accuracy = float(np.mean(classes[scores.argmax(axis=1)] == labels))
         if best is None or accuracy > best[1]:
-            best = (c, accuracy, scores, classes)
-    c, accuracy, scores, classes = best
+            best = (c, accuracy, scores, classes, heads)
+    c, accuracy, scores, classes, heads = best
     temperature = _temperature(scores[calibrate_on], labels[calibrate_on], classes)
-    head = _head(c).fit(features, labels)
+    head = _fold_average(heads, classes) if fold_average else _head(c).fit(features, labels)
     head.coef_ = head.coef_.astype(np.float32)
     probabilities = softmax(scores / temperature)
-    info = {"C": c, "cv_accuracy": round(accuracy, 4), "temperature": round(temperature, 3)}
+    info = {
+        "C": c,
+        "cv_accuracy": round(accuracy, 4),
+        "temperature": round(temperature, 3),
+        "head": f"mean of {FOLDS} fold heads" if fold_average else "refit on all rows",
+    }
     return head, temperature, info | {"oof": (classes[probabilities.argmax(axis=1)], probabilities.max(axis=1))}
 
 
@@ -149,11 +178,13 @@ def train(rows: list[dict], *, c_grid: tuple[float, ...] = C_GRID) -> Fitted:
     vectorizer = make_vectorizer()
     features = vectorizer.fit_transform(texts).tocsr()
     as_written = np.array([row.get("variant", "as_written") == "as_written" for row in rows])
+    # Only the intent's confidence is promised calibrated (auto-send, ECE); the sentiment head
+    # keeps the refit, which agrees with people more often.
     intent, intent_t, intent_info = _fit_head(
-        features, np.array([r["intent"] for r in rows]), groups, as_written, c_grid
+        features, np.array([r["intent"] for r in rows]), groups, as_written, c_grid, fold_average=True
     )
     sentiment, sentiment_t, sentiment_info = _fit_head(
-        features, np.array([r["sentiment"] for r in rows]), groups, as_written, c_grid
+        features, np.array([r["sentiment"] for r in rows]), groups, as_written, c_grid, fold_average=False
     )
     intent_labels = np.array([r["intent"] for r in rows])
     predicted, confidence = intent_info.pop("oof")

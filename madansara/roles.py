@@ -19,6 +19,7 @@ DOMAIN_APPS = (
     "social",
     "notifications",
     "bestpractices",
+    "agents",
     "django_celery_beat",
 )
 ALL_VERBS = "*"  # every permission of the app, custom ones (approve, ...) included
@@ -40,6 +41,7 @@ ROLE_RULES: dict[str, dict[str, object]] = {
         "social": ALL_VERBS,
         "bestpractices": ALL_VERBS,  # practices, recommendations, proposed tests
         "webhooks_out": ALL_VERBS,  # integrations: outbound webhook endpoints and their deliveries
+        "agents": ALL_VERBS,  # AI agents' campaign drafts and conversions held for approval
         "channels": VIEW,
         "inbox": VIEW,
         "madansara": OWN_KEYS,

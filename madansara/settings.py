@@ -340,6 +340,8 @@ LOGGING = {
 # --- product ----------------------------------------------------------------------------
 # Region used to read phone numbers written without a +country prefix (None: + required).
 DEFAULT_PHONE_REGION = os.environ.get("DEFAULT_PHONE_REGION") or None
+# ISO 4217 code of reports: message costs, ad spend and attributed revenue are summed in it.
+CURRENCY = os.environ.get("CURRENCY", "USD")
 ANTHROPIC_API_KEY = os.environ.get("ANTHROPIC_API_KEY", "")
 ANTHROPIC_BASE_URL = os.environ.get("ANTHROPIC_BASE_URL") or None
 ANTHROPIC_MODEL = os.environ.get("ANTHROPIC_MODEL", "claude-sonnet-4-6")

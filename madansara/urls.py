@@ -34,6 +34,7 @@ urlpatterns = [
     path("readyz", views.readyz, name="readyz"),
     path("metrics", metrics.metrics_view, name="metrics"),
     path("admin/", views.console_home, name="console_home"),  # each role's home replaces the index
+    path("admin/internals/", views.console_internals, name="console_internals"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -5,6 +5,7 @@ import logging
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.views.decorators import staff_member_required
+from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
@@ -15,8 +16,10 @@ from django.views.decorators.cache import never_cache
 
 from madansara.api.exceptions import error_body
 from madansara.celery import app
-from madansara.home import home_cards
+from madansara.console import internals_sections
+from madansara.home import home_cards, user_role
 from madansara.observability import current_request_id
+from madansara.roles import ROLE_ADMIN
 
 logger = logging.getLogger(__name__)
 
@@ -147,9 +150,7 @@ ROLE_INTRO = {
 
 @staff_member_required
 def console_home(request):
-    """Each role's home (the admin index); `?internals=1` shows every table, for admins."""
-    if request.GET.get("internals") and request.user.is_superuser:
-        return admin.site.index(request, extra_context={"title": "Internals: every table"})
+    """Each role's home (the admin index)."""
     role, cards = home_cards(user=request.user)
     context = {
         **admin.site.each_context(request),
@@ -159,3 +160,12 @@ def console_home(request):
         "cards": cards,
     }
     return TemplateResponse(request, "admin/console_home.html", context)
+
+
+@staff_member_required
+def console_internals(request):
+    """The low-level tables (attempts, events, buckets, exposures, daily stats…), grouped, for admins."""
+    if user_role(request.user) != ROLE_ADMIN:
+        raise PermissionDenied
+    context = {**admin.site.each_context(request), "title": "Internals", "sections": internals_sections()}
+    return TemplateResponse(request, "admin/console_internals.html", context)

@@ -5,13 +5,14 @@ models), so they are created with the ORM; everything after that goes through th
 """
 
 import random
+from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
 
 from madansara.channels.models import MessageEventKind
 from madansara.channels.services import message_event_record
-from outreach.models import CampaignStep, ChannelTemplate, OutboxMessage, OutreachCampaign, Segment
+from outreach.models import CampaignStep, ChannelCost, ChannelTemplate, OutboxMessage, OutreachCampaign, Segment
 from outreach.services.campaigns import campaign_launch
 from outreach.services.dispatch import outbox_dispatch
 from outreach.services.planning import campaign_plan
@@ -20,6 +21,9 @@ from outreach.services.tracking import click_record
 RUNNING = "Spring launch (demo)"
 DRAFT = "Webinar follow-up (demo)"
 OFFER = "http://127.0.0.1:8000/pricing"
+# What one message costs per channel (provider list prices): seeded before the demo sends, which
+# record each message's cost from these.
+MESSAGE_PRICES = {"email": "0.00100", "sms": "0.00790", "whatsapp": "0.00500", "instagram": "0", "facebook": "0"}
 
 
 def _templates() -> dict[str, ChannelTemplate]:
@@ -76,9 +80,15 @@ def _outcomes(campaign: OutreachCampaign, rng: random.Random) -> int:
     return events
 
 
+def seed_prices() -> None:
+    for channel, price in MESSAGE_PRICES.items():
+        ChannelCost.objects.update_or_create(channel=channel, defaults={"cost_per_message": Decimal(price)})
+
+
 def seed_demo(stdout) -> None:
-    """Two campaigns over a 'newsletter' segment; the running one is planned, dispatched through
-    the sandbox provider and given opens/clicks/replies."""
+    """Message prices, then two campaigns over a 'newsletter' segment; the running one is planned,
+    dispatched through the sandbox provider and given opens/clicks/replies."""
+    seed_prices()
     if OutreachCampaign.objects.filter(name=RUNNING).exists():
         stdout.write("outreach: demo campaigns already present")
         return

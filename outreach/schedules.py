@@ -14,6 +14,11 @@ SCHEDULES = {
         task="outreach.tasks.direct_sends_due_task",
         description="Send direct (API/agent) messages whose quiet hours are over or whose retry is due",
     ),
+    "outreach.direct-sends-recover": every(
+        minutes=5,
+        task="outreach.tasks.direct_sends_recover_task",
+        description="Finish direct sends left 'sending' by a worker that died (no double send)",
+    ),
     "outreach.recompute-engagement": cron(
         task="outreach.tasks.engagement_recompute_task",
         hour="3",

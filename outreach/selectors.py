@@ -1,9 +1,9 @@
 """Outreach reads: segments, campaign results and lift."""
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 
-from conversion.models import ConversionEvent
 from madansara.channels.models import MessageEvent, MessageEventKind
+from madansara.contacts.conversions import contact_converted
 from madansara.contacts.models import Contact, ContactConsent
 from madansara.contacts.selectors import contacts_with_consent
 from outreach.models.campaigns import CampaignEnrollment, ContactEngagement, OutboxMessage
@@ -34,18 +34,14 @@ def segment_contacts(*, segment) -> QuerySet[Contact]:
     if after := filters.get("created_after"):
         contacts = contacts.filter(created_at__date__gte=after)
     if code := filters.get("converted"):
-        contacts = contacts.filter(Exists(_conversions_of(code)))
+        contacts = contacts.filter(contact_converted(contact=OuterRef("pk"), code=code))
     if code := filters.get("not_converted"):
-        contacts = contacts.exclude(Exists(_conversions_of(code)))
+        contacts = contacts.exclude(contact_converted(contact=OuterRef("pk"), code=code))
     if dropped := filters.get("funnel_dropped"):
         reached = WebsiteEvent.objects.filter(contact_id=OuterRef("pk"), name=dropped["reached"])
         went_on = WebsiteEvent.objects.filter(contact_id=OuterRef("pk"), name=dropped["missing"])
         contacts = contacts.filter(Exists(reached)).exclude(Exists(went_on))
     return contacts
-
-
-def _conversions_of(code: str):
-    return ConversionEvent.objects.filter(contact_id=OuterRef("pk"), conversion_type__code=code)
 
 
 def campaign_results(*, campaign) -> dict:
@@ -97,12 +93,12 @@ def campaign_results(*, campaign) -> dict:
 
 def _campaign_lift(campaign, enrollment_model) -> dict:
     """Conversion rate of treated vs holdout contacts (goal conversion, or any)."""
-    events = ConversionEvent.objects.filter(contact_id=OuterRef("contact_id"), occurred_at__gte=OuterRef("enrolled_at"))
-    if campaign.goal_conversion:
-        events = events.filter(conversion_type__code=campaign.goal_conversion)
+    converted = contact_converted(
+        contact=OuterRef("contact_id"), code=campaign.goal_conversion or None, since=OuterRef("enrolled_at")
+    )
     agg = (
         enrollment_model.objects.filter(campaign=campaign)
-        .annotate(converted=Exists(events))
+        .annotate(converted=converted)
         .aggregate(
             holdout=Count("id", filter=Q(state="holdout")),
             holdout_converted=Count("id", filter=Q(state="holdout", converted=True)),
@@ -131,16 +127,16 @@ def variant_performance(*, campaign) -> list[dict]:
             updated_at__gte=OuterRef("sent_at"),
         )
     ) | Exists(MessageEvent.objects.filter(message_id=OuterRef("message_id"), kind=MessageEventKind.UNSUBSCRIBED))
-    converted = Q(contact__conversions__occurred_at__gte=F("sent_at"))
-    if campaign.goal_conversion:
-        converted &= Q(contact__conversions__conversion_type__code=campaign.goal_conversion)
+    converted = contact_converted(
+        contact=OuterRef("contact_id"), code=campaign.goal_conversion or None, since=OuterRef("sent_at")
+    )
 
     def count(condition=None):
         return Count("id", distinct=True, filter=condition)
 
     rows = (
         OutboxMessage.objects.filter(campaign=campaign, status="sent")
-        .annotate(is_unsubscribed=unsubscribed)
+        .annotate(is_unsubscribed=unsubscribed, is_converted=converted)
         .values("step__position", "channel", "variant_key")
         .annotate(
             sent=count(),
@@ -148,7 +144,7 @@ def variant_performance(*, campaign) -> list[dict]:
             opened=count(Q(message__opened_at__isnull=False)),
             clicked=count(Q(message__clicked_at__isnull=False)),
             replied=count(Q(message__replied_at__isnull=False)),
-            converted=count(converted),
+            converted=count(Q(is_converted=True)),
             unsubscribed=count(Q(is_unsubscribed=True)),
         )
         .order_by("step__position", "channel", "variant_key")

@@ -43,3 +43,9 @@ def variants_generate_task(template_id: int, field_name: str, brief: str, count:
 def direct_sends_due_task() -> dict:
     """Deliver direct sends whose quiet hours are over or whose retry is due."""
     return direct.direct_sends_due()
+
+
+@shared_task(name="outreach.tasks.direct_sends_recover_task", soft_time_limit=110, time_limit=120)
+def direct_sends_recover_task() -> dict:
+    """Finish direct sends a dead worker left `sending`, never sending one twice."""
+    return direct.direct_sends_recover()

@@ -17,9 +17,4 @@ SCHEDULES = {
         minute="20",
         description="Recompute decayed engagement scores and advocate tiers",
     ),
-    "social.funnel-conversions": every(
-        hours=1,
-        task="social.tasks.funnel_conversions_mark_task",
-        description="Mark funnel runs whose contact converted",
-    ),
 }

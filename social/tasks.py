@@ -68,8 +68,3 @@ def scores_recompute_task() -> dict:
     """Scheduled: decayed engagement scores on contacts, then advocate tiers."""
     changed = scoring.engagement_scores_recompute()
     return {"scores": changed, **scoring.advocates_recompute()}
-
-
-@shared_task(soft_time_limit=240, time_limit=300)
-def funnel_conversions_mark_task() -> int:
-    return funnels.funnel_conversions_mark()

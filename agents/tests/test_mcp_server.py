@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[2]
 EXPECTED_TOOLS = {
     "search_contacts", "contact_360", "conversations_needing_attention", "read_conversation", "propose_reply",
     "send_message", "create_campaign_draft", "campaign_results", "experiment_results", "funnel_results",
-    "attribution_results", "record_conversion",
+    "attribution_results", "record_conversion", "best_practice_recommendations",
 }  # fmt: skip
 
 
@@ -106,6 +106,9 @@ async def _session_checks(client, world) -> dict:
             },
         )
     )
+    assert draft["status"] == "draft created"
+    practices = _data(await client.call_tool("best_practice_recommendations", {"outcome": "opened"}))
+    assert practices["practices"] == [] and practices["recommendations"] == []
     templates = await client.read_resource("madansara://templates")
     assert "welcome" in {t["name"] for t in json.loads(templates.contents[0].text)}
     segments = await client.read_resource("madansara://segments")

@@ -12,11 +12,17 @@ from conversion.services.conversions import conversion_record
 from inbox.models import Conversation, ReplyDraft
 from inbox.services.assignment import conversation_assign
 from inbox.services.drafts import draft_send
-from madansara.channels.models import Message
+from madansara.channels.models import Message, MessageEventKind
+from madansara.channels.services import message_event_record
 from madansara.channels.simulate import sandbox_simulate
 from madansara.models import ActionPolicy, PolicyAction, PolicyTier
 from madansara.tests.factories import key_client, make_contact, make_user
-from madansara.webhooks_out.models import EventType
+from madansara.webhooks_out.models import EventType, WebhookDelivery
+from outreach.models import OutboxMessage
+from outreach.services.dispatch import outbox_dispatch
+from outreach.services.planning import campaign_plan
+from outreach.tests.campaign_helpers import campaign
+from outreach.tests.campaign_helpers import contact as campaign_contact
 
 pytestmark = pytest.mark.django_db
 
@@ -116,3 +122,26 @@ def test_without_contacts_scope_events_carry_ids_not_personal_data(received, dja
     assert "message.received" in kinds and "message.delivered" in kinds
     payloads = json.dumps(received.events)
     assert "My secret" not in payloads and "bo@example.com" not in payloads
+
+
+def test_every_sent_message_emits_exactly_one_message_sent_event(received):
+    # given an endpoint subscribed to message.sent and three campaign rows due now
+    _subscribe(received, ["*:read"], events=["message.sent"])
+    people = [campaign_contact() for _ in range(3)]
+    now = timezone.now()
+    campaign_plan(campaign=campaign(contacts=people), now=now)
+    OutboxMessage.objects.update(due_at=now)
+    # when the dispatcher sends them as one batch (on PostgreSQL: the one-statement fast path)
+    assert outbox_dispatch(now=now) == {"sent": 3}
+    # then each message has exactly one message.sent delivery
+    messages = sorted(str(pk) for pk in Message.objects.values_list("pk", flat=True))
+    assert _sent_events() == messages
+    # and the provider reporting them "sent" / "processed" again by webhook adds none
+    for message in Message.objects.all():
+        message_event_record(message=message, kind=MessageEventKind.SENT, provider_event_id=f"sg-{message.pk}")
+    assert _sent_events() == messages
+
+
+def _sent_events() -> list[str]:
+    deliveries = WebhookDelivery.objects.filter(event_type="message.sent")
+    return sorted(json.loads(delivery.body)["data"]["message_id"] for delivery in deliveries)

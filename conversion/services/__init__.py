@@ -10,6 +10,7 @@ from conversion.services.credit import (
 from conversion.services.performance import attribution_refresh, channel_performance_refresh
 from conversion.services.touchpoints import (
     MESSAGE_TOUCH_KINDS,
+    funnel_runs_mark_converted,
     message_campaign,
     touchpoint_record,
     touchpoints_capture,
@@ -26,6 +27,7 @@ __all__ = [
     "conversion_build_journey",
     "conversion_credits",
     "conversion_record",
+    "funnel_runs_mark_converted",
     "conversions_attribute",
     "conversions_from_tracker_events",
     "journeys_build",

@@ -4,17 +4,18 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
-from django.db.models import Q
+from django.db.models import Exists, Min, OuterRef, Q, Subquery
 
 from conversion.models import (
     Channel,
+    ConversionEvent,
     CustomerTouchpoint,
     TouchKind,
     TouchpointSource,
 )
 from conversion.services.conversions import _as_datetime
 from madansara.channels.models import InboundMessage, MessageEvent
-from social.models import PLATFORM_CHANNEL, SocialEngagement
+from social.models import PLATFORM_CHANNEL, FunnelRun, SocialEngagement
 from website.classify import classify_landing
 from website.models import WebsiteSession
 
@@ -223,6 +224,20 @@ def touchpoints_capture_social(*, since: datetime | None = None) -> int:
         ).iterator(chunk_size=BATCH)
     )
     return _bulk_insert(rows)
+
+
+def funnel_runs_mark_converted() -> int:
+    """Mark social funnel runs converted when their contact converted after the run's first DM
+    (set-based; the first such conversion's time)."""
+    conversions = ConversionEvent.objects.filter(
+        contact_id=OuterRef("contact_id"), occurred_at__gte=OuterRef("dm_sent_at")
+    )
+    first = conversions.order_by().values("contact_id").annotate(first=Min("occurred_at")).values("first")
+    return (
+        FunnelRun.objects.filter(converted_at__isnull=True, dm_sent_at__isnull=False)
+        .filter(Exists(conversions))
+        .update(converted_at=Subquery(first[:1]))
+    )
 
 
 def touchpoints_capture(*, since: datetime | None = None) -> int:

@@ -2,6 +2,7 @@
 
 import json
 import re
+from io import StringIO
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,8 @@ from inbox.text import detect_language, fold, new_text
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 INDEPENDENT = DATA / "eval" / "independent.jsonl"
+# By another writer and method, measured once and never used for a choice (inbox/data/README.md).
+SECOND = DATA / "eval" / "second.jsonl"
 # Carrier opt-out keywords (with a please) are the same everywhere; they may appear in both splits.
 CANONICAL = {"stop", "baja", "unsubscribe", "arret", "please", "sms"}
 
@@ -20,14 +23,21 @@ def _rows(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
+def _report(path: Path, django_db_blocker) -> dict:
+    out = StringIO()
+    with django_db_blocker.unblock():
+        call_command("evaluate_classifier", str(path), "--json", stdout=out)
+    return json.loads(out.getvalue())
+
+
 @pytest.fixture(scope="module")
 def independent_report(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock():
-        from io import StringIO
+    return _report(INDEPENDENT, django_db_blocker)
 
-        out = StringIO()
-        call_command("evaluate_classifier", str(INDEPENDENT), "--json", stdout=out)
-    return json.loads(out.getvalue())
+
+@pytest.fixture(scope="module")
+def second_report(django_db_setup, django_db_blocker):
+    return _report(SECOND, django_db_blocker)
 
 
 def test_independent_split_meets_the_accuracy_goals(independent_report):
@@ -36,7 +46,6 @@ def test_independent_split_meets_the_accuracy_goals(independent_report):
     assert report["intent_accuracy"] >= 0.85
     assert report["macro_f1"] >= 0.80
     assert report["sentiment_accuracy"] >= 0.85
-    assert report["ece"] <= 0.07  # regression guard; the goal (0.05) is tracked below
     assert set(report["recall"]) == {
         "question",
         "purchase_intent",
@@ -52,12 +61,9 @@ def test_independent_split_meets_the_accuracy_goals(independent_report):
     }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="calibration goal not met yet: ECE 0.064 on the independent split (0.025 out-of-fold on training); "
-    "the mid-confidence messages (0.3-0.9) of the independent split are right less often than claimed",
-)
 def test_independent_split_meets_the_calibration_goal(independent_report):
+    # Was 0.064 with a head refitted on all rows; the shipped head is now the mean of the
+    # cross-validation heads whose held-out scores set the temperature (inbox/training.py).
     assert independent_report["ece"] <= 0.05
 
 
@@ -73,12 +79,37 @@ def test_auto_send_threshold_has_the_precision_it_claims(independent_report):
     assert auto["precision"] >= 0.97
 
 
-def test_independent_split_shares_no_message_with_training():
+def test_second_set_meets_the_accuracy_and_legal_goals(second_report):
+    report = second_report
+    assert report["messages"] == 100 and len(report["recall"]) == 11
+    assert report["intent_accuracy"] >= 0.85
+    assert report["macro_f1"] >= 0.80
+    assert report["sentiment_accuracy"] >= 0.85
+    assert report["legal_risk"]["recall"] >= 0.95
+    assert report["auto_send"]["precision"] >= 0.97
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="not met on the second set (measured once, not tuned to): 10 of 12 opt-outs; 'Can you take this "
+    "number off?' and 'Oubliez mon numéro svp' are missed",
+)
+def test_second_set_meets_the_unsubscribe_goal(second_report):
+    assert second_report["recall"]["unsubscribe_request"] >= 0.98
+
+
+@pytest.mark.xfail(strict=True, reason="not met on the second set: ECE 0.069 (sarcastic complaints read as praise)")
+def test_second_set_meets_the_calibration_goal(second_report):
+    assert second_report["ece"] <= 0.05
+
+
+@pytest.mark.parametrize("path", [INDEPENDENT, SECOND], ids=["independent", "second"])
+def test_evaluation_sets_share_no_message_with_training(path):
     def words(text):
         return set(re.findall(r"\w+", fold(new_text(text))))
 
     training = [words(row["text"]) for row in _rows(DATA / "train.jsonl") if row["variant"] == "as_written"]
-    for row in _rows(INDEPENDENT):
+    for row in _rows(path):
         held_out = words(row["text"])
         if held_out <= CANONICAL:
             continue

@@ -14,6 +14,8 @@ from madansara.channels.models import (
 )
 from madansara.channels.simulate import sandbox_simulate
 from madansara.channels.webhooks.processing import webhook_event_retry
+from madansara.forms import KeyValueField, LinesListField, ReadableJSONMixin
+from madansara.money import money_column
 
 
 def webhook_status() -> list[tuple[str, bool]]:
@@ -85,12 +87,21 @@ SIMULATE_ACTIONS = [_simulate_action(e) for e in ("delivered", "open", "click", 
 
 
 @admin.register(Message)
-class MessageAdmin(SimulateMixin, admin.ModelAdmin):
-    list_display = ["created_at", "channel", "to", "status", "provider", "source", "attempts_count", "cost"]
+class MessageAdmin(SimulateMixin, ReadableJSONMixin, admin.ModelAdmin):
+    readable_json = {
+        "media_urls": LinesListField,
+        "categories": LinesListField,
+        "template_variables": KeyValueField,
+        "headers": KeyValueField,
+        "context": KeyValueField,
+    }
+    list_display = ["created_at", "channel", "to", "status", "provider", "source", "attempts_count", "cost_money"]
     list_filter = ["channel", "status", "provider", "source"]
     search_fields = ["to", "subject", "provider_message_id", "=id"]
     raw_id_fields = ["contact", "in_reply_to"]
+    exclude = ["cost"]  # recorded by the dispatcher; shown as money below
     readonly_fields = [
+        "cost_money",
         "provider_message_id",
         "attempts_count",
         "failure_code",
@@ -104,6 +115,7 @@ class MessageAdmin(SimulateMixin, admin.ModelAdmin):
     ]
     date_hierarchy = "created_at"
     inlines = [DeliveryAttemptInline, MessageEventInline]
+    cost_money = money_column("cost", description="cost", currency_field="currency", unit=True)
     actions = SIMULATE_ACTIONS
 
     def changelist_view(self, request, extra_context=None):

@@ -20,7 +20,7 @@ from madansara.channels.models import (
     MessageStatus,
 )
 from madansara.channels.ratelimit import rate_limit_acquire, rate_limit_block
-from madansara.channels.signals import message_event
+from madansara.channels.signals import message_event, message_sent
 from madansara.contacts.models import ConsentStatus, ContactConsent, ContactIdentity
 from madansara.contacts.services import consent_set
 from madansara.metrics import send_observe
@@ -192,6 +192,7 @@ def _record_attempt(*, message, provider, result, error, latency_ms) -> Delivery
             sent_at=now,
         )
         MessageEvent.objects.create(message=message, kind=MessageEventKind.SENT, occurred_at=now)
+        message_sent_announce(message=message, sent_at=now)
         return attempt
     outcome = AttemptOutcome.PERMANENT if error.permanent else AttemptOutcome.TRANSIENT
     attempt = DeliveryAttempt.objects.create(
@@ -219,6 +220,13 @@ def _record_attempt(*, message, provider, result, error, latency_ms) -> Delivery
     else:
         Message.objects.filter(pk=message.pk).update(status=MessageStatus.QUEUED, provider=provider.name)
     return attempt
+
+
+def message_sent_announce(*, message: Message, sent_at) -> None:
+    """Signal `message_sent` for a message that has just become `sent`; call it inside the
+    transaction that made it so, once (every path to `sent` calls it: record_attempt and the
+    outreach dispatcher's one-statement fast path)."""
+    message_sent.send(sender=Message, message=message, sent_at=sent_at)
 
 
 record_attempt = _record_attempt  # public name (outreach's dispatcher records error attempts with it)

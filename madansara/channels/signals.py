@@ -1,4 +1,5 @@
-"""The channel layer's hand-off points. Sent from Celery tasks after the rows are committed.
+"""The channel layer's hand-off points. Sent from Celery tasks after the rows are committed,
+except `message_sent`.
 
 inbound_received(sender, inbound: InboundMessage)
     a normalised inbound message, comment, mention, postback or story reply was recorded
@@ -6,9 +7,14 @@ inbound_received(sender, inbound: InboundMessage)
 message_event(sender, message: Message, event: MessageEvent)
     an outbound message got a delivery/engagement event (delivered, opened, clicked,
     replied, bounced, failed, unsubscribed, spam_report).
+message_sent(sender, message: Message, sent_at: datetime)
+    the message went to the provider: sent exactly once per message, at its transition to
+    `sent` and inside that transaction (a receiver's rows commit or roll back with it). A
+    provider's later "sent"/"processed" callback is a `message_event`, not this.
 """
 
 from django.dispatch import Signal
 
 inbound_received = Signal()
 message_event = Signal()
+message_sent = Signal()

@@ -60,6 +60,7 @@ from madansara.contacts.services import (
     UpsertStatus,
     contact_input_clean,
     contacts_upsert_cleaned,
+    identities_stored,
     identity_clean,
 )
 from madansara.spreadsheets import cell_restore, csv_writer
@@ -330,10 +331,12 @@ def _import_batched(csv_file, columns, batch_size, source, progress) -> ImportRe
     while batch := [record for _, record in zip(range(batch_size), records, strict=False)]:
         number += 1
         good = []
-        for line, row in batch:
+        items = [_row_item(row, columns) for _, row in batch]
+        stored = identities_stored(pairs={pair for item in items for pair in item["identities"].items()})
+        for (line, row), item in zip(batch, items, strict=True):
             report.rows += 1
             problem = _shape_problem(row, csv_file)
-            data, problems = (None, [problem]) if problem else contact_input_clean(_row_item(row, columns))
+            data, problems = (None, [problem]) if problem else contact_input_clean(item, stored=stored)
             for key in _keys(data):
                 if first_line.setdefault(key, line) != line:
                     problems.append(f"{key[0]}: same value as line {first_line[key]}.")

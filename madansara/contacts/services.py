@@ -28,6 +28,10 @@ logger = logging.getLogger(__name__)
 CONTACT_FIELDS = ("external_id", "name", "timezone", "locale", "lifecycle_stage")
 FIELD_LIMITS = {"external_id": 255, "name": 255, "locale": 35}  # the columns' sizes: refused, not a DataError
 IDENTITY_MAX_LENGTH = 255
+# Choices' `.values` is rebuilt on every access; the import checks every cell against these.
+CHANNELS = tuple(Channel.values)
+STAGES = frozenset(LifecycleStage.values)
+CONSENT_STATUSES = frozenset(ConsentStatus.values)
 
 
 @transaction.atomic
@@ -92,10 +96,14 @@ class ContactInput:
     consents: dict[str, str] = field(default_factory=dict)
 
 
-def contact_input_clean(data: dict, *, require_key: bool = True) -> tuple[ContactInput | None, list[str]]:
+def contact_input_clean(
+    data: dict, *, require_key: bool = True, stored: frozenset[tuple[str, str]] = frozenset()
+) -> tuple[ContactInput | None, list[str]]:
     """Validate and normalise a raw contact dict (API item or CSV row); returns (input, errors).
 
     `require_key`: a new or upserted contact needs an identity or an external_id to match on.
+    `stored`: (channel, value) pairs already stored as identities, hence valid and canonical: not
+    parsed again (a re-imported file is mostly these).
     """
     errors: list[str] = []
     cleaned = ContactInput()
@@ -107,7 +115,7 @@ def contact_input_clean(data: dict, *, require_key: bool = True) -> tuple[Contac
     stage = cleaned.fields.get("lifecycle_stage")
     if stage == "":
         cleaned.fields.pop("lifecycle_stage")
-    elif stage is not None and stage not in LifecycleStage.values:
+    elif stage is not None and stage not in STAGES:
         errors.append(f"lifecycle_stage: '{stage}' is not one of {', '.join(LifecycleStage.values)}.")
     tz = cleaned.fields.get("timezone")
     if tz == "":
@@ -120,8 +128,11 @@ def contact_input_clean(data: dict, *, require_key: bool = True) -> tuple[Contac
     for channel, value in (data.get("identities") or {}).items():
         if value in (None, ""):
             continue
-        if channel not in Channel.values:
+        if channel not in CHANNELS:
             errors.append(f"identities: unknown channel '{channel}'.")
+            continue
+        if isinstance(value, str) and (channel, value) in stored:
+            cleaned.identities[channel] = value
             continue
         normalized, error = identity_clean(channel, str(value))
         if error:
@@ -131,9 +142,9 @@ def contact_input_clean(data: dict, *, require_key: bool = True) -> tuple[Contac
     for channel, status in (data.get("consents") or {}).items():
         if status in (None, ""):
             continue
-        if channel not in Channel.values:
+        if channel not in CHANNELS:
             errors.append(f"consents: unknown channel '{channel}'.")
-        elif status not in ConsentStatus.values:
+        elif status not in CONSENT_STATUSES:
             errors.append(f"consent {channel}: '{status}' is not one of {', '.join(ConsentStatus.values)}.")
         else:
             cleaned.consents[channel] = status
@@ -316,7 +327,10 @@ def contacts_upsert_cleaned(
         for key in keys:
             seen.setdefault(key, i)
         targets.append(next(iter(matched)) if matched else None)
-    existing = Contact.objects.in_bulk({t for t, r in zip(targets, results, strict=True) if t and not r.errors})
+    carried = {name for row in rows for name in row.fields}  # the only columns compared or written below
+    existing = Contact.objects.only("external_id", "attributes", *carried).in_bulk(
+        {t for t, r in zip(targets, results, strict=True) if t and not r.errors}
+    )
     stored = _stored_identities(existing)
     if identity_conflicts:
         for i, row in enumerate(rows):
@@ -408,14 +422,16 @@ def identity_conflicts_of(
     external_id = row.fields.get("external_id")
     if external_id is not None and external.get(external_id) == contact.pk:
         return []  # the caller's own key for this person: its identities are the caller's to change
-    by = ", ".join(ch for ch in Channel.values if owners.get((ch, row.identities.get(ch))) == contact.pk)
     differing = [("external_id", contact.external_id, external_id)] if external_id and contact.external_id else []
     differing += [(ch, stored.get((contact.pk, ch)), v) for ch, v in row.identities.items()]
+    differing = [(name, old, new) for name, old, new in differing if old is not None and old != new]
+    if not differing:
+        return []
+    by = ", ".join(ch for ch in CHANNELS if owners.get((ch, row.identities.get(ch))) == contact.pk)
     return [
         f"{name}: this row matches contact #{contact.pk} by {by}, whose {name} is '{old}', not '{new}'; "
         "the row was not imported."
         for name, old, new in differing
-        if old is not None and old != new
     ]
 
 
@@ -440,6 +456,19 @@ def _consents_of(contacts: dict[int, Contact]) -> dict[tuple[int, str], str]:
         return {}
     rows = ContactConsent.objects.filter(contact_id__in=contacts).values_list("contact_id", "channel", "status")
     return {(contact_id, channel): status for contact_id, channel, status in rows}
+
+
+def identities_stored(*, pairs: set[tuple[str, str]]) -> frozenset[tuple[str, str]]:
+    """The (channel, value) pairs among `pairs` that some contact has as an identity."""
+    by_channel: dict[str, set[str]] = {}
+    for channel, value in pairs:
+        by_channel.setdefault(channel, set()).add(value)
+    query = Q()
+    for channel, values in by_channel.items():
+        query |= Q(channel=channel, value__in=values)
+    if not query:
+        return frozenset()
+    return frozenset(ContactIdentity.objects.filter(query).values_list("channel", "value"))
 
 
 def _identity_owners(rows: list[ContactInput]) -> dict[tuple[str, str], int]:

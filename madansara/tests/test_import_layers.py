@@ -25,15 +25,8 @@ LAYERS = {
 PROJECT_MODULES = {"madansara.settings", "madansara.urls", "madansara.wsgi", "madansara.asgi", "madansara.celery"}
 SKIPPED_PARTS = {"tests", "migrations"}
 
-# (app, app) in name order: why two domain apps still import each other. Conversion (attribution)
-# sits above outreach and social, reading their sends, spend and engagements; the reverse reads go next.
-ALLOWED_CYCLES: dict[tuple[str, str], str] = {
-    (
-        "conversion",
-        "outreach",
-    ): "outreach's segments, journeys and lift read ConversionEvent (reads, not yet a service)",
-    ("conversion", "social"): "social funnels record their DM as a touchpoint and mark runs converted",
-}
+# (app, app) in name order: why two domain apps still import each other (none left).
+ALLOWED_CYCLES: dict[tuple[str, str], str] = {}
 
 # "path/to/module.py imported.module": why the import must happen inside a function.
 ALLOWED_INNER: dict[str, str] = {

@@ -1,10 +1,12 @@
 """`seed_demo` builds a believable workspace, idempotently, and runs each app's demo step."""
 
 import io
+from decimal import Decimal
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.db.models import Sum
 
 from madansara.contacts.demo import DEMO_CONTACTS
 from madansara.contacts.models import Contact, ContactConsent, ContactIdentity
@@ -63,6 +65,20 @@ def test_seed_demo_fills_every_domain_and_a_second_run_adds_nothing(django_captu
     french = ReplyDraft.objects.get(inbound__text__startswith="Bonjour, quel est le prix")
     assert french.language == "fr" and "49 USD" in french.text and french.snippets.exists()
     assert first["ConversionEvent"] == 36
+    # the demo's sends carry their channel's price (seeded before them), and spend adds them up
+    from outreach.demo import MESSAGE_PRICES
+    from outreach.models import CampaignSpend, OutboxMessage
+
+    sent = OutboxMessage.objects.filter(status="sent")
+    assert sent.exists()
+    assert {(ch, cost) for ch, cost in sent.values_list("channel", "cost")} <= {
+        (ch, Decimal(price)) for ch, price in MESSAGE_PRICES.items()
+    }
+    assert CampaignSpend.objects.aggregate(total=Sum("cost"))["total"] == sent.aggregate(total=Sum("cost"))["total"] > 0
+    # whoever opened or clicked a demo message has an engagement score in the contacts list
+    responded = set(sent.filter(message__opened_at__isnull=False).values_list("contact_id", flat=True))
+    scored = set(Contact.objects.filter(engagement_score__gt=0).values_list("pk", flat=True))
+    assert responded and responded <= scored
     # when it runs again, nothing new is created
     with django_capture_on_commit_callbacks(execute=True):
         call_command("seed_demo", stdout=io.StringIO())

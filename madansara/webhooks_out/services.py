@@ -155,15 +155,18 @@ _ACTIVE: dict = {}
 ACTIVE_CACHE_SECONDS = 5.0
 
 
-def active_endpoints() -> list[WebhookEndpoint]:
-    """Enabled endpoints, read at most every few seconds per process (events are frequent,
-    endpoints few). Saving an endpoint clears this process's copy at once."""
-    cached = _ACTIVE.get("endpoints")
+def subscribed_event_types() -> frozenset[str]:
+    """Event types some enabled endpoint subscribes to, read at most every few seconds per process
+    (events are frequent — one per message sent — and endpoints few). Only a "nobody wants it"
+    answer is taken from it; endpoints themselves are always read fresh, so a cached answer can
+    never point at an endpoint that is gone. Saving an endpoint or a key clears it at once."""
+    cached = _ACTIVE.get("types")
     if cached and time.monotonic() - cached[0] < ACTIVE_CACHE_SECONDS:
         return cached[1]
-    endpoints = list(WebhookEndpoint.objects.filter(is_active=True).select_related("api_key", "owner"))
-    _ACTIVE["endpoints"] = (time.monotonic(), endpoints)
-    return endpoints
+    rows = WebhookEndpoint.objects.filter(is_active=True).values_list("event_types", flat=True)
+    types = frozenset(event_type for event_types in rows for event_type in event_types or [])
+    _ACTIVE["types"] = (time.monotonic(), types)
+    return types
 
 
 def active_endpoints_forget(**kwargs) -> None:
@@ -177,6 +180,8 @@ def webhook_event_emit(
     `personal` (names, addresses, bodies) is merged into `data` only for endpoints that may read
     contacts. Deliveries start after the surrounding transaction commits."""
     domain = EVENT_DOMAINS[event_type]
+    if event_type not in subscribed_event_types():
+        return []
     endpoints = [
         e
         for e in WebhookEndpoint.objects.filter(is_active=True).select_related("api_key", "owner")

@@ -1,13 +1,13 @@
 """Admin for campaigns, templates and the outbox; actions call services; charts are inline SVG."""
 
-from decimal import Decimal
-
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 
+from madansara.charts import bar_chart
 from madansara.forms import KeyValueField, LinesListField, ReadableJSONMixin
+from madansara.money import money_column, money_format
 from outreach import selectors
 from outreach.models import (
     CampaignEnrollment,
@@ -33,13 +33,19 @@ COLOURS = ["#94a3b8", "#2563eb", "#0891b2", "#16a34a", "#ca8a04", "#c2410c"]
 
 
 def bar_chart_svg(groups: list[tuple[str, dict[str, float]]], series: list[str], *, height: int = 160) -> str:
-    """A grouped bar chart as inline SVG (no JavaScript, no CDN)."""
+    """A grouped bar chart as inline SVG (no JavaScript, no CDN) that fits its box: the drawing is
+    as wide as its bars or its legend, whichever is wider, and scales down (viewBox) when the box
+    is narrower."""
     if not groups:
-        return "<p>No data yet.</p>"
+        return '<p class="help">No sends yet: the chart fills in as the campaign sends.</p>'
     peak = max((values.get(s, 0) or 0) for _, values in groups for s in series) or 1
-    bar, gap = 14, 18
-    width = len(groups) * (len(series) * bar + gap) + 40
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height + 60}" role="img">']
+    bar, gap, legend_step = 14, 18, 90
+    width = max(len(groups) * (len(series) * bar + gap) + 40, len(series) * legend_step + 40)
+    total = height + 60
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {total}" width="{width}" height="{total}" '
+        'role="img" style="max-width:100%;height:auto;font:11px sans-serif">'
+    ]
     x = 30
     for label, values in groups:
         for index, name in enumerate(series):
@@ -50,15 +56,44 @@ def bar_chart_svg(groups: list[tuple[str, dict[str, float]]], series: list[str],
                 f"<title>{escape(label)} {escape(name)}: {value}</title></rect>"
             )
             x += bar
-        parts.append(f'<text x="{x - len(series) * bar}" y="{height + 28}" font-size="11">{escape(label)}</text>')
+        parts.append(f'<text x="{x - len(series) * bar}" y="{height + 28}">{escape(label)}</text>')
         x += gap
-    legend_x = 30
     for index, name in enumerate(series):
+        legend_x = 30 + index * legend_step
         parts.append(f'<rect x="{legend_x}" y="{height + 40}" width="10" height="10" fill="{COLOURS[index % 6]}"/>')
-        parts.append(f'<text x="{legend_x + 14}" y="{height + 49}" font-size="11">{escape(name)}</text>')
-        legend_x += 90
+        parts.append(f'<text x="{legend_x + 14}" y="{height + 49}">{escape(name)}</text>')
     parts.append("</svg>")
     return "".join(parts)
+
+
+def lift_chart(lift: dict, goal: str) -> str:
+    """Conversion rate of treated contacts vs the holdout, or why there is nothing to compare yet."""
+    what = f"'{goal}' conversion" if goal else "conversion"
+    if not lift or not lift.get("holdout"):
+        return format_html('<p class="help">{}</p>', "No holdout: set a holdout % to measure the campaign's lift.")
+    rows = [
+        (f"treated ({lift['treated_converted']}/{lift['treated']})", 100 * (lift.get("treated_rate") or 0)),
+        (f"holdout ({lift['holdout_converted']}/{lift['holdout']})", 100 * (lift.get("holdout_rate") or 0)),
+    ]
+    chart = bar_chart(
+        rows=rows,
+        title=f"{what} rate, treated vs holdout",
+        value_format="{:.1f} %",
+        width=520,
+        empty_text=f"No {what} yet in either group: the lift appears once enrolled contacts convert "
+        "(conversions come from the tracker, the API or Conversion events).",
+    )
+    return format_html("<h4>Lift: {} rate, treated vs holdout</h4>{}", what, chart)
+
+
+def sto_text(rows: list[dict]) -> str:
+    """[{'sto_arm': 'sto', 'sent': 26, 'opened': 14}] → 'sto: 26 sent, 14 opened (53.8 %)'."""
+    parts = [
+        f"{row['sto_arm']}: {row['sent']:,} sent, {row['opened']:,} opened"
+        + (f" ({row['opened'] / row['sent']:.1%})" if row["sent"] else "")
+        for row in rows
+    ]
+    return "; ".join(parts) or "no send-time optimisation in this campaign"
 
 
 class StepInline(ReadableJSONMixin, admin.StackedInline):
@@ -66,11 +101,6 @@ class StepInline(ReadableJSONMixin, admin.StackedInline):
     model = CampaignStep
     extra = 0
     filter_horizontal = ["templates"]
-
-
-def money(amount, currency: str = "USD") -> str:
-    """'USD 0.26': the currency and two decimals (costs are stored with five)."""
-    return f"{currency} {Decimal(amount or 0):,.2f}"
 
 
 def counts_text(counts) -> str:
@@ -83,7 +113,10 @@ def counts_text(counts) -> str:
 @admin.register(OutreachCampaign)
 class OutreachCampaignAdmin(ReadableJSONMixin, admin.ModelAdmin):
     readable_json = {"links": KeyValueField}
-    list_display = ["name", "status", "segment", "holdout_percent", "daily_volume_cap", "daily_spend_cap", "created_at"]
+    list_display = [
+        "name", "status", "segment", "holdout_percent", "daily_volume_cap", "daily_spend_cap_money", "created_at"
+    ]  # fmt: skip
+    daily_spend_cap_money = money_column("daily_spend_cap", description="daily spend cap")
     list_filter = ["status", "recurring", "sto_enabled"]
     search_fields = ["name", "segment__name"]
     readonly_fields = ["status", "launched_at", "completed_at", "results_chart", "variant_results"]
@@ -181,12 +214,11 @@ class OutreachCampaignAdmin(ReadableJSONMixin, admin.ModelAdmin):
         results = selectors.campaign_results(campaign=obj)
         groups = [(f"step {row['step__position']} {row['channel']}", row) for row in results["by_step_channel"]]
         chart = bar_chart_svg(groups, FUNNEL)
-        lift = results["lift"]
         held = ", ".join(f"{k}: {v}" for k, v in results["held_back"].items()) or "none"
         rows = "".join(
             f"<tr><td>{escape(g)}</td>"
             + "".join(f"<td>{r.get(s, 0)}</td>" for s in [*FUNNEL, "failed"])
-            + f"<td>{escape(money(r['cost']))}</td></tr>"
+            + f"<td>{escape(money_format(r['cost']))}</td></tr>"
             for g, r in groups
         )
         table = (
@@ -194,26 +226,14 @@ class OutreachCampaignAdmin(ReadableJSONMixin, admin.ModelAdmin):
             + "".join(f"<th>{s}</th>" for s in [*FUNNEL, "failed", "cost"])
             + f"</tr>{rows}</table>"
         )
-        lift_chart = (
-            bar_chart_svg(
-                [
-                    ("holdout", {"conversion %": round(100 * (lift.get("holdout_rate") or 0), 2)}),
-                    ("treated", {"conversion %": round(100 * (lift.get("treated_rate") or 0), 2)}),
-                ],
-                ["conversion %"],
-                height=80,
-            )
-            if lift
-            else ""
-        )
         return format_html(
             "{}{}<p>Held back by guard: {}</p><p>Journeys: {}</p>{}<p>STO split: {}</p>",
             mark_safe(chart),  # noqa: S308 - built from escaped values above
             mark_safe(table),  # noqa: S308
             held,
             counts_text(results["journeys"]),
-            mark_safe(lift_chart),  # noqa: S308
-            counts_text(results["sto"]),
+            lift_chart(results["lift"], obj.goal_conversion),
+            sto_text(results["sto"]),
         )
 
 
@@ -311,12 +331,14 @@ class FrequencyCapAdmin(admin.ModelAdmin):
 
 @admin.register(ChannelCost)
 class ChannelCostAdmin(admin.ModelAdmin):
-    list_display = ["channel", "cost_per_message"]
+    list_display = ["channel", "cost_per_message_money"]
+    cost_per_message_money = money_column("cost_per_message", description="cost per message", unit=True)
 
 
 @admin.register(CampaignSpend)
 class CampaignSpendAdmin(admin.ModelAdmin):
-    list_display = ["campaign", "day", "channel", "messages", "cost"]
+    list_display = ["campaign", "day", "channel", "messages", "cost_money"]
+    cost_money = money_column("cost", description="cost")
     list_filter = ["channel", "day"]
     search_fields = ["campaign__name"]
     list_select_related = ["campaign"]

@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from madansara.choices import Channel
+from madansara.money import unit_price_format
 from madansara.templating import template_validate
 
 AUTO = "auto"
@@ -380,7 +381,7 @@ class ChannelCost(models.Model):
     cost_per_message = models.DecimalField(max_digits=10, decimal_places=5)
 
     def __str__(self):
-        return f"{self.channel}: {self.cost_per_message}"
+        return f"{self.channel}: {unit_price_format(self.cost_per_message)}"
 
 
 class CampaignSpend(models.Model):

@@ -20,7 +20,8 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from madansara.audit import audit_record
-from madansara.channels.models import MessageStatus
+from madansara.channels import registry
+from madansara.channels.models import Message, MessageStatus
 from madansara.channels.services import message_create, message_send
 from madansara.choices import Channel
 from madansara.contacts.models import (
@@ -44,7 +45,8 @@ from outreach.models import (
 )
 from outreach.models.direct import DIRECT_COUNTED
 from outreach.services.content import _email_footer, _url, unsubscribe_token
-from outreach.services.dispatch import MAX_ATTEMPTS, backoff_seconds
+from outreach.services.dispatch import MAX_ATTEMPTS, backoff_seconds, lease
+from outreach.services.dispatch import _resolve_in_flight as resolve_in_flight
 from outreach.services.planning import (
     ACTIVE_OUTBOX,
     MANUAL_ONLY,
@@ -363,8 +365,10 @@ def direct_send_deliver(*, send_id: int, provider=None, now: datetime | None = N
     again, defer to the contact's window in quiet hours, then one attempt through the channel
     layer. Returns what happened (sent, failed, held, deferred, retry, lost)."""
     now = now or timezone.now()
+    # The claim stamps due_at with its time: a row `sending` for longer than the lease belongs
+    # to a worker that died (direct_sends_recover).
     claimed = DirectSend.objects.filter(pk=send_id, status=DirectSendStatus.SCHEDULED, due_at__lte=now).update(
-        status=DirectSendStatus.SENDING
+        status=DirectSendStatus.SENDING, due_at=now
     )
     if not claimed:
         return "lost"
@@ -440,6 +444,27 @@ def direct_sends_due(*, now: datetime | None = None, limit: int = 500) -> dict[s
     outcomes: dict[str, int] = {}
     for send_id in list(ids.values_list("id", flat=True)[:limit]):
         outcome = direct_send_deliver(send_id=send_id, now=now)
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    return outcomes
+
+
+def direct_sends_recover(*, provider=None, now: datetime | None = None, limit: int = 500) -> dict[str, int]:
+    """Finish sends left `sending` by a worker that died (claimed longer than a lease ago), never
+    sending one twice: no message yet, or a queued one → nothing went out, deliver it; a message
+    still `sending` died around the provider call → ask the provider (lookup by our message id,
+    the dispatcher's rule): found → record that success, not found → send again under the same
+    message id (the provider's idempotency key); a final message → record its outcome."""
+    now = now or timezone.now()
+    stale = DirectSend.objects.filter(status=DirectSendStatus.SENDING, due_at__lt=now - lease())
+    outcomes: dict[str, int] = {}
+    for send_id in list(stale.order_by("due_at").values_list("id", flat=True)[:limit]):
+        # Take the row over: exactly one recoverer moves it back to scheduled, due now.
+        if not stale.filter(pk=send_id).update(status=DirectSendStatus.SCHEDULED, due_at=now):
+            continue
+        message = Message.objects.filter(direct_send__pk=send_id).first()
+        if message is not None and message.status == MessageStatus.SENDING:
+            resolve_in_flight(message, provider or registry.provider_for(message.channel))
+        outcome = direct_send_deliver(send_id=send_id, provider=provider, now=now)
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
     return outcomes
 

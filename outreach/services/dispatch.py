@@ -50,6 +50,7 @@ from madansara.channels.services import (
     message_create,
     message_send,
     message_send_prepared,
+    message_sent_announce,
     payload_for,
     record_attempt,
 )
@@ -625,10 +626,13 @@ def _record_sent(
             "next_id": next_id,
         }
         # Server-side binding, prepared once per connection: parsing and planning the CTE per
-        # message costs more than running it.
-        with _server_cursor() as cursor:
-            cursor.execute(_sent_sql(), params, prepare=True)
-            held, next_claimed = cursor.fetchone()
+        # message costs more than running it. The announcement's rows (webhook deliveries)
+        # commit with the message's move to sent.
+        with transaction.atomic():
+            with _server_cursor() as cursor:
+                cursor.execute(_sent_sql(), params, prepare=True)
+                held, next_claimed = cursor.fetchone()
+            message_sent_announce(message=message, sent_at=at)
         if held:
             sent.append((row.contact_id, row.channel))
         return ("sent" if held else "lost"), bool(next_claimed), cost

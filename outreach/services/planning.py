@@ -17,8 +17,8 @@ from django.db import connection, transaction
 from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.utils import timezone
 
-from conversion.models import ConversionEvent
 from madansara.choices import Channel
+from madansara.contacts.conversions import contact_converted
 from madansara.contacts.models import Contact, ContactConsent, ContactIdentity
 from outreach.models import (
     AUTO,
@@ -29,6 +29,7 @@ from outreach.models import (
     CampaignStep,
     ChannelCost,
     ContactEngagement,
+    DirectSend,
     EnrollmentState,
     FrequencyCap,
     HoldReason,
@@ -38,6 +39,7 @@ from outreach.models import (
     StepKind,
     SuppressionEntry,
 )
+from outreach.models.direct import DIRECT_COUNTED
 from outreach.selectors import segment_contacts
 from outreach.services import campaigns
 
@@ -188,10 +190,7 @@ def campaign_enroll(*, campaign: OutreachCampaign, now: datetime | None = None) 
 # --- journeys -------------------------------------------------------------------------------
 def _conversions(campaign: OutreachCampaign, code: str | None):
     """Subquery: the enrollment's contact converted (of type `code`) after enrolling."""
-    events = ConversionEvent.objects.filter(contact_id=OuterRef("contact_id"), occurred_at__gte=OuterRef("enrolled_at"))
-    if code:
-        events = events.filter(conversion_type__code=code)
-    return Exists(events)
+    return contact_converted(contact=OuterRef("contact_id"), code=code or None, since=OuterRef("enrolled_at"))
 
 
 def _engaged(step: CampaignStep, branch_on: str, since):
@@ -235,10 +234,7 @@ def _goal_sweep(campaign: OutreachCampaign, now: datetime) -> int:
     """Set-based goal check: active journeys whose contact converted since enrolling end."""
     if not campaign.goal_conversion:
         return 0
-    try:
-        converted = _conversions(campaign, campaign.goal_conversion)
-    except ImportError:
-        return 0
+    converted = _conversions(campaign, campaign.goal_conversion)
     ids = CampaignEnrollment.objects.filter(campaign=campaign, state=EnrollmentState.ACTIVE).filter(converted)
     contact_ids = ids.values("contact_id")
     OutboxMessage.objects.filter(campaign=campaign, contact_id__in=contact_ids, status=OutboxStatus.PENDING).update(
@@ -436,6 +432,8 @@ def step_plan_sql(*, step: CampaignStep, now: datetime):
     consent = ContactConsent._meta.db_table
     engagement = ContactEngagement._meta.db_table
     suppression = SuppressionEntry._meta.db_table
+    direct = DirectSend._meta.db_table  # sends by the API and agents count against the caps too
+    direct_counted = ", ".join(f"'{status}'" for status in DIRECT_COUNTED)
     channel_in = ", ".join(["%s"] * len(channels))
     sto = int(campaign.sto_enabled)
     span = end - start
@@ -471,8 +469,18 @@ def step_plan_sql(*, step: CampaignStep, now: datetime):
         WHERE o.due_at >= %s AND o.status IN ('pending', 'claimed', 'sent')
         GROUP BY o.contact_id, o.channel
     ),
+    direct_load AS (
+        SELECT d.contact_id, d.channel,
+               SUM(CASE WHEN d.due_at >= %s THEN 1 ELSE 0 END) AS day_n, COUNT(*) AS week_n
+        FROM {direct} d
+        WHERE d.due_at >= %s AND d.status IN ({direct_counted}) AND d.channel <> ''
+        GROUP BY d.contact_id, d.channel
+    ),
     load_all AS (
-        SELECT contact_id, SUM(day_n) AS day_n, SUM(week_n) AS week_n FROM load GROUP BY contact_id
+        SELECT contact_id, SUM(day_n) AS day_n, SUM(week_n) AS week_n
+        FROM (SELECT contact_id, day_n, week_n FROM load
+              UNION ALL SELECT contact_id, day_n, week_n FROM direct_load) AS both_loads
+        GROUP BY contact_id
     ),
     usable AS (
         SELECT i.contact_id, i.channel, i.value, i.last_inbound_at, ch.rate, ch.cost, ch.cap_day, ch.cap_week,
@@ -486,7 +494,8 @@ def step_plan_sql(*, step: CampaignStep, now: datetime):
                CASE WHEN g.sent >= {MIN_HISTORY} THEN 'contact' ELSE 'population' END AS why,
                CASE WHEN cs.contact_id IS NOT NULL AND sa.value IS NULL AND sc.value IS NULL
                          AND (u.windowed = 0 OR u.last_inbound_at >= %s) THEN 1 ELSE 0 END AS eligible,
-               CASE WHEN COALESCE(l.day_n, 0) >= u.cap_day OR COALESCE(l.week_n, 0) >= u.cap_week
+               CASE WHEN COALESCE(l.day_n, 0) + COALESCE(dl.day_n, 0) >= u.cap_day
+                      OR COALESCE(l.week_n, 0) + COALESCE(dl.week_n, 0) >= u.cap_week
                       OR COALESCE(la.day_n, 0) >= %s OR COALESCE(la.week_n, 0) >= %s
                     THEN 1 ELSE 0 END AS capped
         FROM waiting w
@@ -496,6 +505,7 @@ def step_plan_sql(*, step: CampaignStep, now: datetime):
         LEFT JOIN {suppression} sc ON sc.channel = u.channel AND sc.value = u.value
         LEFT JOIN {engagement} g ON g.contact_id = w.contact_id AND g.channel = u.channel
         LEFT JOIN load l ON l.contact_id = w.contact_id AND l.channel = u.channel
+        LEFT JOIN direct_load dl ON dl.contact_id = w.contact_id AND dl.channel = u.channel
         LEFT JOIN load_all la ON la.contact_id = w.contact_id
     ),
     ranked AS (
@@ -545,6 +555,8 @@ def step_plan_sql(*, step: CampaignStep, now: datetime):
         step.position,
         step.pk,
         campaign.pk,
+        _dt(day_start),
+        _dt(week_start),
         _dt(day_start),
         _dt(week_start),
         _dt(now - MESSAGING_WINDOW),

@@ -39,4 +39,5 @@ def test_beat_schedules_are_declared():
         "outreach.tasks.outbox_dispatch_task",
         "outreach.tasks.engagement_recompute_task",
         "outreach.tasks.direct_sends_due_task",
+        "outreach.tasks.direct_sends_recover_task",
     }

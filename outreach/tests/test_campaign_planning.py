@@ -11,6 +11,8 @@ from outreach.models import (
     CampaignEnrollment,
     ChannelCost,
     ContactEngagement,
+    DirectSend,
+    DirectSendStatus,
     FrequencyCap,
     OutboxMessage,
     SuppressionEntry,
@@ -95,6 +97,34 @@ def test_per_channel_weekly_cap_makes_auto_pick_another_channel():
     campaign_plan(campaign=camp, now=NOON)
 
     assert OutboxMessage.objects.get(campaign=camp).channel == "sms"
+
+
+def test_direct_sends_count_against_the_planners_caps():
+    # given a global cap of 1 a day and a per-channel email cap of 1 a week, a contact who got an
+    # e-mail through the send-one API today, and one who got one three days ago
+    FrequencyCap.objects.create(channel="", per_day=1)
+    FrequencyCap.objects.create(channel="email", per_week=1)
+    today, this_week, awaiting = contact(), contact(channels=("email", "sms")), contact()
+    ContactEngagement.objects.create(contact=this_week, channel="email", sent=10, responses=9, hour_counts=[0] * 24)
+    DirectSend.objects.create(contact=today, channel="email", status=DirectSendStatus.SENT, due_at=NOON)
+    DirectSend.objects.create(
+        contact=this_week, channel="email", status=DirectSendStatus.SENT, due_at=NOON - timedelta(days=3)
+    )
+    # (a send still waiting for a person's approval has not gone out: it does not count)
+    DirectSend.objects.create(contact=awaiting, channel="email", status=DirectSendStatus.AWAITING_APPROVAL, due_at=NOON)
+    camp = campaign(
+        contacts=[today, this_week, awaiting],
+        steps=[{"kind": "send", "channel": "auto", "templates": ["email", "sms"]}],
+    )
+    # when the campaign plans today
+    campaign_plan(campaign=camp, now=NOON)
+    # then the first waits for another day, the second goes by SMS (e-mail is its best channel but
+    # capped), the third is planned by e-mail
+    planned = rows(camp)
+    assert today.pk not in planned
+    assert CampaignEnrollment.objects.get(campaign=camp, contact=today).state == "active"
+    assert planned[this_week.pk].channel == "sms"
+    assert planned[awaiting.pk].channel == "email"
 
 
 # --- channel selection -------------------------------------------------------------------------

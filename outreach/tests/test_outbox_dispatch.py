@@ -184,7 +184,7 @@ def _worker(url: str, lease_seconds: int):
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_a_dispatcher_killed_mid_batch_and_restarted_sends_every_message_exactly_once():
+def test_a_dispatcher_killed_mid_batch_and_restarted_sends_every_message_exactly_once(record_property):
     with CountingServer(delay=0.01) as server:
         camp, _ = planned(60)
         # given a dispatcher killed with SIGKILL in the middle of its work
@@ -201,8 +201,11 @@ def test_a_dispatcher_killed_mid_batch_and_restarted_sends_every_message_exactly
         out, err = second.communicate(timeout=120)
         assert second.returncode == 0, err.decode()[-2000:]
         # then every message reached the provider exactly once and every row is sent
-        assert len(server.counts) == 60
-        assert set(server.counts.values()) == {1}
+        lost, duplicated = 60 - len(server.counts), sum(n - 1 for n in server.counts.values())
+        record_property("lost", lost)  # in the JUnit XML: .ci/run prints them
+        record_property("duplicated", duplicated)
+        print(f"dispatcher SIGKILLed mid-batch, then restarted: 60 sends, {lost} lost, {duplicated} duplicated")
+        assert (lost, duplicated) == (0, 0)
         assert OutboxMessage.objects.filter(status="sent").count() == 60
         assert Message.objects.filter(status="sent").count() == 60
         # and each message has exactly one successful attempt and one sent event, even those

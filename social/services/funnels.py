@@ -4,11 +4,8 @@ import logging
 import re
 
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, Min, OuterRef, Subquery
 from django.utils import timezone
 
-from conversion.models import ConversionEvent, TouchKind, TouchpointSource
-from conversion.services import touchpoint_record
 from madansara.audit import audit_record
 from madansara.channels.models import AttemptOutcome, MessageStatus
 from madansara.channels.services import message_create, message_send
@@ -28,6 +25,7 @@ from social.models import (
     SocialEngagementFunnel,
     StepAction,
 )
+from social.signals import funnel_dm_sent
 
 logger = logging.getLogger(__name__)
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
@@ -176,7 +174,7 @@ def funnel_run_advance(*, run: FunnelRun) -> FunnelRun:
             run.pending_message = None
             if first:
                 run.dm_sent_at = timezone.now()
-                _touchpoint(run)
+                funnel_dm_sent.send(sender=FunnelRun, run=run)
             waits = step.action == StepAction.ASK_EMAIL or (first and run.comment_id is not None)
             run.status = RunStatus.WAITING_REPLY if waits else RunStatus.ACTIVE
             run.last_error = ""
@@ -211,19 +209,6 @@ def _tag_contact(contact, tag_name: str) -> None:
     contact.tags.add(tag)
 
 
-def _touchpoint(run: FunnelRun) -> None:
-    """The funnel's DM as a touchpoint, so attribution credits conversions to it."""
-    touchpoint_record(
-        contact_id=run.contact_id,
-        channel=run.funnel.account.channel,
-        occurred_at=run.dm_sent_at,
-        source=TouchpointSource.SOCIAL,
-        source_key=f"social-funnel-run:{run.pk}",
-        kind=TouchKind.ENGAGEMENT,
-        campaign=f"social-funnel:{run.funnel_id}",
-    )
-
-
 def funnel_runs_on_reply(*, inbound) -> list[FunnelRun]:
     """A DM from a contact resumes their waiting runs on that channel (capturing an email if asked)."""
     if inbound.contact_id is None:
@@ -254,19 +239,6 @@ def funnel_runs_on_reply(*, inbound) -> list[FunnelRun]:
 
 def _platforms(inbound) -> tuple[str, ...]:
     return tuple(CHANNEL_PLATFORMS.get(inbound.channel, ()))
-
-
-def funnel_conversions_mark() -> int:
-    """Mark runs converted when their contact converted after the funnel's first DM (set-based)."""
-    conversions = ConversionEvent.objects.filter(
-        contact_id=OuterRef("contact_id"), occurred_at__gte=OuterRef("dm_sent_at")
-    )
-    first = conversions.order_by().values("contact_id").annotate(first=Min("occurred_at")).values("first")
-    return (
-        FunnelRun.objects.filter(converted_at__isnull=True, dm_sent_at__isnull=False)
-        .filter(Exists(conversions))
-        .update(converted_at=Subquery(first[:1]))
-    )
 
 
 def funnel_run_cancel(*, run: FunnelRun, actor) -> FunnelRun:

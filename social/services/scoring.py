@@ -1,6 +1,8 @@
 """Engagement scores and advocate tiers, recomputed set-based (one statement each).
 
-score(contact) = Σ weight(platform, kind) · 0.5^(age_days / half_life) over the horizon.
+score(contact) = Σ weight · 0.5^(age_days / half_life) over the horizon, over the contact's social
+engagements (weight by platform and kind) and the responses to messages sent to them on every
+channel (opened, clicked, replied: MESSAGE_WEIGHTS).
 advocate score = (positive comments + 3·shares + 3·mentions − 2·negatives) · (1 + log10(1 + reach)),
 for contacts with at least SOCIAL_ADVOCATE_MIN_ACTIONS positive actions in the window.
 """
@@ -13,11 +15,13 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from madansara.audit import audit_record
+from madansara.channels.models import Message, MessageEvent
 from madansara.contacts.models import Tag
 from social.models import AdvocateTier, EngagementKind, EngagementWeight, Platform, ReviewStatus, SocialAdvocate
 
 DEFAULT_WEIGHTS = {"like": 1.0, "comment": 3.0, "reply": 3.0, "share": 5.0, "mention": 4.0, "save": 2.0, "dm": 4.0}
 DEFAULT_TIERS = {"champion": 60.0, "advocate": 25.0, "rising": 8.0}
+MESSAGE_WEIGHTS = {"opened": 1.0, "clicked": 3.0, "replied": 5.0}  # a campaign's opens count too
 
 
 def score_weights() -> dict[tuple[str, str], float]:
@@ -90,6 +94,10 @@ def scores_update_sql(*, now: datetime) -> tuple[str, list]:
     half_life = float(settings.SOCIAL_SCORE_HALF_LIFE_DAYS)
     horizon = now - timedelta(days=int(settings.SOCIAL_SCORE_HORIZON_DAYS))
     values, weight_params = _weights_values(score_weights())
+    message_weights = MESSAGE_WEIGHTS
+    kinds = ", ".join(f"'{kind}'" for kind in message_weights)  # fixed names above, not input
+    by_kind = " ".join("WHEN %s THEN %s" for _ in message_weights)
+    decay = -math.log(2) / half_life
     pg = connection.vendor == "postgresql"
     rounded = "ROUND(SUM(score)::numeric, 3)::float8" if pg else "ROUND(SUM(score), 3)"
     # One statement that starts with UPDATE (SQLite reports no rowcount for WITH … UPDATE).
@@ -99,10 +107,17 @@ def scores_update_sql(*, now: datetime) -> tuple[str, list]:
             SELECT contact_id, {rounded} AS score
             FROM (
                 SELECT e.contact_id,
-                    w.column3 * EXP({-math.log(2) / half_life} * {_age_days("e.occurred_at")}) AS score
+                    w.column3 * EXP({decay} * {_age_days("e.occurred_at")}) AS score
                 FROM social_socialengagement e
                 JOIN {values} w ON w.column1 = e.platform AND w.column2 = e.kind
                 WHERE e.contact_id IS NOT NULL AND {_after("e.occurred_at")} AND {_not_after("e.occurred_at")}
+                UNION ALL
+                SELECT m.contact_id,
+                    (CASE e.kind {by_kind} ELSE 0 END) * EXP({decay} * {_age_days("e.occurred_at")}) AS score
+                FROM {MessageEvent._meta.db_table} e
+                JOIN {Message._meta.db_table} m ON m.id = e.message_id
+                WHERE m.contact_id IS NOT NULL AND e.kind IN ({kinds})
+                    AND {_after("e.occurred_at")} AND {_not_after("e.occurred_at")}
                 UNION ALL
                 SELECT id, 0 FROM outreach_contact WHERE engagement_score <> 0
             ) scores
@@ -111,7 +126,11 @@ def scores_update_sql(*, now: datetime) -> tuple[str, list]:
         ) target
         WHERE outreach_contact.id = target.contact_id AND outreach_contact.engagement_score <> target.score
     """
-    return sql, [_ts(now), *weight_params, _ts(horizon), _ts(now)]
+    message_params = [v for kind, weight in message_weights.items() for v in (kind, float(weight))]
+    return sql, [
+        *(_ts(now), *weight_params, _ts(horizon), _ts(now)),
+        *(*message_params, _ts(now), _ts(horizon), _ts(now)),
+    ]
 
 
 @transaction.atomic

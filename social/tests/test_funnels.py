@@ -16,7 +16,7 @@ from social.models import (
     SocialEngagementFunnel,
     SocialPost,
 )
-from social.services.funnels import PrivateReplyRefused, funnel_conversions_mark, private_reply_create
+from social.services.funnels import PrivateReplyRefused, private_reply_create
 from social.tests.helpers import deliver_inbound
 
 pytestmark = pytest.mark.django_db
@@ -159,7 +159,7 @@ def test_mention_trigger(instagram, django_capture_on_commit_callbacks):
 
 def test_funnel_stats_and_conversion_through_attribution(funnel, django_capture_on_commit_callbacks):
     from conversion.models import ConversionType, CustomerTouchpoint
-    from conversion.services import conversion_record
+    from conversion.services import conversion_record, funnel_runs_mark_converted
 
     c = comment(django_capture_on_commit_callbacks, text="guide", external_id="c-9", post_id="m-guide")
     # the funnel DM is a touchpoint the attribution engine credits
@@ -167,7 +167,7 @@ def test_funnel_stats_and_conversion_through_attribution(funnel, django_capture_
     assert tp.contact == c.contact and tp.campaign == f"social-funnel:{funnel.pk}"
     ConversionType.objects.get_or_create(code="purchase", defaults={"name": "Purchase"})
     conversion_record(external_id="order-1", type="purchase", contact_id=c.contact_id, occurred_at=timezone.now())
-    assert funnel_conversions_mark() == 1
+    assert funnel_runs_mark_converted() == 1
     client, _ = key_client(make_user("Marketer"), ["social:read"])
     data = client.get(f"/api/v1/social/funnels/{funnel.pk}").json()
     assert (data["triggered"], data["dm_sent"], data["replied"], data["converted"]) == (1, 1, 0, 1)

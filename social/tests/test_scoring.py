@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from madansara.channels.models import Message, MessageEvent
 from madansara.contacts.models import Contact
 from madansara.tests.factories import make_user
 from social.models import AdvocateTier, EngagementWeight, ReviewStatus, SocialAccount, SocialAdvocate, SocialEngagement
@@ -56,6 +57,26 @@ def test_score_is_recency_weighted_by_kind(account, settings):
     engagement_scores_recompute(now=NOW)
     contact.refresh_from_db()
     assert contact.engagement_score == pytest.approx(1 + 2.5 + 0.75, abs=1e-3)
+
+
+def test_responses_to_messages_on_every_channel_count_with_the_social_ones(account, settings):
+    # given a contact who liked a post today, opened a campaign e-mail 30 days ago and clicked an SMS today
+    settings.SOCIAL_SCORE_HALF_LIFE_DAYS = 30
+    contact = Contact.objects.create(name="Carla")
+    engage(account, contact, "like", 0)
+    email = Message.objects.create(channel="email", contact=contact, to="c@example.com", text="Spring plans")
+    sms = Message.objects.create(channel="sms", contact=contact, to="+50934123456", text="Spring plans")
+    MessageEvent.objects.create(message=email, kind="sent", occurred_at=NOW - timedelta(days=31))
+    MessageEvent.objects.create(message=email, kind="opened", occurred_at=NOW - timedelta(days=30))
+    MessageEvent.objects.create(message=sms, kind="clicked", occurred_at=NOW)
+    MessageEvent.objects.create(message=sms, kind="clicked", occurred_at=NOW + timedelta(days=1))  # future: ignored
+
+    # when the scores are recomputed
+    engagement_scores_recompute(now=NOW)
+
+    # then like (1) + the open one half-life old (1 → 0.5) + the click (3); "sent" is no engagement
+    contact.refresh_from_db()
+    assert contact.engagement_score == pytest.approx(1 + 0.5 + 3, abs=1e-3)
 
 
 def test_scores_decay_when_recomputed_later(account):

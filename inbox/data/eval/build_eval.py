@@ -1,8 +1,11 @@
-"""Writes `independent.jsonl` from the hand-written, hand-checked blocks in `{en,fr,es,ht}.txt`.
+"""Writes the evaluation sets from hand-written, hand-checked blocks:
+`independent.jsonl` from `{en,fr,es,ht}.txt`, and `second.jsonl` from `second/{en,fr,es,ht}.txt`.
 
-This split is written separately from the training messages (another style: whole e-mails,
-threads, DMs, code-switching) and is never read by training or feature choices. A block is
-`=== intent sentiment channel [legal]` followed by the message text, verbatim, up to the next `===`.
+Both are written separately from the training messages and never read by training or feature
+choices. `second/` is by another writer and method (other businesses: clinic, gym, internet
+provider, bakery, school, bank; sarcasm, code-switching, opt-outs said indirectly), written in
+one sitting before any measurement on it. A block is `=== intent sentiment channel [legal]`
+followed by the message text, verbatim, up to the next `===`.
 
     .venv/bin/python inbox/data/eval/build_eval.py
 """
@@ -34,9 +37,14 @@ def parse(path: Path) -> list[dict]:
     return [row | {"language": path.stem} for row in rows]
 
 
-if __name__ == "__main__":
-    rows = [row for language in LANGUAGES for row in parse(HERE / f"{language}.txt")]
-    with (HERE / "independent.jsonl").open("w", encoding="utf-8") as handle:
+def build(source: Path, output: Path) -> int:
+    rows = [row for language in LANGUAGES for row in parse(source / f"{language}.txt")]
+    with output.open("w", encoding="utf-8") as handle:
         for row in rows:
             handle.write(json.dumps(row, ensure_ascii=False) + "\n")
-    print(f"independent={len(rows)}")
+    return len(rows)
+
+
+if __name__ == "__main__":
+    print(f"independent={build(HERE, HERE / 'independent.jsonl')}")
+    print(f"second={build(HERE / 'second', HERE / 'second.jsonl')}")

@@ -10,6 +10,7 @@ from django.core.management import CommandError, call_command
 from django.db import transaction
 from django.utils import timezone
 
+from madansara.contacts import services as contacts_services
 from madansara.contacts.csv_io import contacts_import_csv, parse_mapping
 from madansara.contacts.models import ConsentEvent, Contact, ContactConsent, ContactIdentity, normalize_identity
 from madansara.tests.factories import make_contact
@@ -80,6 +81,24 @@ def test_reimport_of_unchanged_rows_counts_them_unchanged_and_writes_nothing(tmp
     existing.refresh_from_db()
     assert existing.name == "Ana Pierre"
     assert list(existing.consent_events.order_by("id").values_list("status", flat=True)) == ["unknown", "opted_in"]
+
+
+def test_reimport_parses_only_values_not_already_stored_and_queries_per_batch_not_per_row(
+    tmp_path, monkeypatch, django_assert_max_num_queries
+):
+    lines = [f"user{n}@example.com,+1509300{n:04d},Name {n}" for n in range(40)]
+    lines[0] = "User0@Example.com,+1 (509) 300-0000,Name 0"  # not in stored form: parsed again
+    path = _write(tmp_path, "email,phone,name\n" + "\n".join(lines) + "\n")
+    assert contacts_import_csv(path=path, batch_size=10, use_copy=False).created == 40
+    parsed = []
+    real = contacts_services.identity_clean
+    monkeypatch.setattr(contacts_services, "identity_clean", lambda ch, v: parsed.append(v) or real(ch, v))
+
+    with django_assert_max_num_queries(4 * 8):  # 4 batches of 10 rows: a fixed number of reads each
+        report = contacts_import_csv(path=path, batch_size=10, use_copy=False)
+
+    assert (report.created, report.updated, report.unchanged) == (0, 0, 40)
+    assert sorted(parsed) == ["+1 (509) 300-0000", "User0@Example.com"]
 
 
 def test_a_changed_row_counts_updated_and_the_others_unchanged(tmp_path, use_copy):

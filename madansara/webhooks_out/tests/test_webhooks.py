@@ -267,3 +267,19 @@ def test_endpoint_without_key_follows_its_owners_role(allow_local, httpserver):
     assert endpoint.allows("inbox") and not endpoint.allows("abtesting")
     with pytest.raises(Exception, match="abtesting:read"):
         webhook_endpoint_create(url=httpserver.url_for("/hook"), event_types=["experiment.concluded"], owner=agent)
+
+
+@pytest.mark.django_db
+def test_an_event_nobody_subscribes_to_costs_no_query_and_a_new_endpoint_gets_the_next_one(
+    django_assert_num_queries,
+):
+    # given an event type no endpoint subscribes to, asked once (the answer is kept a few seconds)
+    assert webhook_event_emit(event_type="message.sent", data={"message_id": "m0"}) == []
+    # then asking again (one per message sent) reads nothing
+    with django_assert_num_queries(0):
+        assert webhook_event_emit(event_type="message.sent", data={"message_id": "m1"}) == []
+    # and an endpoint saved meanwhile gets the very next event
+    WebhookEndpoint.objects.create(
+        url="https://hooks.example.com/x", event_types=["message.sent"], owner=make_user("Admin")
+    )
+    assert len(webhook_event_emit(event_type="message.sent", data={"message_id": "m2"})) == 1
