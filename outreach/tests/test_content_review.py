@@ -1,15 +1,20 @@
 """Only approved copy is ever sent: drafts and rejected variants never reach a provider, on the
 first attempt, in copy experiments, after a rollout, and on retries."""
 
+from datetime import timedelta
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from abtesting.models import ABTestStatus
 from abtesting.services import abtest_roll_out
+from conversion.models import ConversionType
+from conversion.services.conversions import conversion_record
 from madansara.channels.models import DeliveryAttempt, Message
 from madansara.contacts.models import ContactIdentity
 from outreach.models import OutboxMessage, TemplateVariant
+from outreach.selectors import variant_performance
 from outreach.services.content import message_render
 from outreach.services.copy import (
     copy_experiment_start,
@@ -20,6 +25,7 @@ from outreach.services.copy import (
 )
 from outreach.services.dispatch import outbox_dispatch
 from outreach.services.planning import campaign_plan
+from outreach.services.tracking import preferences_set
 from outreach.tests.campaign_helpers import NOON, campaign, contact
 
 pytestmark = pytest.mark.django_db
@@ -155,3 +161,29 @@ def test_preview_renders_a_draft_for_one_contact_without_sending_or_exposing():
     rendered = variant_preview(variant=variant, contact=person, campaign=camp)
     assert rendered.subject == "Spring news" and rendered.text.startswith("Spring is here, Zoé.")
     assert Message.objects.count() == 0 and OutboxMessage.objects.count() == 0
+
+
+def test_results_per_variant_count_conversions_and_unsubscribes_after_the_send():
+    people = [contact() for _ in range(12)]
+    camp = campaign(contacts=people, goal_conversion="purchase")
+    variant = _variant(camp.steps.get().templates.get())
+    variant_approve(variant=variant)
+    copy_experiment_start(campaign=camp, arms=[[variant]], key="outcomes")
+    campaign_plan(campaign=camp, now=NOON)
+    outbox_dispatch(once=True, now=NOON)
+    rows = {row.contact_id: row for row in OutboxMessage.objects.filter(campaign=camp)}
+    treated = [p for p in people if rows[p.pk].variant_key.startswith("copy-1/")]
+    control = [p for p in people if rows[p.pk].variant_key == "original"]
+    assert treated and control
+
+    # a purchase after the send counts; one before it does not; an unsubscribe from the channel counts
+    ConversionType.objects.get_or_create(code="purchase", defaults={"name": "Purchase"})
+    after = rows[treated[0].pk].sent_at + timedelta(hours=1)
+    conversion_record(external_id="o1", type="purchase", contact_id=treated[0].pk, occurred_at=after)
+    conversion_record(external_id="o0", type="purchase", contact_id=control[0].pk, occurred_at=NOON - timedelta(days=1))
+    preferences_set(contact=control[0], unsubscribe=["email"], source="one-click")
+
+    result = {r["arm"]: r for r in variant_performance(campaign=camp)}
+    assert (result["copy-1"]["converted"], result["copy-1"]["unsubscribed"]) == (1, 0)
+    assert (result["original"]["converted"], result["original"]["unsubscribed"]) == (0, 1)
+    assert result["copy-1"]["variant"] == variant.key and result["original"]["variant"] == ""
