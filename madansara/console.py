@@ -46,6 +46,7 @@ NAV: list[tuple[str, list[NavLink]]] = [
     ]),
     ("Settings", [
         NavLink("API keys", "admin:madansara_apikey_changelist", "madansara.view_apikey"),
+        NavLink("Agent requests", "admin:agents_agentactionrequest_changelist", "agents.view_agentactionrequest"),
         NavLink("Audit log", "admin:madansara_auditevent_changelist", "madansara.view_auditevent"),
         NavLink("Users", "admin:auth_user_changelist", "auth.view_user"),
     ]),
