@@ -51,7 +51,7 @@ CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", 24))  # per process
 # them to one gunicorn worker.
 PER_CONNECTION = int(os.environ.get("BENCH_REQUESTS_PER_CONNECTION", 10))
 # The deployment configuration for this endpoint: one gthread worker per core, and enough threads that
-# concurrent requests' rows share a commit (website.ingest_writer); they mostly wait for that commit.
+# concurrent requests' rows share a commit (website.ingest.writer); they mostly wait for that commit.
 WORKERS = os.environ.get("BENCH_GUNICORN_WORKERS", str(os.cpu_count() or 2))
 THREADS = os.environ.get("BENCH_GUNICORN_THREADS", "24")
 SIGNAL_BUFFER_SECONDS = os.environ.get("WEBSITE_SIGNAL_BUFFER_SECONDS", "1")
@@ -339,7 +339,7 @@ def main() -> None:
     )
     rows = [(*r[:-5], json.dumps(r[-5]), *r[-4:]) for r in rows]
     copy_seconds, copy_cpu = copy_baseline(rows)
-    # The same COPY with the timestamps sent as ISO text (what website.ingest_writer does): psycopg's
+    # The same COPY with the timestamps sent as ISO text (what website.ingest.writer does): psycopg's
     # datetime formatting is most of the client's work in the baseline above.
     text_seconds, _ = copy_baseline([(r[0], r[1].isoformat(), r[2].isoformat(), *r[3:]) for r in rows])
     ingest_rate = stored / elapsed

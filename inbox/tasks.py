@@ -5,10 +5,11 @@ from celery import shared_task
 from inbox.services import conversations, drafts
 from inbox.services.classification import ClassificationRetry, inbound_classify
 from inbox.services.sla import sla_record_breaches
-from madansara.channels.models import InboundMessage, Message, MessageStatus
-from madansara.channels.services import message_send
+from madansara.channels.models import InboundMessage
+from madansara.channels.retry import CLASSIFY
+from madansara.channels.tasks import message_send_task
 
-CLASSIFY_MAX_RETRIES = 4
+CLASSIFY_MAX_RETRIES = CLASSIFY.max_attempts - 1
 
 
 @shared_task(bind=True, max_retries=CLASSIFY_MAX_RETRIES, acks_late=True)
@@ -20,7 +21,7 @@ def classify_inbound_task(self, inbound_id: int) -> None:
     try:
         inbound_classify(inbound=inbound, final_attempt=self.request.retries >= self.max_retries)
     except ClassificationRetry as exc:
-        raise self.retry(exc=exc, countdown=min(600, 15 * 2**self.request.retries)) from exc
+        raise self.retry(exc=exc, countdown=CLASSIFY.countdown(self.request.retries)) from exc
     drafts.inbound_after_classification(inbound=inbound)
 
 
@@ -31,16 +32,11 @@ def classify_batch_task(inbound_ids: list[int]) -> None:
         classify_inbound_task.apply(args=(inbound_id,))
 
 
-@shared_task(bind=True, max_retries=5, acks_late=True)
-def send_reply_task(self, message_id: str) -> None:
-    """Retry a reply the provider refused transiently."""
-    message = Message.objects.filter(pk=message_id, status=MessageStatus.QUEUED).first()
-    if message is None:
-        return
-    message_send(message=message)
-    message.refresh_from_db()
-    if message.status == MessageStatus.QUEUED:
-        raise self.retry(countdown=min(900, 30 * 2**self.request.retries))
+@shared_task(acks_late=True)
+def send_reply_task(message_id: str) -> None:
+    """Kept for replies queued before it was retired: channels' message_send_task retries them now
+    (one retry task per message, so no two retry chains resend the same queued message)."""
+    message_send_task.apply_async((message_id,), countdown=1)
 
 
 @shared_task

@@ -166,6 +166,8 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or REDIS_URL or "filesystem://"
+# Also the ceiling of every retry countdown (madansara.channels.retry): see README.
+QUEUE_VISIBILITY_TIMEOUT = env_int("CELERY_BROKER_VISIBILITY_TIMEOUT", 3600)
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = VAR_DIR / "broker"
     for _sub in ("queue", "processed", "control"):
@@ -184,7 +186,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
 else:
     # Redis re-delivers a task not acknowledged within this many seconds (acks_late: a worker
     # died mid-task). Must exceed the longest task and the longest countdown/ETA (see README).
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_BROKER_VISIBILITY_TIMEOUT", 3600)}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": QUEUE_VISIBILITY_TIMEOUT}
 CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND") or (REDIS_URL or None)
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SERIALIZER = "json"
@@ -378,6 +380,7 @@ WEBHOOK_TRUST_FORWARDED_HEADERS = env_bool("WEBHOOK_TRUST_FORWARDED_HEADERS", de
 
 # --- channels (helper) ---
 CHANNEL_HTTP_TIMEOUT = float(os.environ.get("CHANNEL_HTTP_TIMEOUT", "10"))
+CHANNEL_HTTP_CONNECT_TIMEOUT = float(os.environ.get("CHANNEL_HTTP_CONNECT_TIMEOUT", "5"))
 # "email=sandbox,sms=twilio": force a channel's provider (`sandbox`, or the real one without checking credentials).
 CHANNEL_PROVIDERS = os.environ.get("CHANNEL_PROVIDERS", "")
 
@@ -471,7 +474,7 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
 # seconds after they are stored (one broker publish per batch costs more than the COPY).
 WEBSITE_SIGNAL_BUFFER_SECONDS = float(os.environ.get("WEBSITE_SIGNAL_BUFFER_SECONDS", "0"))
 # Tracker ingest on PostgreSQL: concurrent requests of a web process share one COPY and one
-# durable commit (website.ingest_writer); each request is answered once its rows are committed.
+# durable commit (website.ingest.writer); each request is answered once its rows are committed.
 WEBSITE_INGEST_GROUP_COMMIT = env_bool("WEBSITE_INGEST_GROUP_COMMIT", default=True)
 # Funnels on PostgreSQL split the people over this many connections reading one snapshot
 # (1: a single connection; the split is also off inside an open transaction).

@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from madansara.channels.models import AttemptOutcome
 from madansara.templating import template_validate
 
 
@@ -338,12 +339,6 @@ class SocialComment(models.Model):
     @property
     def can_be_approved(self) -> bool:
         return self.status in (CommentStatus.PENDING_APPROVAL, CommentStatus.NEEDS_HUMAN, CommentStatus.FAILED)
-
-
-class AttemptOutcome(models.TextChoices):
-    SUCCESS = "success", "Success"
-    TRANSIENT = "transient", "Transient error"
-    PERMANENT = "permanent", "Permanent error"
 
 
 class CommentActionAttempt(models.Model):

@@ -1,8 +1,10 @@
 """Thin Celery entry points of the social app: load by id, call a service; retries live here."""
 
 from celery import shared_task
+from django.utils import timezone
 
-from social.models import FunnelRun, SocialAccount, SocialComment
+from madansara.channels.retry import SEND, SYNC
+from social.models import FunnelRun, SocialAccount, SocialComment, SyncStatus
 from social.services import comments, funnels, scoring, sync
 
 
@@ -15,16 +17,26 @@ def accounts_sync_task() -> int:
     return len(ids)
 
 
-@shared_task(bind=True, soft_time_limit=540, time_limit=600, max_retries=5)
+@shared_task(bind=True, soft_time_limit=540, time_limit=600, max_retries=SYNC.max_attempts - 1)
 def account_sync_task(self, account_id: int) -> str:
     account = SocialAccount.objects.filter(pk=account_id, is_active=True).first()
     if account is None:
         return "gone"
+    if account.is_rate_limited() and not self.request.is_eager:
+        # A retry capped below the broker's visibility timeout can wake before the pause ends.
+        raise self.retry(countdown=SYNC.countdown(self.request.retries, _pause_left(account)))
     run = sync.account_sync(account=account)
-    if run.status == "rate_limited" and not self.request.is_eager:
-        wait = (account.retry_after_until - run.finished_at).total_seconds() if account.retry_after_until else 60
-        raise self.retry(countdown=max(wait, 1))
+    if run.status == SyncStatus.RATE_LIMITED and not self.request.is_eager:
+        account.refresh_from_db(fields=["retry_after_until"])
+        raise self.retry(countdown=SYNC.countdown(self.request.retries, _pause_left(account)))
     return run.status
+
+
+def _pause_left(account: SocialAccount) -> float | None:
+    """Seconds until the platform's rate limit on the account ends (None: no pause recorded)."""
+    if account.retry_after_until is None:
+        return None
+    return max(0.0, (account.retry_after_until - timezone.now()).total_seconds())
 
 
 @shared_task(bind=True, soft_time_limit=120, time_limit=150, max_retries=3, default_retry_delay=30)
@@ -50,7 +62,7 @@ def comment_replies_flush_task() -> int:
     return comments.comment_replies_flush()
 
 
-@shared_task(bind=True, soft_time_limit=120, time_limit=150, max_retries=6)
+@shared_task(bind=True, soft_time_limit=120, time_limit=150, max_retries=SEND.max_attempts - 1)
 def funnel_run_advance_task(self, run_id: int) -> str:
     run = FunnelRun.objects.filter(pk=run_id).first()
     if run is None:
@@ -60,7 +72,7 @@ def funnel_run_advance_task(self, run_id: int) -> str:
     except funnels.FunnelStepFailed as exc:
         if self.request.is_eager:
             return "retry"
-        raise self.retry(countdown=max(exc.retry_after or 0, 2 ** (self.request.retries + 2)))
+        raise self.retry(countdown=SEND.countdown(self.request.retries, exc.retry_after)) from exc
 
 
 @shared_task(soft_time_limit=600, time_limit=660)

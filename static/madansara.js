@@ -8,7 +8,7 @@
  * API: ms.track(name, props), ms.identify(idOrEmail, traits, hash), ms.variant(key) -> Promise,
  *      ms.flush(). Calls queued before load on window.ms = [] are replayed. `hash` is
  *      hex HMAC-SHA256(the site's identity secret, idOrEmail), computed by the site's server:
- *      without it an identify is only recorded as an unverified claim (website/identify.py).
+ *      without it an identify is only recorded as an unverified claim (website/ingest/identify.py).
  * Wire format (POST {api}/t/batch, text/plain so no CORS preflight is needed):
  *   {"site": key, "events": [{"n": name, "t": epochMs, "u": url, "r": referrer,
  *     "a": anonymousId, "s": sessionId, "p": props}]}

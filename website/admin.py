@@ -13,6 +13,7 @@ from madansara.charts import line_chart
 from madansara.forms import FunnelStepsField, LinesListField, ReadableJSONMixin
 from website import charts, recommendations, selectors, services
 from website.funnels import FunnelSpec, funnel_compute
+from website.ingest.endpoint import snippet
 from website.models import (
     FunnelAnalytics,
     FunnelDefinition,
@@ -23,7 +24,6 @@ from website.models import (
     WebsiteSession,
     WebsiteVisitor,
 )
-from website.views import snippet
 
 DASHBOARD_DAYS = 30
 

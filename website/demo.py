@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from website.classify import parse_client
-from website.ingest import validate_event
+from website.ingest.parse import validate_event
 from website.models import FunnelDefinition, Site
 from website.recommendations import recommendations_generate
 from website.services import events_ingest, funnel_snapshot, sessions_rebuild

@@ -22,9 +22,10 @@ from django.utils import timezone
 from madansara.choices import Channel
 from madansara.contacts.models import Contact, Tag
 from madansara.contacts.services import contact_get_or_create_by_identity
-from website import ingest, spool, tasks
+from website import tasks
 from website.classify import Client, classify_landing, truncate_ip
 from website.funnels import FunnelSpec, funnel_compute
+from website.ingest import parse, spool
 from website.models import (
     CustomerType,
     FunnelAnalytics,
@@ -38,7 +39,7 @@ from website.signals import events_ingested
 
 logger = logging.getLogger(__name__)
 
-IDENTIFY_EVENT = ingest.IDENTIFY_EVENT
+IDENTIFY_EVENT = parse.IDENTIFY_EVENT
 COPY_COLUMNS = (
     "site_id",
     "occurred_at",
@@ -311,7 +312,7 @@ def events_store(*, site_id: int, rows: list[dict], batch_id: str = "") -> int:
         rows_write([(site_id, rows, None)])
         for row in rows:
             if row["name"] == IDENTIFY_EVENT:
-                identify = visitor_identify if row.get("verified") else visitor_claim  # see website.identify
+                identify = visitor_identify if row.get("verified") else visitor_claim  # see website.ingest.identify
                 contact_id = identify(
                     site_id=site_id,
                     visitor_id=row["visitor_id"],
@@ -380,7 +381,7 @@ def _resolve_contact(identifier: str, traits: dict):
         except ValidationError:
             return None
         return contact
-    # An `email` trait is not attached: the signature covers the id only (website.identify).
+    # An `email` trait is not attached: the signature covers the id only (website.ingest.identify).
     contact, _ = Contact.objects.get_or_create(external_id=identifier[:255], defaults={"name": name})
     return contact
 
@@ -399,7 +400,7 @@ def visitor_claim(*, site_id: int, visitor_id: str, identifier: str, traits: dic
 def visitor_identify(*, site_id: int, visitor_id: str, identifier: str, traits: dict, at: datetime) -> int | None:
     """Stitch an anonymous visitor to a contact (by email or external id) and re-attribute
     their earlier events and sessions. Returns the contact id, or None for an unusable id.
-    Only for identities the site signed (website.identify): never for what a browser merely claims."""
+    Only for identities the site signed (website.ingest.identify): never for what a browser merely claims."""
     identifier = identifier.strip()
     if not identifier:
         return None

@@ -1,7 +1,7 @@
 from django.urls import path
 
-from website import views
+from website.ingest import endpoint
 
 urlpatterns = [
-    path("t/batch", views.batch, name="website-ingest"),
+    path("t/batch", endpoint.batch, name="website-ingest"),
 ]

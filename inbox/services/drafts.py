@@ -13,7 +13,6 @@ from django.apps import apps
 from django.db import transaction
 from django.utils import timezone
 
-from inbox import tasks
 from inbox.classifier import strip_quoted
 from inbox.models import (
     AIClassification,
@@ -33,7 +32,9 @@ from inbox.services import conversations
 from inbox.services.sla import sla_record_response
 from madansara.audit import audit_record
 from madansara.channels.models import InboundMessage, MessageStatus
+from madansara.channels.retry import SEND
 from madansara.channels.services import message_create, message_send
+from madansara.channels.tasks import message_send_task
 from madansara.choices import Channel
 from madansara.contacts.services import consent_set
 from madansara.guidance import draft_guidance
@@ -615,9 +616,14 @@ def draft_send(
     if message.status == MessageStatus.FAILED:
         ReplyDraft.objects.filter(pk=draft.pk).update(status=DraftStatus.FAILED)
     elif message.status == MessageStatus.QUEUED:
-        tasks.send_reply_task.apply_async((str(message.pk),), countdown=30)
+        message_send_task.apply_async((str(message.pk),), countdown=SEND.countdown(0, _retry_after(message)))
     draft.refresh_from_db()
     return draft
+
+
+def _retry_after(message) -> float | None:
+    """The provider's Retry-After on the message's last attempt (None: none asked)."""
+    return message.attempts.order_by("-created_at").values_list("retry_after", flat=True).first()
 
 
 @transaction.atomic

@@ -107,3 +107,22 @@ def test_admin_lists_breached_conversations(client, make_inbound, user_in_role):
     client.force_login(user_in_role("Agent"))
     page = client.get("/admin/inbox/conversation/?sla=breached").content.decode()
     assert "late" in page and ">fine<" not in page
+
+
+def test_a_reply_refused_transiently_is_retried_by_the_one_send_task_until_it_gives_up(
+    make_inbound, user_in_role, monkeypatch
+):
+    from madansara.channels.models import AttemptOutcome, MessageStatus
+    from madansara.channels.tasks import message_send_task
+
+    # given a reply whose provider keeps answering "try again later", and a send task on its last retry
+    monkeypatch.setattr(message_send_task, "max_retries", 0)
+    draft = draft_for(make_inbound, sender="fail-transient@example.com")
+    # when an agent sends it
+    sent = draft_send(draft=draft, actor=user_in_role("Agent"))
+    # then channels' send task retried the same message, then failed it for good: never left queued
+    message = sent.message
+    message.refresh_from_db()
+    assert (message.status, message.failure_code) == (MessageStatus.FAILED, "retries_exhausted")
+    assert list(message.attempts.values_list("outcome", flat=True)) == [AttemptOutcome.TRANSIENT] * 2
+    assert ReplyDraft.objects.get(pk=draft.pk).message_id == message.pk

@@ -96,7 +96,7 @@ class Message(models.Model):
             models.Index(fields=["contact", "channel", "created_at"]),
             models.Index(
                 fields=["status"],
-                condition=models.Q(status__in=["queued", "sending"]),
+                condition=models.Q(status__in=[MessageStatus.QUEUED, MessageStatus.SENDING]),
                 name="message_pending_status",
             ),
             models.Index(

@@ -1,7 +1,7 @@
 """Which provider serves a channel: the real one when its credentials are set, else the sandbox.
 
 The setting `CHANNEL_PROVIDERS` (env, e.g. `"email=sandbox,sms=twilio"`) can force a choice per
-channel.
+channel. A social account's API client comes from the same providers (pages_client_for).
 """
 
 from functools import cache
@@ -10,6 +10,7 @@ from django.conf import settings
 from django.utils.module_loading import import_string
 
 from madansara.channels.base import Provider
+from madansara.channels.providers.pages import PagesClient
 from madansara.channels.rules import requires_human_approval
 from madansara.choices import Channel
 
@@ -69,3 +70,33 @@ def channel_status() -> list[dict]:
             }
         )
     return rows
+
+
+PAGES_CLIENTS: dict[str, str] = {
+    "instagram": "madansara.channels.providers.meta.InstagramPages",
+    "facebook": "madansara.channels.providers.meta.FacebookPages",
+    "x": "madansara.channels.providers.x.XPages",
+    "linkedin": "madansara.channels.providers.linkedin.LinkedInPages",
+    "sandbox": "madansara.channels.providers.sandbox.SandboxPages",
+}
+
+
+def _pages_credentials(platform: str) -> tuple[str, str]:
+    """(environment token, base URL) of a platform, read at call time."""
+    return {
+        "instagram": (settings.META_PAGE_ACCESS_TOKEN, settings.META_GRAPH_URL),
+        "facebook": (settings.META_PAGE_ACCESS_TOKEN, settings.META_GRAPH_URL),
+        "x": (settings.X_BEARER_TOKEN, settings.X_API_URL),
+        "linkedin": (settings.LINKEDIN_ACCESS_TOKEN, settings.LINKEDIN_API_URL),
+    }.get(platform, ("", "sandbox://"))
+
+
+def pages_client_for(account) -> PagesClient:
+    """The API client of a social account (anything with platform, access_token, pk, external_id,
+    handle): its own token, else the environment's, else the sandbox."""
+    env_token, base_url = _pages_credentials(account.platform)
+    token = account.access_token or env_token
+    path = PAGES_CLIENTS[account.platform]
+    if account.platform != "sandbox" and not token:
+        path, base_url = PAGES_CLIENTS["sandbox"], "sandbox://"
+    return import_string(path)(account, token=token, base_url=base_url)

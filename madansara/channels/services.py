@@ -7,10 +7,10 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from madansara.channels import registry, rules
+from madansara.channels import registry, rules, states
+from madansara.channels.attempts import attempt_outcome
 from madansara.channels.base import OutboundPayload, Provider, ProviderError, SendResult
 from madansara.channels.models import (
-    STATUS_RANK,
     AttemptOutcome,
     DeliveryAttempt,
     InboundMessage,
@@ -88,10 +88,7 @@ def message_send(*, message: Message, provider: Provider | None = None) -> Deliv
     """Make one delivery attempt. Claims the message (queued → sending) first, so two workers
     never send it twice; returns None when it was not queued. The attempt is recorded whatever
     happens; a transient error puts the message back to queued for the caller to retry."""
-    claimed = Message.objects.filter(pk=message.pk, status=MessageStatus.QUEUED).update(
-        status=MessageStatus.SENDING, attempts_count=message.attempts_count + 1
-    )
-    if not claimed:
+    if not states.claim(message_id=message.pk):
         return None
     message.refresh_from_db()
     provider = provider or registry.provider_for(message.channel)
@@ -127,13 +124,7 @@ def message_send_prepared(
             logger.warning("provider call failed", extra={"provider": provider.name, "error": exc.__class__.__name__})
             error = ProviderError(f"{exc.__class__.__name__}: {exc}", permanent=False, code="exception")
     seconds = time.perf_counter() - started
-    outcome = (
-        AttemptOutcome.SUCCESS
-        if error is None
-        else AttemptOutcome.PERMANENT
-        if error.permanent
-        else AttemptOutcome.TRANSIENT
-    )
+    outcome = attempt_outcome(error)
     send_observe(channel=message.channel, provider=provider.name, outcome=outcome.value, seconds=seconds)
     return result, error, int(seconds * 1000)
 
@@ -183,42 +174,35 @@ def _record_attempt(*, message, provider, result, error, latency_ms) -> Delivery
             latency_ms=latency_ms,
             provider_message_id=result.provider_message_id,
         )
-        Message.objects.filter(pk=message.pk).update(
-            status=MessageStatus.SENT,
+        states.mark_sent(
+            message_id=message.pk,
             provider=provider.name,
             provider_message_id=result.provider_message_id,
             cost=result.cost,
             currency=result.currency,
-            sent_at=now,
+            at=now,
         )
         MessageEvent.objects.create(message=message, kind=MessageEventKind.SENT, occurred_at=now)
         message_sent_announce(message=message, sent_at=now)
         return attempt
-    outcome = AttemptOutcome.PERMANENT if error.permanent else AttemptOutcome.TRANSIENT
     attempt = DeliveryAttempt.objects.create(
         message=message,
         provider=provider.name,
-        outcome=outcome,
+        outcome=attempt_outcome(error),
         error_code=error.code,
         error_message=error.message[:500],
         retry_after=error.retry_after,
         latency_ms=latency_ms,
     )
     if error.permanent:
-        Message.objects.filter(pk=message.pk).update(
-            status=MessageStatus.FAILED,
-            provider=provider.name,
-            failure_code=error.code,
-            failure_reason=error.message[:500],
-            failed_at=now,
-        )
+        states.mark_failed(message_id=message.pk, provider=provider.name, code=error.code, reason=error.message, at=now)
         event = MessageEvent.objects.create(
             message=message, kind=MessageEventKind.FAILED, occurred_at=now, data={"code": error.code}
         )
         _apply_side_effects(message=message, error=error, provider_name=provider.name)
         _signal_on_commit(message, [event])
     else:
-        Message.objects.filter(pk=message.pk).update(status=MessageStatus.QUEUED, provider=provider.name)
+        states.requeue(message_id=message.pk, provider=provider.name)
     return attempt
 
 
@@ -246,17 +230,6 @@ def _apply_side_effects(*, message: Message, error: ProviderError, provider_name
         )
 
 
-EVENT_STATUS = {
-    MessageEventKind.DELIVERED: (MessageStatus.DELIVERED, "delivered_at"),
-    MessageEventKind.OPENED: (MessageStatus.OPENED, "opened_at"),
-    MessageEventKind.CLICKED: (MessageStatus.CLICKED, "clicked_at"),
-    MessageEventKind.REPLIED: (MessageStatus.REPLIED, "replied_at"),
-    MessageEventKind.BOUNCED: (MessageStatus.FAILED, "failed_at"),
-    MessageEventKind.DROPPED: (MessageStatus.FAILED, "failed_at"),
-    MessageEventKind.FAILED: (MessageStatus.FAILED, "failed_at"),
-}
-
-
 @transaction.atomic
 def message_event_record(
     *, message: Message, kind: str, occurred_at=None, provider_event_id: str | None = None, data: dict | None = None
@@ -269,14 +242,7 @@ def message_event_record(
     event = MessageEvent.objects.create(
         message=message, kind=kind, occurred_at=occurred_at, provider_event_id=provider_event_id, data=data or {}
     )
-    if kind in EVENT_STATUS:
-        status, stamp = EVENT_STATUS[kind]
-        fields = {stamp: occurred_at}
-        current = Message.objects.select_for_update().values_list("status", flat=True).get(pk=message.pk)
-        moves_forward = STATUS_RANK[status] > STATUS_RANK[current] and current != MessageStatus.FAILED
-        if status == MessageStatus.FAILED or moves_forward:
-            fields["status"] = status
-        Message.objects.filter(pk=message.pk).update(**fields)
+    states.event_apply(message_id=message.pk, kind=kind, occurred_at=occurred_at)
     _signal_on_commit(message, [event])
     return event
 
@@ -311,29 +277,10 @@ def _stamps_set_if_empty(*, stamp: str, first_at: dict) -> None:
 def _advance_statuses(events: list[MessageEvent]) -> None:
     """Set-based: first-time stamps from the earliest event of each kind, and each message's status
     moved to the furthest one its new events reach (failed always wins; never backwards)."""
-    first_stamps: dict[str, dict] = {}
-    target: dict = {}
-    for event in events:
-        if event.kind not in EVENT_STATUS:
-            continue
-        status, stamp = EVENT_STATUS[event.kind]
-        firsts = first_stamps.setdefault(stamp, {})
-        if event.message_id not in firsts or event.occurred_at < firsts[event.message_id]:
-            firsts[event.message_id] = event.occurred_at
-        current = target.get(event.message_id)
-        if current is None or current != MessageStatus.FAILED and STATUS_RANK[status] > STATUS_RANK[current]:
-            target[event.message_id] = status
+    first_stamps, target = states.events_targets(events)
     for stamp, first_at in first_stamps.items():
         _stamps_set_if_empty(stamp=stamp, first_at=first_at)
-    ids_by_status: dict[str, list] = {}
-    for message_id, status in target.items():
-        ids_by_status.setdefault(status, []).append(message_id)
-    for status, ids in ids_by_status.items():
-        if status == MessageStatus.FAILED:
-            Message.objects.filter(pk__in=ids).update(status=status)
-            continue
-        lower = [s for s, rank in STATUS_RANK.items() if rank < STATUS_RANK[status] and s != MessageStatus.FAILED]
-        Message.objects.filter(pk__in=ids, status__in=lower).update(status=status)
+    states.statuses_advance(target=target)
 
 
 @transaction.atomic
@@ -377,9 +324,7 @@ def message_events_record_many(*, events: list[dict]) -> list[MessageEvent]:
 def message_fail(*, message: Message, code: str, reason: str) -> bool:
     """Give up on a message that is still queued or sending (e.g. retries exhausted)."""
     now = timezone.now()
-    updated = Message.objects.filter(pk=message.pk, status__in=[MessageStatus.QUEUED, MessageStatus.SENDING]).update(
-        status=MessageStatus.FAILED, failure_code=code[:64], failure_reason=reason[:500], failed_at=now
-    )
+    updated = states.give_up(message_id=message.pk, code=code, reason=reason, at=now)
     if updated:
         event = MessageEvent.objects.create(
             message=message, kind=MessageEventKind.FAILED, occurred_at=now, data={"code": code}

@@ -6,15 +6,12 @@ from celery import shared_task
 from django.utils import timezone
 
 from madansara.channels.models import AttemptOutcome, Message, WebhookEvent, WebhookStatus
+from madansara.channels.retry import SEND, WEBHOOK
 from madansara.channels.services import message_fail, message_send
 from madansara.channels.webhooks import processing
 
-MAX_WEBHOOK_ATTEMPTS = 10
-MAX_SEND_RETRIES = 8
-
-
-def _backoff(retries: int) -> int:
-    return min(900, 5 * 2**retries)
+MAX_WEBHOOK_ATTEMPTS = WEBHOOK.max_attempts
+MAX_SEND_RETRIES = SEND.max_attempts - 1
 
 
 @shared_task(bind=True, max_retries=MAX_WEBHOOK_ATTEMPTS, acks_late=True)
@@ -28,7 +25,7 @@ def webhook_event_process_task(self, event_id: int) -> None:
     except Exception as exc:
         if self.request.is_eager:
             raise
-        raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
+        raise self.retry(exc=exc, countdown=WEBHOOK.countdown(self.request.retries)) from exc
 
 
 @shared_task
@@ -57,7 +54,8 @@ def webhook_replay_keys_prune_task() -> int:
 
 @shared_task(bind=True, max_retries=MAX_SEND_RETRIES, acks_late=True)
 def message_send_task(self, message_id: str) -> None:
-    """Send a queued message; a transient error is retried after the provider's Retry-After."""
+    """Send a queued message; a transient error is retried with the send policy (never sooner than
+    the provider's Retry-After). The one retry task of a queued message, whichever app queued it."""
     message = Message.objects.filter(pk=message_id).first()
     if message is None:
         return
@@ -67,5 +65,6 @@ def message_send_task(self, message_id: str) -> None:
     if self.request.retries >= self.max_retries:
         message_fail(message=message, code="retries_exhausted", reason=attempt.error_message)
         return
-    countdown = attempt.retry_after if attempt.retry_after is not None else _backoff(self.request.retries)
-    raise self.retry(countdown=max(1, int(countdown + 0.999)))
+    if self.request.is_eager:
+        return  # run inline (tests, CELERY_TASK_ALWAYS_EAGER): the message stays queued, the caller goes on
+    raise self.retry(countdown=SEND.countdown(self.request.retries, attempt.retry_after))

@@ -145,9 +145,13 @@ def _deliveries_plan(notification: Notification, people: list, now) -> list[Deli
     for address in settings.NOTIFY_ADMIN_EMAILS:
         if address.lower() not in addresses:
             addresses.add(address.lower())
-            deliveries.append(Delivery(notification=notification, transport=Transport.EMAIL, address=address))
+            deliveries.append(
+                Delivery(notification=notification, transport=Transport.EMAIL, address=address, deliver_after=now)
+            )
     if settings.NOTIFY_SLACK_WEBHOOK_URL:
-        deliveries.append(Delivery(notification=notification, transport=Transport.SLACK, address="slack"))
+        deliveries.append(
+            Delivery(notification=notification, transport=Transport.SLACK, address="slack", deliver_after=now)
+        )
     return deliveries
 
 

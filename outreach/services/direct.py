@@ -22,6 +22,7 @@ from django.utils import timezone
 from madansara.audit import audit_record
 from madansara.channels import registry
 from madansara.channels.models import Message, MessageStatus
+from madansara.channels.retry import SEND
 from madansara.channels.services import message_create, message_send
 from madansara.choices import Channel
 from madansara.contacts.models import (
@@ -45,8 +46,8 @@ from outreach.models import (
 )
 from outreach.models.direct import DIRECT_COUNTED
 from outreach.services.content import _email_footer, _url, unsubscribe_token
-from outreach.services.dispatch import MAX_ATTEMPTS, backoff_seconds, lease
-from outreach.services.dispatch import _resolve_in_flight as resolve_in_flight
+from outreach.services.dispatch import lease
+from outreach.services.dispatch.send_one import _resolve_in_flight as resolve_in_flight
 from outreach.services.planning import (
     ACTIVE_OUTBOX,
     MANUAL_ONLY,
@@ -409,10 +410,10 @@ def direct_send_deliver(*, send_id: int, provider=None, now: datetime | None = N
         message.refresh_from_db()
         if message.status == MessageStatus.QUEUED and attempt is not None:
             attempts = send.attempts + 1
-            if attempts >= MAX_ATTEMPTS:
+            if SEND.exhausted(attempts):
                 _set(send, status=DirectSendStatus.FAILED, attempts=attempts, error=attempt.error_message[:500])
                 return "failed"
-            due = now + timedelta(seconds=backoff_seconds(attempts, attempt.retry_after))
+            due = now + timedelta(seconds=SEND.delay(attempts, attempt.retry_after))
             _set(
                 send,
                 status=DirectSendStatus.SCHEDULED,

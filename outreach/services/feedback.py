@@ -9,7 +9,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from abtesting.services import outcome_record
-from madansara.channels.models import Message, MessageEvent, MessageEventKind
+from madansara.channels.models import Message, MessageEvent, MessageEventKind, MessageStatus
 from madansara.contacts.models import Contact
 from outreach.models import ContactEngagement, OutreachCampaign
 
@@ -114,7 +114,7 @@ def engagement_recompute(*, since: datetime | None = None, progress=None) -> int
         opened=Count("id", filter=Q(opened_at__isnull=False)),
         clicked=Count("id", filter=Q(clicked_at__isnull=False)),
         replied=Count("id", filter=Q(replied_at__isnull=False)),
-        bounced=Count("id", filter=Q(status="failed", failure_code__in=["bounce", "bounced"])),
+        bounced=Count("id", filter=Q(status=MessageStatus.FAILED, failure_code__in=["bounce", "bounced"])),
         responses=Count("id", filter=responded),
     )
     zones = {}

@@ -18,10 +18,10 @@ from django.utils import timezone
 from madansara.channels.models import DeliveryAttempt, Message, MessageEvent
 from madansara.contacts.services import consent_set
 from outreach.models import CampaignSpend, ContactEngagement, OutboxMessage, SuppressionEntry
-from outreach.services import dispatch
 from outreach.services.dispatch import (
     MAX_ATTEMPTS,
     backoff_seconds,
+    batch,
     outbox_claim,
     outbox_dispatch,
     outbox_send_one,
@@ -248,7 +248,7 @@ def test_a_crash_between_provider_call_and_record_is_resolved_without_a_second_s
         provider = CountingProvider(server.url)
         camp, _ = planned(3)
         now = timezone.now()
-        real = dispatch._record_sent
+        real = batch._record_sent
         calls = []
 
         def dies_on_the_second(**kwargs):
@@ -258,9 +258,9 @@ def test_a_crash_between_provider_call_and_record_is_resolved_without_a_second_s
             return real(**kwargs)
 
         # given a dispatcher whose second record never happened (its provider call did)
-        monkeypatch.setattr(dispatch, "_record_sent", dies_on_the_second)
+        monkeypatch.setattr(batch, "_record_sent", dies_on_the_second)
         assert outbox_dispatch(worker="dying", provider=provider, now=now) == {"sent": 2, "error": 1}
-        monkeypatch.setattr(dispatch, "_record_sent", real)
+        monkeypatch.setattr(batch, "_record_sent", real)
         stuck = OutboxMessage.objects.get(pk=calls[1])
         assert (stuck.status, stuck.message.status) == ("claimed", "sending")
         # when another dispatcher re-claims it after the lease
@@ -283,7 +283,7 @@ def test_engagement_counts_a_dying_worker_never_wrote_are_rebuilt_by_the_recompu
         raise RuntimeError("worker died before writing its batch's engagement counts")
 
     # given a dispatcher that sent and recorded every message but not the batch's engagement
-    monkeypatch.setattr(dispatch, "_engagement_sent", dies)
+    monkeypatch.setattr(batch, "_engagement_sent", dies)
     assert outbox_dispatch(worker="dying", now=timezone.now()) == {"sent": 3}
     monkeypatch.undo()
     # then each message and row is recorded one by one all the same

@@ -1,7 +1,6 @@
 """Comments: ingest (webhook or sync), classify, apply rules, draft, approve, reply or hide."""
 
 import logging
-import time
 from datetime import timedelta
 
 from django.db import transaction
@@ -9,13 +8,16 @@ from django.db.models import Max, Q
 from django.utils import timezone
 
 from madansara.audit import audit_record
+from madansara.channels.attempts import CallResult, attempt_outcome, provider_call
+from madansara.channels.base import CommentData
+from madansara.channels.models import AttemptOutcome
+from madansara.channels.registry import pages_client_for
 from madansara.llm import LLMError, llm_available, llm_structured
 from madansara.templating import TemplateError, template_render
 from social import tasks
 from social.classify import classify_comment
 from social.models import (
     CHANNEL_PLATFORMS,
-    AttemptOutcome,
     CommentAction,
     CommentActionAttempt,
     CommentRule,
@@ -25,8 +27,6 @@ from social.models import (
     SocialEngagement,
     SocialPost,
 )
-from social.platforms import PlatformError, client_for
-from social.platforms.base import CommentData
 from social.services import engagements, funnels
 
 logger = logging.getLogger(__name__)
@@ -280,26 +280,25 @@ def comment_reply_send(*, comment: SocialComment) -> CommentActionAttempt | None
     if not _claim_for_reply(comment):
         return None
     comment.refresh_from_db()
-    client = client_for(comment.account)
-    started = time.perf_counter()
+    client = pages_client_for(comment.account)
     try:
-        reply_id = client.reply_to_comment(
-            comment_external_id=comment.external_id,
-            post_external_id=comment.post.external_id if comment.post_id else "",
-            text=comment.draft_text,
+        call = provider_call(
+            lambda: client.reply_to_comment(
+                comment_external_id=comment.external_id,
+                post_external_id=comment.post.external_id if comment.post_id else "",
+                text=comment.draft_text,
+            )
         )
-        error = None
-    except PlatformError as exc:
-        reply_id, error = "", exc
     finally:
         client.close()
-    return _record_attempt(comment, CommentAction.REPLY, error, reply_id, started)
+    return _record_attempt(comment, CommentAction.REPLY, call)
 
 
 @transaction.atomic
-def _record_attempt(comment, action, error, external_id, started) -> CommentActionAttempt:
+def _record_attempt(comment, action, call: CallResult) -> CommentActionAttempt:
+    """The attempt row of a platform call on a comment, and what it did to the comment."""
     now = timezone.now()
-    latency_ms = int((time.perf_counter() - started) * 1000)
+    error, external_id, latency_ms = call.error, call.value or "", call.latency_ms
     if error is None:
         attempt = CommentActionAttempt.objects.create(
             comment=comment,
@@ -320,7 +319,7 @@ def _record_attempt(comment, action, error, external_id, started) -> CommentActi
     attempt = CommentActionAttempt.objects.create(
         comment=comment,
         action=action,
-        outcome=AttemptOutcome.PERMANENT if error.permanent else AttemptOutcome.TRANSIENT,
+        outcome=attempt_outcome(error),
         error_code=error.code,
         error_message=error.message[:500],
         latency_ms=latency_ms,
@@ -340,17 +339,13 @@ def _record_attempt(comment, action, error, external_id, started) -> CommentActi
 
 def comment_hide(*, comment: SocialComment, actor=None) -> CommentActionAttempt:
     """Hide a comment on the platform (spam); recorded as an attempt."""
-    client = client_for(comment.account)
-    started = time.perf_counter()
+    client = pages_client_for(comment.account)
     try:
-        client.hide_comment(comment_external_id=comment.external_id)
-        error = None
-    except PlatformError as exc:
-        error = exc
+        call = provider_call(lambda: client.hide_comment(comment_external_id=comment.external_id))
     finally:
         client.close()
-    attempt = _record_attempt(comment, CommentAction.HIDE, error, "", started)
-    if error is not None and not error.permanent:
+    attempt = _record_attempt(comment, CommentAction.HIDE, call)
+    if call.error is not None and not call.error.permanent:
         SocialComment.objects.filter(pk=comment.pk).update(status=CommentStatus.FAILED)
     if actor is not None and not isinstance(actor, str):
         audit_record(actor=actor, action="social.comment.hide", target=comment)

@@ -104,14 +104,28 @@ def _recipient(comment: SocialComment) -> str:
 
 
 def _send(message) -> None:
+    """One attempt at a step's message; a message another worker holds is in flight, not sent."""
     attempt = message_send(message=message)
-    if attempt is None or attempt.outcome == AttemptOutcome.SUCCESS:
+    if attempt is None:
+        message.refresh_from_db()
+        _settled(message)
+        return
+    if attempt.outcome == AttemptOutcome.SUCCESS:
         return
     raise FunnelStepFailed(
         f"{attempt.error_code}: {attempt.error_message}",
         permanent=attempt.outcome == AttemptOutcome.PERMANENT,
         retry_after=attempt.retry_after,
     )
+
+
+def _settled(message) -> None:
+    """The step's message was handed to the channel layer before (this run was interrupted or is
+    being advanced elsewhere): sent is done, failed fails the step, queued or sending waits."""
+    if message.status == MessageStatus.FAILED:
+        raise FunnelStepFailed(f"{message.failure_code}: {message.failure_reason}", permanent=True)
+    if message.status in (MessageStatus.QUEUED, MessageStatus.SENDING):
+        raise FunnelStepFailed("The step's message is being sent by another worker", permanent=False)
 
 
 def _render(step: FunnelStep, run: FunnelRun) -> str:
@@ -123,27 +137,34 @@ def _render(step: FunnelStep, run: FunnelRun) -> str:
 
 
 def _send_step(*, run: FunnelRun, step: FunnelStep) -> None:
+    """Send the step's message once: the run's pending message is the step's idempotency key."""
     pending = run.pending_message
-    if pending is not None and pending.status == MessageStatus.QUEUED:
-        _send(pending)  # a retry after a transient error: the same message, never a second one
+    if pending is not None:
+        if pending.status == MessageStatus.QUEUED:
+            _send(pending)  # a retry after a transient error: the same message, never a second one
+        else:
+            _settled(pending)  # sent before an interruption, or in flight elsewhere: never a second one
         return
     text = _render(step, run)
     comment = run.comment
     use_private_reply = (
         run.dm_sent_at is None and comment is not None and comment.account.platform in PRIVATE_REPLY_PLATFORMS
     )
-    if use_private_reply:
-        campaign = {"social_funnel": run.funnel_id, "campaign": f"social-funnel:{run.funnel_id}"}
-        message = private_reply_create(comment=comment, text=text, source="social", context=campaign)
-    else:
-        message = message_create(
-            channel=run.funnel.account.channel,
-            contact=run.contact,
-            source="social",
-            text=text,
-            context={"social_funnel": run.funnel_id, "campaign": f"social-funnel:{run.funnel_id}"},
+    context = {"social_funnel": run.funnel_id, "campaign": f"social-funnel:{run.funnel_id}"}
+    with transaction.atomic():
+        if use_private_reply:
+            message = private_reply_create(comment=comment, text=text, source="social", context=context)
+        else:
+            message = message_create(
+                channel=run.funnel.account.channel, contact=run.contact, source="social", text=text, context=context
+            )
+        # Claim the step: only the advance that attaches the step's message sends it.
+        claimed = FunnelRun.objects.filter(pk=run.pk, position=run.position, pending_message__isnull=True).update(
+            pending_message=message
         )
-    FunnelRun.objects.filter(pk=run.pk).update(pending_message=message)
+        if not claimed:
+            transaction.set_rollback(True)
+            raise FunnelStepFailed("Another worker is on this step", permanent=False)
     run.pending_message = message
     _send(message)
 

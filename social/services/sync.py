@@ -8,9 +8,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from madansara.channels.base import CommentData, PostData, ProviderError
+from madansara.channels.registry import pages_client_for
 from social.models import PlatformInsight, SocialAccount, SocialPost, SocialSyncRun, SyncStatus
-from social.platforms import PlatformError, client_for
-from social.platforms.base import CommentData, PostData
 from social.services import comments, engagements
 
 logger = logging.getLogger(__name__)
@@ -57,7 +57,7 @@ def account_sync(*, account: SocialAccount, since=None, progress: Callable[[str]
     watermark = since or (account.posts_synced_until - timedelta(days=1) if account.posts_synced_until else None)
     comment_days = settings.SOCIAL_COMMENT_SYNC_DAYS
     handle_hours = settings.SOCIAL_HANDLE_SYNCED_WITHIN_HOURS
-    client = client_for(account)
+    client = pages_client_for(account)
     newest = account.posts_synced_until
     try:
         for data in client.iter_posts(since=watermark):
@@ -83,7 +83,7 @@ def account_sync(*, account: SocialAccount, since=None, progress: Callable[[str]
                     recent_enough = data.commented_at >= now - timedelta(hours=handle_hours)
                     _, created = comments.comment_ingest(account=account, data=data, handle=recent_enough)
                     run.comments += created
-            except PlatformError as exc:
+            except ProviderError as exc:
                 if not exc.gone:
                     raise
                 post_mark_deleted(post=post)
@@ -97,7 +97,7 @@ def account_sync(*, account: SocialAccount, since=None, progress: Callable[[str]
             run.mentions += created
         run.insights = _sync_insights(account=account, client=client, since=since)
         say(f"{account}: {run.mentions} new mentions, {run.insights} insight days")
-    except PlatformError as exc:
+    except ProviderError as exc:
         client.close()
         return _finish(run, account, exc=exc)
     client.close()
@@ -142,7 +142,7 @@ def _sync_insights(*, account: SocialAccount, client, since) -> int:
     return len(rows)
 
 
-def _finish(run: SocialSyncRun, account: SocialAccount, exc: PlatformError | None = None) -> SocialSyncRun:
+def _finish(run: SocialSyncRun, account: SocialAccount, exc: ProviderError | None = None) -> SocialSyncRun:
     now = timezone.now()
     run.finished_at = now
     if exc is None:

@@ -171,3 +171,60 @@ def test_funnel_stats_and_conversion_through_attribution(funnel, django_capture_
     client, _ = key_client(make_user("Marketer"), ["social:read"])
     data = client.get(f"/api/v1/social/funnels/{funnel.pk}").json()
     assert (data["triggered"], data["dm_sent"], data["replied"], data["converted"]) == (1, 1, 0, 1)
+
+
+def _interrupted_after_the_link_dm(funnel, capture, monkeypatch):
+    """A run whose link DM went out but whose worker died before the run recorded it (the task
+    is then redelivered: acks_late). Returns the run."""
+    from social.models import FunnelRun as Run
+
+    c = comment(capture, text="GUIDE please!", external_id="c-crash", post_id="m-guide")
+    real_save = Run.save
+    died = []
+
+    def dies_once_after_the_send(self, *args, **kwargs):
+        if "position" in (kwargs.get("update_fields") or ()) and self.position == 2 and not died:
+            died.append(self.pk)
+            raise RuntimeError("worker died after the provider call")
+        return real_save(self, *args, **kwargs)
+
+    monkeypatch.setattr(Run, "save", dies_once_after_the_send)
+    with pytest.raises(RuntimeError), capture(execute=True):
+        deliver_inbound(kind="message", text="rose@example.com", external_id="dm-crash", contact=c.contact)
+    monkeypatch.setattr(Run, "save", real_save)
+    return FunnelRun.objects.get(funnel=funnel)
+
+
+def test_a_redelivered_advance_never_sends_a_step_twice(funnel, django_capture_on_commit_callbacks, monkeypatch):
+    from social.tasks import funnel_run_advance_task
+
+    # given a run whose link DM was sent by a worker that died before recording the step
+    run = _interrupted_after_the_link_dm(funnel, django_capture_on_commit_callbacks, monkeypatch)
+    assert (run.position, run.pending_message.status) == (1, MessageStatus.SENT)
+    # when the task is delivered again
+    funnel_run_advance_task.apply(args=[run.pk])
+    # then the step counts as done: the person got one link DM, and the run went on
+    links = Message.objects.filter(contact=run.contact, text__startswith="Here it is")
+    assert links.count() == 1
+    run.refresh_from_db()
+    assert run.status == RunStatus.HANDED_OVER and run.pending_message is None
+
+
+def test_an_advance_never_sends_a_second_message_while_the_first_is_in_flight(
+    funnel, django_capture_on_commit_callbacks
+):
+    from social.tasks import funnel_run_advance_task
+
+    c = comment(django_capture_on_commit_callbacks, text="GUIDE please!", external_id="c-busy", post_id="m-guide")
+    run = FunnelRun.objects.get(funnel=funnel)
+    # given a run on its link step whose DM another worker is sending right now
+    in_flight = Message.objects.create(
+        channel="instagram", contact=c.contact, to="rose.boutique", text="Here it is", status=MessageStatus.SENDING
+    )
+    FunnelRun.objects.filter(pk=run.pk).update(status=RunStatus.ACTIVE, position=1, pending_message=in_flight)
+    # when a second advance of the same run runs (a retry, a reply resuming it)
+    assert funnel_run_advance_task.apply(args=[run.pk]).get() == "retry"
+    # then it sends nothing: no second message, the step still waits for the first one
+    assert Message.objects.filter(contact=c.contact).count() == 2  # the private reply and the one in flight
+    run.refresh_from_db()
+    assert (run.position, run.pending_message_id) == (1, in_flight.pk)

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from werkzeug import Response
 
+from madansara.channels.providers.linkedin import PAGE_SIZE
 from social.models import PlatformInsight, SocialAccount, SocialComment, SocialPost, SyncStatus
-from social.platforms.linkedin import PAGE_SIZE
 from social.services.sync import account_sync
 
 pytestmark = pytest.mark.django_db

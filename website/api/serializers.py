@@ -4,6 +4,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from website.funnels import validate_breakdown
+from website.ingest.endpoint import snippet
 from website.models import (
     FunnelAnalytics,
     FunnelDefinition,
@@ -12,7 +13,6 @@ from website.models import (
     WebsiteSession,
     validate_funnel_steps,
 )
-from website.views import snippet
 
 
 class SiteSerializer(serializers.ModelSerializer):

@@ -31,7 +31,7 @@ def spool_dir(tmp_path, settings):
 def _empty_unmanaged_events_table(request):
     """website_event is unmanaged: Django's flush after transactional tests skips it."""
     yield
-    from website.ingest_writer import writer_stop
+    from website.ingest.writer import writer_stop
 
     writer_stop()  # the group-commit thread's own connection must not outlive the test database
     marker = request.node.get_closest_marker("django_db")

@@ -6,9 +6,10 @@ import pytest
 from django.db import OperationalError, connection
 from django.utils import timezone
 
-from website import services, spool
+from website import services
 from website.classify import parse_client
-from website.identify import identity_hash
+from website.ingest import spool
+from website.ingest.identify import identity_hash
 from website.models import WebsiteEvent
 from website.tests.conftest import CHROME_UA
 

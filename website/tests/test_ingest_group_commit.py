@@ -1,4 +1,4 @@
-"""Group commit of tracker batches (website.ingest_writer): one COPY and commit for concurrent requests."""
+"""Group commit of tracker batches (website.ingest.writer): one COPY and commit for concurrent requests."""
 
 import base64
 import threading
@@ -10,8 +10,10 @@ import pytest
 from django.db import DataError, connection, connections
 from django.utils import timezone
 
-from website import ingest_writer, services, spool
+from website import services
 from website.classify import parse_client
+from website.ingest import spool
+from website.ingest import writer as ingest_writer
 from website.models import WebsiteEvent, WebsiteVisitor
 from website.tests.conftest import CHROME_UA
 from website.tests.test_ingest import event, post, report_losses

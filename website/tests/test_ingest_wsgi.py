@@ -1,4 +1,4 @@
-"""The WSGI fast path for /t/batch (website.ingest_wsgi): the endpoint's checks without Django's stack."""
+"""The WSGI fast path for /t/batch (website.ingest.wsgi): the endpoint's checks without Django's stack."""
 
 import gzip
 import io
@@ -9,8 +9,8 @@ import sys
 import pytest
 from django.core.handlers.wsgi import WSGIHandler
 
-from website import views
-from website.ingest_wsgi import TrackerIngestApp
+from website.ingest import endpoint
+from website.ingest.wsgi import TrackerIngestApp
 from website.models import WebsiteEvent
 from website.tests.conftest import CHROME_UA
 from website.tests.test_ingest import ORIGIN, event
@@ -159,7 +159,7 @@ def test_an_unexpected_error_is_a_logged_500_with_a_request_id(app, site, monkey
     def broken(**kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(views, "batch_reply", broken)
+    monkeypatch.setattr(endpoint, "batch_reply", broken)
     with caplog.at_level(logging.ERROR, logger="django.request"):
         status, headers, content = post(app, site, [event()])
     assert status == 500

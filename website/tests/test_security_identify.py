@@ -15,8 +15,8 @@ import pytest
 
 from madansara.choices import Channel
 from madansara.contacts.models import Contact, ContactIdentity
-from website import identify
-from website.identify import identity_hash
+from website.ingest import identify
+from website.ingest.identify import identity_hash
 from website.models import WebsiteEvent, WebsiteVisitor
 from website.tests.conftest import CHROME_UA
 

@@ -10,7 +10,9 @@ import threading
 import pytest
 from django.db import OperationalError, connection
 
-from website import ingest_writer, services, spool
+from website import services
+from website.ingest import spool
+from website.ingest import writer as ingest_writer
 from website.models import WebsiteEvent
 from website.tests.test_ingest import event, post
 from website.tests.test_ingest_group_commit import rows, wait_until

@@ -90,7 +90,7 @@ def test_later_events_of_an_identified_visitor_carry_the_contact(client, site):
     import json
     import time
 
-    from website.identify import identity_hash
+    from website.ingest.identify import identity_hash
     from website.tests.conftest import CHROME_UA
 
     def post(name):

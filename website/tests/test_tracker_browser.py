@@ -7,7 +7,7 @@ import time
 import pytest
 from django.db import OperationalError
 
-from website.identify import identity_hash
+from website.ingest.identify import identity_hash
 from website.models import Site, WebsiteEvent, WebsiteSession
 from website.services import spool_flush
 from website.tests.conftest import CHROME_UA

@@ -11,7 +11,8 @@ from sendgrid.helpers.mail import Category, Content, CustomArg, From, Header, Ma
 
 from madansara.channels.base import OutboundPayload, Provider, ProviderError, SendResult
 from madansara.channels.email_ids import email_message_id
-from madansara.channels.providers._http import retry_after_seconds
+from madansara.channels.models import MessageStatus
+from madansara.channels.providers.http import retry_after_seconds
 
 THREADING_HEADERS = ("In-Reply-To", "References")
 MESSAGE_ID_ARG = "ms_message_id"  # custom_args key: comes back on every Event Webhook event
@@ -71,7 +72,7 @@ class SendGridProvider(Provider):
             transient = isinstance(exc.reason, (TimeoutError, socket.timeout, OSError))
             raise ProviderError(f"SendGrid unreachable: {exc.reason}", permanent=not transient, code="network") from exc
         provider_id = response.headers.get("X-Message-Id") or f"sg-{payload.message_id}"
-        return SendResult(provider_message_id=provider_id, status="queued")
+        return SendResult(provider_message_id=provider_id, status=MessageStatus.QUEUED)
 
     @staticmethod
     def _classify(exc) -> ProviderError:

@@ -14,7 +14,8 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
 from madansara.channels.base import OutboundPayload, Provider, ProviderError, SendResult
-from madansara.channels.providers._http import retry_after_seconds
+from madansara.channels.models import MessageStatus
+from madansara.channels.providers.http import retry_after_seconds
 
 TWILIO_API = "https://api.twilio.com"
 PERMANENT_CODES = {
@@ -99,7 +100,7 @@ class TwilioSMSProvider(Provider):
             raise ProviderError(
                 f"Twilio unreachable: {exc.__class__.__name__}", permanent=False, code="network"
             ) from exc
-        return SendResult(provider_message_id=message.sid, status="queued", cost=_price(message.price))
+        return SendResult(provider_message_id=message.sid, status=MessageStatus.QUEUED, cost=_price(message.price))
 
 
 class TwilioWhatsAppProvider(TwilioSMSProvider):

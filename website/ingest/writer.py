@@ -5,7 +5,7 @@ the writer takes everything queued, attaches known contacts with one query, stor
 with one COPY (autocommit: one statement, one WAL flush) and wakes the requests, which are
 acknowledged only then. While a commit is in flight the next requests queue up, so the group
 grows with the load and an idle server adds no delay. If the group fails because the database
-is unavailable every request spools its own rows (website.spool); if one batch's data is
+is unavailable every request spools its own rows (website.ingest.spool); if one batch's data is
 refused, the batches are retried one by one so the others are still stored.
 
 The spool is on this host's disk, so this process also drains it: a SpoolDrainer thread starts
@@ -23,8 +23,9 @@ from django.conf import settings
 from django.db import DatabaseError, IntegrityError, InterfaceError, OperationalError, connection
 from django.utils import timezone
 
-from website import services, spool
+from website import services
 from website.classify import Client
+from website.ingest import spool
 
 logger = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ import logging
 import orjson
 from django.core.cache import cache
 
-from website.ingest import ParsedBatch
+from website.ingest.parse import ParsedBatch
 
 logger = logging.getLogger(__name__)
 

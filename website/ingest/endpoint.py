@@ -14,8 +14,9 @@ from django.views.decorators.csrf import csrf_exempt
 
 from madansara.api.exceptions import error_body
 from madansara.metrics import tracker_count
-from website import identify, ingest, ingest_writer, services
+from website import services
 from website.classify import parse_client
+from website.ingest import identify, parse, writer
 from website.models import Site
 from website.selectors import SiteInfo, site_for_key
 
@@ -42,12 +43,12 @@ def _forget_local_sites(**kwargs) -> None:
     _local_sites.clear()
 
 
-post_save.connect(_forget_local_sites, sender=Site, dispatch_uid="website.views.forget_local_sites")
+post_save.connect(_forget_local_sites, sender=Site, dispatch_uid="website.ingest.endpoint.forget_local_sites")
 
 
 @dataclass
 class Reply:
-    """An ingest answer, independent of Django's request/response classes (see website.ingest_wsgi)."""
+    """An ingest answer, independent of Django's request/response classes (see website.ingest.wsgi)."""
 
     status: int
     body: dict | None = None
@@ -100,13 +101,13 @@ def batch_reply(*, method: str, header: Callable[[str], str], read_body: Callabl
     if method != "POST":
         return _error(405, "method_not_allowed", "Use POST.")
     declared = header("Content-Length")
-    if declared and declared.isdigit() and int(declared) > ingest.MAX_COMPRESSED_BYTES:
-        return _error(413, "payload_too_large", f"Request bodies are limited to {ingest.MAX_COMPRESSED_BYTES} bytes.")
+    if declared and declared.isdigit() and int(declared) > parse.MAX_COMPRESSED_BYTES:
+        return _error(413, "payload_too_large", f"Request bodies are limited to {parse.MAX_COMPRESSED_BYTES} bytes.")
     try:
-        payload = ingest.decode_body(read_body(), header("Content-Encoding"))
-    except ingest.PayloadTooLarge as exc:
+        payload = parse.decode_body(read_body(), header("Content-Encoding"))
+    except parse.PayloadTooLarge as exc:
         return _error(413, "payload_too_large", str(exc))
-    except ingest.BadPayload as exc:
+    except parse.BadPayload as exc:
         return _error(400, "invalid_payload", str(exc))
     try:
         site = _site(payload["site"])
@@ -127,13 +128,13 @@ def batch_reply(*, method: str, header: Callable[[str], str], read_body: Callabl
     anonymous = ""  # the daily hash, only when some event needs it
     if site.cookieless or not all(isinstance(e, dict) and e.get("a") and e.get("s") for e in payload["events"]):
         anonymous = services.cookieless_id(site_id=site.id, ip=ip, user_agent=user_agent, day=now.date())
-    parsed = ingest.parse_batch(payload, now=now, cookieless_id=anonymous)
+    parsed = parse.parse_batch(payload, now=now, cookieless_id=anonymous)
     if site.cookieless:
         for row in parsed.rows:
             row["visitor_id"] = row["session_id"] = anonymous
     if parsed.identifies:  # only signed ones are trusted; all are capped and rate-limited
         identify.identifies_screen(site_id=site.id, secret=site.identity_secret, batch=parsed)
-    outcome = ingest_writer.events_accept(site_id=site.id, rows=parsed.rows, client=client, ip=ip)
+    outcome = writer.events_accept(site_id=site.id, rows=parsed.rows, client=client, ip=ip)
     body = {"accepted": outcome.accepted, "filtered": 0, "errors": parsed.errors}
     tracker_count(outcome="accepted", events=outcome.accepted)
     tracker_count(outcome="rejected", events=len(parsed.errors))
@@ -146,7 +147,7 @@ def batch_reply(*, method: str, header: Callable[[str], str], read_body: Callabl
 
 @csrf_exempt
 def batch(request: HttpRequest) -> HttpResponse:
-    """`POST /t/batch` through Django (tests, runserver); gunicorn serves it via website.ingest_wsgi."""
+    """`POST /t/batch` through Django (tests, runserver); gunicorn serves it via website.ingest.wsgi."""
     reply = batch_reply(
         method=request.method,
         header=lambda name: request.headers.get(name, ""),

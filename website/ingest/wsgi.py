@@ -1,7 +1,7 @@
 """A WSGI fast path for the tracker endpoint `/t/batch` (madansara.wsgi wraps Django with it).
 
 The endpoint's own checks (CORS, size limits, gzip, per-event validation, bot and DNT
-filtering, IP truncation, durable storage) live in website.views.batch_reply and run
+filtering, IP truncation, durable storage) live in website.ingest.endpoint.batch_reply and run
 unchanged; what is skipped is Django's request and response objects and the middleware stack
 (sessions, CSRF, auth, messages), which this endpoint never used and which cost more CPU than
 storing the batch. What the stack gave it is kept: ALLOWED_HOSTS, the HTTPS redirect (any
@@ -21,8 +21,8 @@ from django.http.request import split_domain_port, validate_host
 from madansara.api.exceptions import error_body
 from madansara.metrics import http_observe
 from madansara.observability import _VALID_ID, HEADER, request_id_var
-from website import views
-from website.ingest import MAX_COMPRESSED_BYTES
+from website.ingest import endpoint
+from website.ingest.parse import MAX_COMPRESSED_BYTES
 
 logger = logging.getLogger("django.request")
 
@@ -57,7 +57,7 @@ class TrackerIngestApp:
         request_id = incoming if _VALID_ID.match(incoming) else uuid.uuid4().hex
         token = request_id_var.set(request_id)
         try:
-            reply = views.batch_reply(
+            reply = endpoint.batch_reply(
                 method=environ["REQUEST_METHOD"],
                 header=lambda name: _header(environ, name),
                 read_body=lambda: _read_body(environ),
@@ -65,7 +65,7 @@ class TrackerIngestApp:
             )
         except Exception:
             logger.exception("Internal Server Error: %s", PATH)
-            reply = views.Reply(500, error_body("server_error", "Server error."))
+            reply = endpoint.Reply(500, error_body("server_error", "Server error."))
         finally:
             request_id_var.reset(token)
             signals.request_finished.send(sender=self.__class__)

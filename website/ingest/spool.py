@@ -4,7 +4,7 @@ Each batch is one JSON file written to a temporary name, fsynced and renamed int
 so a crash leaves either the whole batch or nothing. Files are flushed oldest first; the
 flush records the batch id in the same transaction as the rows (exactly-once on replay).
 The spool is on the web host's own disk, so the web process that wrote it drains it
-(website.ingest_writer.SpoolDrainer); a file whose data is refused is moved to `quarantine/`
+(website.ingest.writer.SpoolDrainer); a file whose data is refused is moved to `quarantine/`
 and the others go on.
 """
 
