@@ -35,6 +35,7 @@ NAV: list[tuple[str, list[NavLink]]] = [
     ("Campaigns", [
         NavLink("Campaigns", "admin:outreach_outreachcampaign_changelist", "outreach.view_outreachcampaign"),
         NavLink("Message templates", "admin:outreach_channeltemplate_changelist", "outreach.view_channeltemplate"),
+        NavLink("Content drafts", "admin:outreach_contentdraft_changelist", "outreach.view_contentdraft"),
         NavLink("Experiments", "admin:abtesting_abtest_changelist", "abtesting.view_abtest"),
         NavLink("Social", "admin:social_socialpost_changelist", "social.view_socialpost"),
     ]),

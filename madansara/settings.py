@@ -454,7 +454,7 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].setdefault("ChannelEnum", "madansara
 SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
     {
         "OutreachCampaignStatusEnum": "outreach.models.campaigns.CampaignStatus",
-        "TemplateVariantStatusEnum": "outreach.models.campaigns.VariantStatus",
+        "TemplateVariantStatusEnum": "outreach.models.content.VariantStatus",
         "CampaignStepChannelEnum": "outreach.models.campaigns.STEP_CHANNEL_CHOICES",
     }
 )

@@ -8,6 +8,7 @@ from pydantic import (
     BaseModel,
     EmailStr,
     Field,
+    RootModel,
     confloat,
     conint,
     constr,
@@ -237,6 +238,20 @@ class ConversionStat(BaseModel):
     currency: str
     conversions: int
     value: Decimal
+
+
+class Arm(RootModel[list[int]]):
+    root: list[int] = Field(..., min_length=1)
+
+
+class CopyExperimentResult(BaseModel):
+    test: int
+    key: str
+    status: str
+
+
+class DecisionRequest(BaseModel):
+    note: constr(max_length=500) = ""
 
 
 class DirectSendRejectRequest(BaseModel):
@@ -588,6 +603,30 @@ class PatchedSiteRequest(BaseModel):
     is_active: bool | None = None
 
 
+class PatchedTemplateVariantRequest(BaseModel):
+    content: str | None = Field(
+        None, description="The subject or text (single-field variants)"
+    )
+    subject: constr(max_length=998) | None = None
+    preview: constr(max_length=200) | None = Field(
+        None, description="Preview text (email preheader)"
+    )
+    body: str | None = Field(
+        None, description="Text body (Jinja2, the template's variables)"
+    )
+    html: str | None = Field(
+        None, description="HTML body (email); built from the text when blank"
+    )
+    cta_label: constr(max_length=100) | None = None
+    cta_link: constr(max_length=50) | None = Field(
+        None, description="Name of a tracked campaign link"
+    )
+    whatsapp_template: constr(max_length=200) | None = Field(
+        None,
+        description="Approved WhatsApp template of this copy (business-initiated sends)",
+    )
+
+
 class PerformancePoint(BaseModel):
     day: date
     channel: str
@@ -595,6 +634,23 @@ class PerformancePoint(BaseModel):
     revenue: Decimal = Field(..., description="Attributed under the model")
     conversions: float = Field(..., description="Attributed under the model")
     roi: Decimal | None = Field(..., description="null without cost")
+
+
+class PersonaliseCounts(BaseModel):
+    personalised: int
+    holdout: int
+
+
+class PersonaliseRequestRequest(BaseModel):
+    holdout_percent: conint(ge=1, le=50) = 10
+
+
+class PersonalisedResult(BaseModel):
+    personalised: dict[str, Any]
+    holdout: dict[str, Any]
+    lift: float | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
 
 
 class PlatformInsight(BaseModel):
@@ -634,6 +690,15 @@ class PreviewRequest(BaseModel):
         None,
         description="* `email` - Email\n* `sms` - SMS\n* `whatsapp` - WhatsApp\n* `instagram` - Instagram\n* `facebook` - Facebook Messenger\n* `linkedin` - LinkedIn\n* `x` - X (Twitter)\n* `chat` - Website chat",
     )
+
+
+class PreviewResult(BaseModel):
+    channel: str
+    subject: str
+    html: str
+    text: str
+    template_name: str
+    template_variables: dict[str, Any]
 
 
 class ProposalApproveRequest(BaseModel):
@@ -883,12 +948,42 @@ class Source(BaseModel):
     visitors: int
 
 
+class SourceRequest(BaseModel):
+    title: constr(max_length=300) = ""
+    text: constr(max_length=20000) = ""
+    link: AnyUrl | constr(max_length=0) | None = None
+
+
 class StatusRequest(BaseModel):
     status: Literal["open", "pending", "snoozed", "resolved"] = Field(
         ...,
         description="* `open` - Open\n* `pending` - Pending\n* `snoozed` - Snoozed\n* `resolved` - Resolved",
     )
     snoozed_until: AwareDatetime | None = None
+
+
+class TemplateVariantRequest(BaseModel):
+    content: str | None = Field(
+        None, description="The subject or text (single-field variants)"
+    )
+    subject: constr(max_length=998) | None = None
+    preview: constr(max_length=200) | None = Field(
+        None, description="Preview text (email preheader)"
+    )
+    body: str | None = Field(
+        None, description="Text body (Jinja2, the template's variables)"
+    )
+    html: str | None = Field(
+        None, description="HTML body (email); built from the text when blank"
+    )
+    cta_label: constr(max_length=100) | None = None
+    cta_link: constr(max_length=50) | None = Field(
+        None, description="Name of a tracked campaign link"
+    )
+    whatsapp_template: constr(max_length=200) | None = Field(
+        None,
+        description="Approved WhatsApp template of this copy (business-initiated sends)",
+    )
 
 
 class TestSendRequest(BaseModel):
@@ -932,6 +1027,11 @@ class Variant(BaseModel):
     content: Any | None = Field(
         None, description='What this variant shows, e.g. {"subject": ...}'
     )
+
+
+class VariantPreviewRequest(BaseModel):
+    contact: int
+    campaign: int | None = None
 
 
 class VariantRequest(BaseModel):
@@ -1246,6 +1346,15 @@ class ChannelPerformance(BaseModel):
     refreshed_at: AwareDatetime
 
 
+class ComposeRequest(BaseModel):
+    brief: constr(min_length=1, max_length=4000)
+    template: int
+    segment: int | None = None
+    sources: list[SourceRequest] | None = None
+    language: Literal["en", "fr", "es", "ht"] | Literal[""] = ""
+    subject_count: conint(ge=1, le=5) = 3
+
+
 class Consent(BaseModel):
     channel: Literal[
         "email", "sms", "whatsapp", "instagram", "facebook", "linkedin", "x", "chat"
@@ -1367,6 +1476,20 @@ class ConversationList(BaseModel):
     next_response_due: AwareDatetime | None = None
     resolution_due: AwareDatetime | None = None
     sla_breached: bool | None = None
+
+
+class CopyExperimentRequest(BaseModel):
+    arms: list[Arm] = Field(
+        ...,
+        description="Variant ids per arm (at most one per template); the control sends the templates as written",
+        min_length=1,
+    )
+    primary_metric: Literal["click", "open", "reply", "conversion"] = Field(
+        "click",
+        description="* `click` - click\n* `open` - open\n* `reply` - reply\n* `conversion` - conversion",
+    )
+    min_units_per_arm: conint(ge=1) = 1000
+    min_runtime_days: conint(ge=0) = 7
 
 
 class Decision(BaseModel):
@@ -2223,16 +2346,41 @@ class SocialEngagementFunnelRequest(BaseModel):
 class TemplateVariant(BaseModel):
     id: int
     template: int
-    field: Literal["subject", "text"] = Field(
-        ..., description="* `subject` - Subject\n* `text` - Text"
+    field: Literal["subject", "text", "message"] = Field(
+        ...,
+        description="* `subject` - Subject\n* `text` - Text\n* `message` - Whole message",
     )
-    content: str
+    content: str | None = Field(
+        None, description="The subject or text (single-field variants)"
+    )
+    subject: constr(max_length=998) | None = None
+    preview: constr(max_length=200) | None = Field(
+        None, description="Preview text (email preheader)"
+    )
+    body: str | None = Field(
+        None, description="Text body (Jinja2, the template's variables)"
+    )
+    html: str | None = Field(
+        None, description="HTML body (email); built from the text when blank"
+    )
+    cta_label: constr(max_length=100) | None = None
+    cta_link: constr(max_length=50) | None = Field(
+        None, description="Name of a tracked campaign link"
+    )
+    whatsapp_template: constr(max_length=200) | None = Field(
+        None,
+        description="Approved WhatsApp template of this copy (business-initiated sends)",
+    )
+    language: str
+    draft: int | None = Field(...)
+    checks: Any = Field(..., description="Guard findings: errors, warnings, claims")
     status: Literal["draft", "approved", "rejected"] = Field(
         ...,
         description="* `draft` - Draft (awaiting approval)\n* `approved` - Approved\n* `rejected` - Rejected",
     )
     source: str = Field(..., description="llm model name or 'local'")
-    brief: str | None = None
+    brief: str
+    review_note: str
     approved_at: AwareDatetime | None = Field(...)
     created_at: AwareDatetime
 
@@ -2467,6 +2615,24 @@ class Campaign(BaseModel):
     completed_at: AwareDatetime | None = Field(...)
 
 
+class ContentDraft(BaseModel):
+    id: int
+    brief: str = Field(..., description="What to say, to whom, and why now")
+    template: int = Field(..., description="Whose variants these are")
+    segment: int | None = Field(...)
+    sources: Any = Field(..., description='[{"title": ..., "text": ..., "link": ...}]')
+    language: str
+    source: str = Field(..., description="llm model name or 'local'")
+    structure: Any = Field(..., description="subject_options, preview, sections, ctas")
+    llm_error: str = Field(..., description="Why the LLM draft fell back to local")
+    status: Literal["draft", "approved", "rejected"] = Field(
+        ...,
+        description="* `draft` - Draft (awaiting approval)\n* `approved` - Approved\n* `rejected` - Rejected",
+    )
+    variants: list[TemplateVariant]
+    created_at: AwareDatetime
+
+
 class Conversion(BaseModel):
     id: int
     external_id: str
@@ -2546,6 +2712,17 @@ class PaginatedCampaignList(BaseModel):
         None, examples=["http://api.example.org/accounts/?page=2"]
     )
     results: list[Campaign]
+
+
+class PaginatedContentDraftList(BaseModel):
+    count: int = Field(..., examples=[123])
+    next: AnyUrl | None = Field(
+        None, examples=["http://api.example.org/accounts/?page=4"]
+    )
+    previous: AnyUrl | None = Field(
+        None, examples=["http://api.example.org/accounts/?page=2"]
+    )
+    results: list[ContentDraft]
 
 
 class PaginatedConversionList(BaseModel):
