@@ -50,6 +50,8 @@ def _stop_background_db_threads():
     """Any test may reach the tracker ingest (demo data, live servers): its group-commit thread
     holds its own database connection, which must not outlive the test database."""
     yield
+    from madansara.live import hub
     from website.ingest.writer import writer_stop
 
     writer_stop()
+    hub.stop()

@@ -251,7 +251,54 @@ class TemplatePanel(BestPracticesPanel):
         return recommendations_html(selectors.recommendations_for(templates=[obj]))
 
 
+def personalise_copy(modeladmin, request, queryset):
+    """Admin action: after each campaign's copy experiment is rolled out, send every contact the
+    arm predicted best for them (20 % holdout keeps the winner)."""
+    for campaign in queryset.select_related("copy_test"):
+        try:
+            counts = services.campaign_personalise(campaign=campaign, holdout_percent=20, actor=request.user)
+            modeladmin.message_user(
+                request,
+                f"{campaign}: {counts['personalised']} contacts get their predicted best copy, "
+                f"{counts['holdout']} keep the winner (holdout).",
+                messages.SUCCESS,
+            )
+        except ValidationError as exc:
+            modeladmin.message_user(request, f"{campaign}: {'; '.join(exc.messages)}", messages.ERROR)
+
+
+def _rate(group: dict) -> str:
+    return "—" if group["rate"] is None else f"{group['rate']:.1%}"
+
+
+personalise_copy.short_description = "Personalise copy after the experiment (predicted best arm per contact)"
+
+
 class CampaignPanel(BestPracticesPanel):
+    panel_fields = (*BestPracticesPanel.panel_fields, "personalised_copy")
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if request.user.has_perm("outreach.operate_outreachcampaign"):
+            actions["personalise_copy"] = (personalise_copy, "personalise_copy", personalise_copy.short_description)
+        return actions
+
+    @admin.display(description="Personalised copy")
+    def personalised_copy(self, obj):
+        if not obj.copy_personalised:
+            return "Off: after a copy experiment's rollout, use the action “Personalise copy”."
+        result = services.campaign_personalised_result(campaign=obj)
+        mine, holdout = result["personalised"], result["holdout"]
+        lift = (
+            f", lift {result['lift']:+.1%} [{result['ci_low']:+.1%}, {result['ci_high']:+.1%}]"
+            if "lift" in result
+            else ""
+        )
+        return (
+            f"Clicks: personalised {_rate(mine)} of {mine['n']}, holdout (single winner) {_rate(holdout)} "
+            f"of {holdout['n']}{lift}"
+        )
+
     @admin.display(description="Predicted performance")
     def predicted_performance(self, obj):
         by_template = selectors.prediction_for_campaign(campaign=obj)

@@ -24,7 +24,13 @@ def in_holdout(*, test_key: str, contact_id, percent: int) -> bool:
 
 
 def personalised_plan(
-    *, test: ABTest, contacts: list[dict], body: str = "", holdout_percent: int = 10, run: PatternRun | None = None
+    *,
+    test: ABTest,
+    contacts: list[dict],
+    body: str = "",
+    holdout_percent: int = 10,
+    run: PatternRun | None = None,
+    texts: dict[str, dict] | None = None,
 ) -> dict:
     """{contact id: (variant key, arm)} for contact records ({"id", "first_name", "customer_type",
     ...}): the holdout arm gets the test's winner, the personalised arm the variant whose
@@ -49,10 +55,11 @@ def personalised_plan(
         predictor = by_type.get(str(contact.get("customer_type") or "").lower(), overall)
 
         def predicted(variant, contact=contact, predictor=predictor):
+            text = (texts or {}).get(variant.key) or {}  # copy experiments: each arm's message
             record = {
-                "channel": test.channel or "email",
-                "subject": variant.content.get("subject", ""),
-                "body": variant.content.get("text", body),
+                "channel": text.get("channel") or test.channel or "email",
+                "subject": text.get("subject", variant.content.get("subject", "")),
+                "body": text.get("body", variant.content.get("text", body)),
                 "contact": contact,
             }
             return predictor.predict(send_features(record)).get(outcome, 0.0)

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from bestpractices.engine import Predictor
@@ -71,7 +71,13 @@ def sends_as_records(*, since: datetime | None = None, until: datetime | None = 
         "replied_at", "unsubscribed", "complained", "contact__name", "contact__timezone", "contact__locale",
         "contact__lifecycle_stage", "contact__attributes",
     )  # fmt: skip
-    tests = dict(OutreachCampaign.objects.filter(subject_test__isnull=False).values_list("pk", "subject_test_id"))
+    # The experiment a variant send belongs to: the campaign's copy test, else its subject test.
+    tests = {
+        pk: copy_test or subject_test
+        for pk, subject_test, copy_test in OutreachCampaign.objects.filter(
+            Q(subject_test__isnull=False) | Q(copy_test__isnull=False)
+        ).values_list("pk", "subject_test_id", "copy_test_id")
+    }
     for row in rows.order_by("sent_at").iterator(chunk_size=2000):
         (pk, channel, sent_at, subject, text, context, delivered, opened, clicked, replied, unsub, complained) = row[
             :12
@@ -93,6 +99,7 @@ def sends_as_records(*, since: datetime | None = None, until: datetime | None = 
             "sent_at": sent_at.astimezone(_zone(zone)).isoformat(),
             "campaign": campaign,
             "experiment": tests.get(campaign) if context.get("variant") else None,
+            "variant": context.get("variant") or "",
             "contact": contact_record(
                 name=name or "", timezone_name=zone, locale=locale, lifecycle_stage=stage, attributes=attributes
             ),

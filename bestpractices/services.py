@@ -26,6 +26,7 @@ from bestpractices.models import (
     Recommendation,
     RecommendationStatus,
 )
+from bestpractices.personalise import personalised_plan, personalised_result
 from bestpractices.reviewers import Draft, edit_patterns
 from bestpractices.rewrites import change_for, title_for
 from bestpractices.sends import sends_read
@@ -33,7 +34,9 @@ from inbox.models import DraftStatus, ReplyDraft
 from madansara.audit import audit_record
 from madansara.channels.models import Message
 from madansara.guidance import DraftGuidance
-from outreach.models import ChannelTemplate, OutreachCampaign
+from outreach.models import ChannelTemplate, CopyAssignment, OutboxMessage, OutreachCampaign
+from outreach.selectors import segment_contacts
+from outreach.services.copy import copy_arm_texts, copy_personalise
 
 METRIC_OF_OUTCOME = {"opened": Outcome.OPEN, "clicked": Outcome.CLICK, "replied": Outcome.REPLY}
 LOWER_IS_BETTER = {"unsubscribed", "complained"}
@@ -410,3 +413,40 @@ def draft_guidance_provider(*, intent: str, channel: str, language: str) -> Draf
     """madansara.guidance provider: what reviewers taught about drafts of this case."""
     notes, max_length = selectors.draft_guidance_notes(intent=intent, channel=channel, language=language)
     return DraftGuidance(notes=notes, max_length=max_length)
+
+
+# --- personalised variant, wired into sends ---------------------------------------------------------
+def campaign_personalise(*, campaign: OutreachCampaign, holdout_percent: int = 10, actor=None) -> dict[str, int]:
+    """After a campaign's copy experiment is rolled out, each contact of its segment is sent the arm
+    predicted best for them (a holdout keeps the winner, to measure it); counts per group."""
+    test = campaign.copy_test
+    if test is None:
+        raise ValidationError("This campaign has no copy experiment.")
+    fields = ("pk", "name", "timezone", "locale", "lifecycle_stage", "attributes")
+    contacts = [
+        selectors.contact_record(name=n, timezone_name=z, locale=lo, lifecycle_stage=st, attributes=a) | {"id": pk}
+        for pk, n, z, lo, st, a in segment_contacts(segment=campaign.segment).values_list(*fields).iterator(2000)
+    ]
+    plan = personalised_plan(
+        test=test, contacts=contacts, holdout_percent=holdout_percent, texts=copy_arm_texts(campaign=campaign)
+    )
+    return copy_personalise(campaign=campaign, plan=plan, actor=actor)
+
+
+def campaign_personalised_result(*, campaign: OutreachCampaign, outcome: str = "clicked") -> dict:
+    """The personalised arm against the holdout (the single winner) on an outcome of the sends made
+    after the assignment: rates, lift and its 95 % interval."""
+    plan = {
+        contact_id: (arm, group)
+        for contact_id, arm, group in CopyAssignment.objects.filter(campaign=campaign).values_list(
+            "contact_id", "arm", "group"
+        )
+    }
+    stamp = {"opened": "opened_at", "clicked": "clicked_at", "replied": "replied_at", "delivered": "delivered_at"}[
+        outcome
+    ]
+    sent = OutboxMessage.objects.filter(campaign=campaign, status="sent", contact_id__in=list(plan))
+    outcomes = {}
+    for contact_id, happened in sent.values_list("contact_id", f"message__{stamp}"):
+        outcomes[contact_id] = outcomes.get(contact_id, False) or happened is not None
+    return personalised_result(plan=plan, outcomes=outcomes)

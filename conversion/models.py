@@ -21,6 +21,7 @@ class Channel(models.TextChoices):
     FACEBOOK = "facebook", "Facebook"
     LINKEDIN = "linkedin", "LinkedIn"
     X = "x", "X (Twitter)"
+    CHAT = "chat", "Website chat"
     ORGANIC_SEARCH = "organic_search", "Organic search"
     PAID_SEARCH = "paid_search", "Paid search"
     SOCIAL_ORGANIC = "social_organic", "Organic social"

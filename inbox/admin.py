@@ -52,6 +52,8 @@ from inbox.services.drafts import (
     drafts_bulk_approve,
     template_context,
 )
+from madansara.channels.chat import chat_thread_for
+from madansara.choices import Channel
 from madansara.forms import LinesListField, ReadableJSONMixin
 from madansara.templating import TemplateError, template_render
 
@@ -230,6 +232,7 @@ class ConversationAdmin(admin.ModelAdmin):
             "sla_text": _countdown(conversation.response_due) if conversation.awaiting_reply else "answered",
             "can_reply": request.user.has_perm(THREAD_ACTIONS["_reply"]),
             "can_change": request.user.has_perm(THREAD_ACTIONS["_assign"]),
+            "chat": chat_thread_for(conversation) if conversation.channel == Channel.CHAT else None,
         }
         return TemplateResponse(request, "admin/inbox/conversation/thread.html", context)
 

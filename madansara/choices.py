@@ -11,3 +11,4 @@ class Channel(models.TextChoices):
     FACEBOOK = "facebook", "Facebook Messenger"
     LINKEDIN = "linkedin", "LinkedIn"
     X = "x", "X (Twitter)"
+    CHAT = "chat", "Website chat"

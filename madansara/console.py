@@ -35,6 +35,7 @@ NAV: list[tuple[str, list[NavLink]]] = [
     ("Campaigns", [
         NavLink("Campaigns", "admin:outreach_outreachcampaign_changelist", "outreach.view_outreachcampaign"),
         NavLink("Message templates", "admin:outreach_channeltemplate_changelist", "outreach.view_channeltemplate"),
+        NavLink("Content drafts", "admin:outreach_contentdraft_changelist", "outreach.view_contentdraft"),
         NavLink("Experiments", "admin:abtesting_abtest_changelist", "abtesting.view_abtest"),
         NavLink("Social", "admin:social_socialpost_changelist", "social.view_socialpost"),
     ]),
@@ -79,6 +80,7 @@ INTERNALS: list[tuple[str, str, list[str]]] = [
     ("Inbox machinery", "Classifications, SLA events, teams, intents and the inbox's small tables.", [
         "inbox.AIClassification", "inbox.SLAEvent", "inbox.ConversationMessage", "inbox.InternalNote",
         "inbox.Agent", "inbox.Team", "inbox.BusinessHours", "inbox.Intent", "inbox.Label", "inbox.AutoSendSettings",
+        "channels.ChatThread",
     ]),
     ("Social", "Accounts, sync runs, engagements, insights and the comment funnels.", [
         "social.SocialAccount", "social.SocialSyncRun", "social.SocialEngagement", "social.SocialComment",

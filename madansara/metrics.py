@@ -21,6 +21,7 @@ from importlib import import_module
 from threading import Thread
 from wsgiref.simple_server import make_server
 
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.apps import apps
 from django.conf import settings
 from django.db.models import Max
@@ -100,14 +101,28 @@ def route_of(request) -> str:
 
 
 class MetricsMiddleware:
-    """Counts and times every request handled by Django (outermost middleware)."""
+    """Counts and times every request handled by Django (outermost middleware); sync and async
+    capable, so the ASGI process's long-polls stay async."""
+
+    sync_capable = True
+    async_capable = True
 
     def __init__(self, get_response):
         self.get_response = get_response
+        if iscoroutinefunction(get_response):
+            markcoroutinefunction(self)
 
     def __call__(self, request):
+        if iscoroutinefunction(self):
+            return self.__acall__(request)
         started = time.perf_counter()
         response = self.get_response(request)
+        http_observe(route=route_of(request), method=request.method, status=response.status_code, started=started)
+        return response
+
+    async def __acall__(self, request):
+        started = time.perf_counter()
+        response = await self.get_response(request)
         http_observe(route=route_of(request), method=request.method, status=response.status_code, started=started)
         return response
 

@@ -136,3 +136,21 @@ class ActionPolicy(models.Model):
         """(tier, note) for an action: the admin's row, else the default."""
         row = cls.objects.filter(action=action).values_list("tier", "note").first()
         return row if row else (DEFAULT_TIERS.get(action, PolicyTier.APPROVAL), "")
+
+
+class LiveEvent(models.Model):
+    """A short-lived notice for open pages (chat widgets, the inbox console): see madansara/live.py.
+
+    Rows are the source of truth a poller reads after `id`; they are pruned after a day."""
+
+    id = models.BigAutoField(primary_key=True)
+    topic = models.CharField(max_length=100)
+    kind = models.CharField(max_length=32)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["topic", "id"], name="live_event_topic_id")]
+
+    def __str__(self):
+        return f"{self.topic} {self.kind} #{self.pk}"

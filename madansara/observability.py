@@ -5,6 +5,7 @@ import logging
 import re
 import uuid
 
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.urls import resolve
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
@@ -23,19 +24,43 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
-class RequestIdMiddleware:
-    """Takes a well-formed X-Request-ID from the client or makes one; echoes it back."""
+class DualMiddleware:
+    """Sync and async capable (Django's middleware protocol): under ASGI a long-poll view stays
+    async instead of holding a thread (madansara/live.py)."""
+
+    sync_capable = True
+    async_capable = True
 
     def __init__(self, get_response):
         self.get_response = get_response
+        if iscoroutinefunction(get_response):
+            markcoroutinefunction(self)
 
-    def __call__(self, request):
+
+class RequestIdMiddleware(DualMiddleware):
+    """Takes a well-formed X-Request-ID from the client or makes one; echoes it back."""
+
+    def _start(self, request):
         incoming = request.headers.get(HEADER, "")
         request_id = incoming if _VALID_ID.match(incoming) else uuid.uuid4().hex
         request.request_id = request_id
-        token = request_id_var.set(request_id)
+        return request_id, request_id_var.set(request_id)
+
+    def __call__(self, request):
+        if iscoroutinefunction(self):
+            return self.__acall__(request)
+        request_id, token = self._start(request)
         try:
             response = self.get_response(request)
+        finally:
+            request_id_var.reset(token)
+        response[HEADER] = request_id
+        return response
+
+    async def __acall__(self, request):
+        request_id, token = self._start(request)
+        try:
+            response = await self.get_response(request)
         finally:
             request_id_var.reset(token)
         response[HEADER] = request_id
@@ -64,18 +89,23 @@ def connect_celery_signals() -> None:
             request_id_var.reset(token)
 
 
-class LivenessMiddleware:
+class LivenessMiddleware(DualMiddleware):
     """Answers `GET /healthz` before any middleware validates the host or redirects to HTTPS, so
     container and platform health checks (calling http://127.0.0.1:$PORT or their own host name)
     see that the process is up. Placed right after the metrics middleware."""
 
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
+    def _health(self, request):
         if request.path_info == "/healthz" and request.method in ("GET", "HEAD"):
             from madansara import views  # (this module is loaded with the logging config, before the apps)
 
             request.resolver_match = resolve("/healthz")
             return views.healthz(request)
-        return self.get_response(request)
+        return None
+
+    def __call__(self, request):
+        if iscoroutinefunction(self):
+            return self.__acall__(request)
+        return self._health(request) or self.get_response(request)
+
+    async def __acall__(self, request):
+        return self._health(request) or await self.get_response(request)

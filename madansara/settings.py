@@ -97,6 +97,10 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "axes.middleware.AxesMiddleware",  # last: turns a lockout into its 429 answer
 ]
+if env_bool("MADANSARA_ASGI", default=False):
+    # The ASGI process (madansara/asgi.py) serves long-polls, not files: every other middleware
+    # is async capable, WhiteNoise's is not and would run each request on a thread.
+    MIDDLEWARE.remove("whitenoise.middleware.WhiteNoiseMiddleware")
 
 ROOT_URLCONF = "madansara.urls"
 WSGI_APPLICATION = "madansara.wsgi.application"
@@ -396,6 +400,22 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {})["WebhookEventTypeEnum
 )
 # A rate-limited send sleeps up to this long for a token, else it is retried later.
 CHANNEL_RATE_LIMIT_MAX_SLEEP = float(os.environ.get("CHANNEL_RATE_LIMIT_MAX_SLEEP", "0.5"))
+
+# --- live updates and website chat (madansara/live.py, website/chat/) ---------------------
+# Seconds between the per-process hub's looks for new live events (delivery latency floor).
+LIVE_POLL_INTERVAL = float(os.environ.get("LIVE_POLL_INTERVAL", "0.2"))
+# How long one long-poll waits before answering "nothing new" (the client polls again at once).
+LIVE_LONG_POLL_SECONDS = float(os.environ.get("LIVE_LONG_POLL_SECONDS", "25"))
+# The ASGI process keeps the database connections of its few pool threads (madansara.live.pooled).
+LIVE_PERSISTENT_CONNECTIONS = env_bool("MADANSARA_ASGI", default=False)
+CHAT_MAX_MESSAGE_CHARS = env_int("CHAT_MAX_MESSAGE_CHARS", 2000)
+CHAT_MAX_BODY_BYTES = env_int("CHAT_MAX_BODY_BYTES", 8192)
+CHAT_MESSAGES_PER_VISITOR_PER_MINUTE = env_int("CHAT_MESSAGES_PER_VISITOR_PER_MINUTE", 20)
+CHAT_MESSAGES_PER_SITE_PER_MINUTE = env_int("CHAT_MESSAGES_PER_SITE_PER_MINUTE", 600)
+CHAT_POLLS_PER_VISITOR_PER_MINUTE = env_int("CHAT_POLLS_PER_VISITOR_PER_MINUTE", 120)
+CHAT_TOKEN_MAX_AGE_DAYS = env_int("CHAT_TOKEN_MAX_AGE_DAYS", 30)
+# A visitor not seen polling for this long is away: replies also go to the e-mail they left.
+CHAT_AWAY_AFTER_SECONDS = env_int("CHAT_AWAY_AFTER_SECONDS", 60)
 # "redis" (default with REDIS_URL), "db" (default without) or "memory" (one process only).
 CHANNEL_RATE_LIMIT_BACKEND = os.environ.get("CHANNEL_RATE_LIMIT_BACKEND", "")
 # Signed webhooks older than this (SendGrid timestamp) are refused as replays.
@@ -434,7 +454,7 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].setdefault("ChannelEnum", "madansara
 SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
     {
         "OutreachCampaignStatusEnum": "outreach.models.campaigns.CampaignStatus",
-        "TemplateVariantStatusEnum": "outreach.models.campaigns.VariantStatus",
+        "TemplateVariantStatusEnum": "outreach.models.content.VariantStatus",
         "CampaignStepChannelEnum": "outreach.models.campaigns.STEP_CHANNEL_CHOICES",
     }
 )

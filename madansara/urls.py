@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
+from inbox import live_views
 from madansara import metrics, views
 
 admin.site.site_header = "Madan Sara"
@@ -45,5 +46,7 @@ urlpatterns = [
     path("webhooks/", include("madansara.channels.webhook_urls")),
     path("ab/", include("abtesting.urls")),
     path("o/", include("outreach.urls")),
+    path("live/inbox/poll", live_views.poll, name="live-inbox-poll"),
+    path("live/inbox/presence", live_views.presence, name="live-inbox-presence"),
     path("", include("website.urls")),
 ]

@@ -2,8 +2,9 @@
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 
+from madansara.channels.models import MessageEvent, MessageEventKind
 from madansara.contacts.conversions import contact_converted
-from madansara.contacts.models import Contact
+from madansara.contacts.models import Contact, ContactConsent
 from madansara.contacts.selectors import contacts_with_consent
 from outreach.models.campaigns import CampaignEnrollment, ContactEngagement, OutboxMessage
 from website.models import WebsiteEvent
@@ -109,3 +110,56 @@ def _campaign_lift(campaign, enrollment_model) -> dict:
     treated_rate = agg["treated_converted"] / agg["treated"] if agg["treated"] else None
     lift = (treated_rate - holdout_rate) if holdout_rate is not None and treated_rate is not None else None
     return {**agg, "holdout_rate": holdout_rate, "treated_rate": treated_rate, "lift": lift}
+
+
+VARIANT_OUTCOMES = ("sent", "delivered", "opened", "clicked", "replied", "converted", "unsubscribed")
+
+
+def variant_performance(*, campaign) -> list[dict]:
+    """Per step, channel and variant key (the copy each send carried): sent, delivered, opened,
+    clicked, replied, converted (the goal conversion, or any, after the send) and unsubscribed
+    (from that channel after the send); rates against sent. One GROUP BY query."""
+    unsubscribed = Exists(
+        ContactConsent.objects.filter(
+            contact_id=OuterRef("contact_id"),
+            channel=OuterRef("channel"),
+            status="unsubscribed",
+            updated_at__gte=OuterRef("sent_at"),
+        )
+    ) | Exists(MessageEvent.objects.filter(message_id=OuterRef("message_id"), kind=MessageEventKind.UNSUBSCRIBED))
+    converted = contact_converted(
+        contact=OuterRef("contact_id"), code=campaign.goal_conversion or None, since=OuterRef("sent_at")
+    )
+
+    def count(condition=None):
+        return Count("id", distinct=True, filter=condition)
+
+    rows = (
+        OutboxMessage.objects.filter(campaign=campaign, status="sent")
+        .annotate(is_unsubscribed=unsubscribed, is_converted=converted)
+        .values("step__position", "channel", "variant_key")
+        .annotate(
+            sent=count(),
+            delivered=count(Q(message__delivered_at__isnull=False)),
+            opened=count(Q(message__opened_at__isnull=False)),
+            clicked=count(Q(message__clicked_at__isnull=False)),
+            replied=count(Q(message__replied_at__isnull=False)),
+            converted=count(Q(is_converted=True)),
+            unsubscribed=count(Q(is_unsubscribed=True)),
+        )
+        .order_by("step__position", "channel", "variant_key")
+    )
+    out = []
+    for row in rows:
+        arm, _, variant = row["variant_key"].partition("/")
+        if not variant and arm.startswith("v") and arm[1:].isdigit():
+            arm, variant = "", arm
+        out.append(
+            {
+                **row,
+                "arm": arm,
+                "variant": variant,
+                "rates": {k: round(row[k] / row["sent"], 4) if row["sent"] else 0.0 for k in VARIANT_OUTCOMES[1:]},
+            }
+        )
+    return out

@@ -3,7 +3,8 @@
  * website/tracker_build.py (the budget is 2 KB minified + gzipped).
  *
  * <script defer src="https://HOST/static/madansara.min.js" data-site="PUBLIC_KEY"
- *   [data-api="https://HOST"] [data-autocapture] [data-cookieless] [data-dnt]></script>
+ *   [data-api="https://HOST"] [data-autocapture] [data-cookieless] [data-dnt] [data-chat]></script>
+ * `data-chat` loads the chat widget (static/madansara-chat.min.js, async) only on pages that ask for it.
  *
  * API: ms.track(name, props), ms.identify(idOrEmail, traits, hash), ms.variant(key) -> Promise,
  *      ms.flush(). Calls queued before load on window.ms = [] are replayed. `hash` is
@@ -184,6 +185,14 @@
     );
     pageview();
     queued.forEach(w.ms.push);
+    if ("chat" in data) {
+      var chat = d.createElement("script");
+      chat.src = api + "/static/madansara-chat.min.js";
+      chat.dataset.site = site;
+      chat.dataset.api = api;
+      chat.dataset.aid = anonymousId;
+      d.head.appendChild(chat);
+    }
   } catch (e) {
     w.ms = w.ms || { track: noop, identify: noop, variant: noop, flush: noop };
   }

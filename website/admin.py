@@ -1,5 +1,6 @@
 from datetime import timedelta
 
+from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -15,6 +16,9 @@ from website import charts, recommendations, selectors, services
 from website.funnels import FunnelSpec, funnel_compute
 from website.ingest.endpoint import snippet
 from website.models import (
+    PRECHAT_FIELDS,
+    WIDGET_LANGUAGES,
+    ChatWidget,
     FunnelAnalytics,
     FunnelDefinition,
     IngestSpoolReceipt,
@@ -26,6 +30,57 @@ from website.models import (
 )
 
 DASHBOARD_DAYS = 30
+LANGUAGE_NAMES = {"en": "English", "fr": "French", "es": "Spanish", "ht": "Haitian Creole"}
+
+
+class ChatWidgetForm(forms.ModelForm):
+    languages = forms.MultipleChoiceField(
+        choices=[(code, LANGUAGE_NAMES[code]) for code in WIDGET_LANGUAGES],
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text="The widget speaks the visitor's browser language when offered here (first one otherwise).",
+    )
+    prechat_fields = forms.MultipleChoiceField(
+        choices=[(name, name.capitalize()) for name in PRECHAT_FIELDS],
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text="Asked (and required) before the first message.",
+    )
+
+    class Meta:
+        model = ChatWidget
+        fields = [
+            "is_enabled",
+            "title",
+            "greeting",
+            "away_message",
+            "languages",
+            "translations",
+            "primary_colour",
+            "text_colour",
+            "position",
+            "timezone",
+            "business_hours",
+            "prechat_fields",
+            "ask_csat",
+        ]
+        widgets = {
+            "primary_colour": forms.TextInput(attrs={"type": "color"}),
+            "text_colour": forms.TextInput(attrs={"type": "color"}),
+            "greeting": forms.Textarea(attrs={"rows": 2}),
+            "away_message": forms.Textarea(attrs={"rows": 2}),
+        }
+
+
+class ChatWidgetInline(admin.StackedInline):
+    """The site's chat widget: look, greeting, business hours, pre-chat fields, languages."""
+
+    model = ChatWidget
+    form = ChatWidgetForm
+    extra = 0
+    max_num = 1
+    verbose_name = "website chat"
+    verbose_name_plural = "website chat"
 
 
 @admin.register(Site)
@@ -36,6 +91,7 @@ class SiteAdmin(ReadableJSONMixin, admin.ModelAdmin):
     search_fields = ["name", "domain", "public_key"]
     readonly_fields = ["public_key", "identity_secret", "tracking_snippet", "created_at"]
     actions = ["generate_recommendations", "rebuild_sessions"]
+    inlines = [ChatWidgetInline]
 
     def get_fields(self, request, obj=None):
         """The identity secret signs identifies: only those who may change the site see it."""
@@ -51,7 +107,7 @@ class SiteAdmin(ReadableJSONMixin, admin.ModelAdmin):
         return format_html(
             '<textarea readonly rows="3" cols="100">{}</textarea>'
             '<p class="help">Paste into every page\'s &lt;head&gt;. Mark clicks with data-ms-event="name"; '
-            "add data-autocapture to capture every button and link.</p>",
+            "add data-autocapture to capture every button and link; data-chat shows the website chat.</p>",
             snippet(site, settings.PUBLIC_BASE_URL),
         )
 

@@ -1,7 +1,10 @@
+import re
 import secrets
+import zoneinfo
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import models
 
 
@@ -294,3 +297,85 @@ class IngestSpoolReceipt(models.Model):
 
     def __str__(self):
         return self.batch_id
+
+
+HEX_COLOUR = RegexValidator(r"^#[0-9a-fA-F]{6}$", "A colour is #rrggbb, e.g. #2563eb.")
+TIME_OF_DAY = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+PRECHAT_FIELDS = ("name", "email")
+WIDGET_LANGUAGES = ("en", "fr", "es", "ht")
+
+
+def validate_weekly_hours(value) -> None:
+    """{"0": [["09:00", "17:00"]], ... "6": []}: Monday is 0; {} means always open."""
+    if not isinstance(value, dict):
+        raise ValidationError('Business hours are an object such as {"0": [["09:00", "17:00"]]}.')
+    for day, ranges in value.items():
+        if day not in {str(d) for d in range(7)} or not isinstance(ranges, list):
+            raise ValidationError(f'\'{day}\': days are "0" (Monday) to "6" (Sunday), each a list of ranges.')
+        for pair in ranges:
+            if not (isinstance(pair, list) and len(pair) == 2 and all(TIME_OF_DAY.match(str(t)) for t in pair)):
+                raise ValidationError(f'Day {day}: each range is ["HH:MM", "HH:MM"].')
+            if pair[0] >= pair[1]:
+                raise ValidationError(f"Day {day}: {pair[0]}-{pair[1]} ends before it starts.")
+
+
+class ChatWidgetPosition(models.TextChoices):
+    RIGHT = "right", "Bottom right"
+    LEFT = "left", "Bottom left"
+
+
+class ChatWidget(models.Model):
+    """The website chat of one site: how the widget looks and greets, when agents answer, what it
+    asks before a chat starts and in which languages (see website/chat.py and static/madansara-chat.js)."""
+
+    site = models.OneToOneField(Site, on_delete=models.CASCADE, related_name="chat_widget")
+    is_enabled = models.BooleanField(default=True)
+    title = models.CharField(max_length=80, default="Chat with us")
+    greeting = models.CharField(max_length=500, default="Hi! How can we help you today?")
+    away_message = models.CharField(
+        max_length=500, default="We are away right now. Leave your e-mail and we will answer there."
+    )
+    translations = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='Per language: {"fr": {"title": "…", "greeting": "…", "away_message": "…"}}',
+    )
+    languages = models.JSONField(
+        default=list, blank=True, help_text=f"Offered languages among {', '.join(WIDGET_LANGUAGES)}"
+    )
+    primary_colour = models.CharField(max_length=7, default="#2563eb", validators=[HEX_COLOUR])
+    text_colour = models.CharField(max_length=7, default="#ffffff", validators=[HEX_COLOUR])
+    position = models.CharField(max_length=5, choices=ChatWidgetPosition.choices, default=ChatWidgetPosition.RIGHT)
+    timezone = models.CharField(max_length=64, default="UTC")
+    business_hours = models.JSONField(
+        default=dict,
+        blank=True,
+        validators=[validate_weekly_hours],
+        help_text='{"0": [["09:00", "17:00"]], …}; empty: always open',
+    )
+    prechat_fields = models.JSONField(
+        default=list, blank=True, help_text=f"Asked before the first message, among {', '.join(PRECHAT_FIELDS)}"
+    )
+    ask_csat = models.BooleanField(default=True, help_text="Ask the visitor to rate the chat when it ends")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"Chat on {self.site}"
+
+    def clean(self):
+        errors = {}
+        if any(lang not in WIDGET_LANGUAGES for lang in self.languages or []):
+            errors["languages"] = f"Languages are among {', '.join(WIDGET_LANGUAGES)}."
+        if any(field not in PRECHAT_FIELDS for field in self.prechat_fields or []):
+            errors["prechat_fields"] = f"Pre-chat fields are among {', '.join(PRECHAT_FIELDS)}."
+        if not isinstance(self.translations, dict) or any(
+            lang not in WIDGET_LANGUAGES or not isinstance(texts, dict)
+            for lang, texts in (self.translations or {}).items()
+        ):
+            errors["translations"] = 'Translations are {"fr": {"greeting": "…"}} for offered languages.'
+        try:
+            zoneinfo.ZoneInfo(self.timezone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            errors["timezone"] = f"'{self.timezone}' is not an IANA time zone (e.g. Europe/Paris)."
+        if errors:
+            raise ValidationError(errors)

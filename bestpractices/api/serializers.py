@@ -74,3 +74,20 @@ class PredictionRequestSerializer(serializers.Serializer):
 class PredictionSerializer(serializers.Serializer):
     p = serializers.DictField(child=serializers.FloatField(), allow_null=True, help_text="{outcome: probability}")
     run = serializers.IntegerField(allow_null=True, help_text="The pattern run whose model predicted")
+
+
+class PersonaliseRequestSerializer(serializers.Serializer):
+    holdout_percent = serializers.IntegerField(min_value=1, max_value=50, default=10)
+
+
+class PersonaliseCountsSerializer(serializers.Serializer):
+    personalised = serializers.IntegerField()
+    holdout = serializers.IntegerField()
+
+
+class PersonalisedResultSerializer(serializers.Serializer):
+    personalised = serializers.DictField()
+    holdout = serializers.DictField()
+    lift = serializers.FloatField(required=False)
+    ci_low = serializers.FloatField(required=False)
+    ci_high = serializers.FloatField(required=False)

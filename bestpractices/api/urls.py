@@ -9,4 +9,12 @@ router.register("recommendations", views.RecommendationViewSet, basename="recomm
 router.register("proposed-tests", views.ProposedTestViewSet, basename="proposed-test")
 router.register("draft-edit-patterns", views.DraftEditPatternViewSet, basename="draft-edit-pattern")
 
-urlpatterns = [path("predictions", views.PredictionView.as_view(), name="prediction"), *router.urls]
+urlpatterns = [
+    path("predictions", views.PredictionView.as_view(), name="prediction"),
+    path(
+        "campaigns/<int:campaign_id>/personalised-variant",
+        views.PersonalisedVariantView.as_view(),
+        name="personalised-variant",
+    ),
+    *router.urls,
+]

@@ -9,7 +9,7 @@ from bestpractices import selectors, services
 from bestpractices.api import serializers as s
 from bestpractices.models import BestPractice, DraftEditPattern, ProposedTest, Recommendation
 from madansara.contacts.models import Contact
-from outreach.models import Segment
+from outreach.models import OutreachCampaign, Segment
 from outreach.selectors import segment_contacts
 
 CHANGE_AND_TEST = ["bestpractices.change_recommendation", "abtesting.add_abtest"]
@@ -128,3 +128,32 @@ class PredictionView(APIView):
             run=run,
         )
         return Response({"p": prediction, "run": run.pk if run else None})
+
+
+class PersonalisedVariantView(APIView):
+    """Personalised copy after a campaign's copy experiment: POST assigns each contact the arm
+    predicted best for them (a holdout keeps the winner); GET compares the two groups."""
+
+    domain = "bestpractices"
+    required_perms = {"*": ["outreach.operate_outreachcampaign"]}
+
+    def get_queryset(self):
+        return BestPractice.objects.none()
+
+    @extend_schema(request=s.PersonaliseRequestSerializer, responses=s.PersonaliseCountsSerializer)
+    def post(self, request, campaign_id: int):
+        body = s.PersonaliseRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        campaign = get_object_or_404(OutreachCampaign, pk=campaign_id)
+        counts = services.campaign_personalise(
+            campaign=campaign, holdout_percent=body.validated_data["holdout_percent"], actor=request.user
+        )
+        return Response(counts)
+
+    @extend_schema(responses=s.PersonalisedResultSerializer)
+    def get(self, request, campaign_id: int):
+        campaign = get_object_or_404(OutreachCampaign, pk=campaign_id)
+        outcome = request.query_params.get("outcome", "clicked")
+        if outcome not in ("opened", "clicked", "replied", "delivered"):
+            outcome = "clicked"
+        return Response(services.campaign_personalised_result(campaign=campaign, outcome=outcome))

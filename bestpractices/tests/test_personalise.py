@@ -7,11 +7,19 @@ import random
 import pytest
 
 from abtesting.models import ABTest, ABTestStatus
-from abtesting.services import abtest_create
+from abtesting.services import abtest_create, abtest_roll_out
 from bestpractices.engine import models_by_stratum, patterns_extract
 from bestpractices.models import PatternRun
 from bestpractices.personalise import HOLDOUT, PERSONALISED, in_holdout, personalised_plan, personalised_result
 from bestpractices.sends import sends_read
+from madansara.channels.models import Message
+from madansara.tests.factories import make_user
+from outreach.models import CopyAssignment, TemplateVariant
+from outreach.services.copy import copy_experiment_start, variant_approve
+from outreach.services.dispatch import outbox_dispatch
+from outreach.services.planning import campaign_plan
+from outreach.tests.campaign_helpers import NOON, campaign
+from outreach.tests.campaign_helpers import contact as make_contact
 
 pytestmark = pytest.mark.django_db
 QUESTION, STATEMENT = "Ready for spring?", "Spring is here."
@@ -98,3 +106,43 @@ def test_holdout_membership_is_stable_and_near_its_share():
     members = [in_holdout(test_key="t", contact_id=i, percent=20) for i in range(5000)]
     assert 0.17 < sum(members) / 5000 < 0.23
     assert members == [in_holdout(test_key="t", contact_id=i, percent=20) for i in range(5000)]
+
+
+def test_after_a_copy_experiment_the_dispatcher_sends_each_contact_their_predicted_best_arm(model, client):
+    # given a learnt model and a campaign whose copy experiment (statement vs question) is rolled out
+    PatternRun.objects.create(model=model)
+    vips = [make_contact(attributes={"customer_type": "vip"}) for _ in range(30)]
+    news = [make_contact(attributes={"customer_type": "new"}) for _ in range(30)]
+    camp = campaign(contacts=vips + news)
+    template = camp.steps.get().templates.get()
+    template.subject = STATEMENT
+    template.save()
+    question = TemplateVariant.objects.create(
+        template=template, field="message", source="person", subject=QUESTION, body=template.text
+    )
+    variant_approve(variant=question)
+    test = copy_experiment_start(campaign=camp, arms=[[question]], key="spring-copy", primary_metric="open")
+    abtest_roll_out(test=test, variant=test.variants.get(key="copy-1"))
+
+    # when a marketer personalises the rest of the campaign through the API
+    client.force_login(make_user("Marketer"))
+    url = f"/api/v1/campaigns/{camp.pk}/personalised-variant"
+    counts = client.post(url, {"holdout_percent": 20}, content_type="application/json").json()
+    assert counts["personalised"] + counts["holdout"] == 60 and counts["holdout"] > 0
+    campaign_plan(campaign=camp, now=NOON)
+    outbox_dispatch(once=True, now=NOON)
+
+    # then the dispatcher sent VIPs the question, new customers the statement, the holdout the winner
+    groups = dict(CopyAssignment.objects.values_list("contact_id", "group"))
+    subjects = {m.contact_id: m.subject for m in Message.objects.filter(source="campaign")}
+    for person in vips + news:
+        if groups[person.pk] == HOLDOUT:
+            expected = QUESTION  # the rolled-out winner
+        else:
+            expected = QUESTION if person in vips else STATEMENT
+        assert subjects[person.pk] == expected
+    # and the comparison with the holdout is available
+    result = client.get(url, {"outcome": "opened"}).json()
+    assert result["personalised"]["n"] == counts["personalised"] and result["holdout"]["n"] == counts["holdout"]
+    page = client.get(f"/admin/outreach/outreachcampaign/{camp.pk}/change/").content.decode()
+    assert f"holdout (single winner) 0.0% of {counts['holdout']}" in page

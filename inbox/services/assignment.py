@@ -3,6 +3,7 @@
 from django.db import transaction
 from django.db.models import Count, F, Q
 
+from inbox.live import inbox_changed
 from inbox.models import Agent, Conversation, ConversationStatus, Team
 from madansara.audit import audit_record
 
@@ -44,6 +45,7 @@ def conversation_auto_assign(*, conversation: Conversation) -> Conversation:
         conversation.assignee_id = chosen
         Team.objects.filter(pk=team.pk).update(round_robin_cursor=chosen)
     Conversation.objects.filter(pk=conversation.pk).update(team=team, assignee_id=conversation.assignee_id)
+    inbox_changed(conversation_id=conversation.pk, what="assigned", assignee=conversation.assignee_id)
     return conversation
 
 
@@ -61,4 +63,5 @@ def conversation_assign(*, conversation: Conversation, assignee, actor, team: Te
         target=conversation,
         data={"from": previous, "to": assignee.pk if assignee else None, "team": conversation.team_id},
     )
+    inbox_changed(conversation_id=conversation.pk, what="assigned", assignee=assignee.pk if assignee else None)
     return conversation

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from inbox import tasks
 from inbox.classifier import strip_quoted
+from inbox.live import inbox_changed
 from inbox.models import (
     Conversation,
     ConversationMessage,
@@ -21,6 +22,7 @@ from inbox.models import (
 from inbox.services.assignment import conversation_auto_assign
 from inbox.services.sla import sla_due
 from madansara.audit import audit_record
+from madansara.channels.chat import chat_thread_closed_by_agent
 from madansara.channels.models import InboundKind, InboundMessage, Message
 from madansara.choices import Channel
 
@@ -125,6 +127,7 @@ def conversation_ingest(*, inbound: InboundMessage, classify: bool = True) -> Co
         conversation=conversation, direction=Direction.INBOUND, inbound=inbound, created_at=now
     )
     _on_inbound(conversation=conversation, inbound=inbound, now=now)
+    inbox_changed(conversation_id=conversation.pk, what="message")
     if classify:
         transaction.on_commit(lambda: tasks.classify_inbound_task.delay(inbound.pk))
     return conversation
@@ -180,6 +183,8 @@ def _on_inbound(*, conversation: Conversation, inbound: InboundMessage, now) -> 
             fields["next_response_due"] = sla_due(conversation=conversation, kind=SLAEventKind.NEXT_RESPONSE, start=now)
     if inbound.thread_id and not conversation.thread_key:
         fields["thread_key"] = inbound.thread_id
+    if inbound.contact_id and not conversation.contact_id:  # e.g. a chat visitor identified meanwhile
+        fields["contact_id"] = inbound.contact_id
     for name, value in fields.items():
         setattr(conversation, name, value)
     conversation.save(update_fields=list(fields))
@@ -210,6 +215,9 @@ def conversation_status_set(*, conversation: Conversation, status: str, actor, s
                 "snoozed_until": snoozed_until.isoformat() if snoozed_until else None,
             },
         )
+        inbox_changed(conversation_id=conversation.pk, what="status", status=status)
+        if status == ConversationStatus.RESOLVED and conversation.channel == Channel.CHAT:
+            chat_thread_closed_by_agent(thread_key=conversation.thread_key or conversation.participant)
     return conversation
 
 

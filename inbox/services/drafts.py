@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from inbox.classifier import strip_quoted
+from inbox.live import inbox_changed
 from inbox.models import (
     AIClassification,
     AutoSendPolicy,
@@ -394,6 +395,7 @@ def _draft_store(*, conversation, inbound, classification, composition: Composit
     )
     if composition.snippets:
         draft.snippets.set(composition.snippets)
+    inbox_changed(conversation_id=conversation.pk, what="draft", draft=draft.pk)
     return draft
 
 
@@ -611,6 +613,7 @@ def draft_send(
             target=draft,
             data={"original": draft.text, "sent": final_text, "message": str(message_id), "intent": draft.intent},
         )
+        inbox_changed(conversation_id=conversation.pk, what="reply", draft=draft.pk, by=None if auto else actor.pk)
     message_send(message=message)
     message.refresh_from_db()
     if message.status == MessageStatus.FAILED:
@@ -642,6 +645,7 @@ def draft_reject(*, draft: ReplyDraft, actor, reason: str, expected_version: str
     audit_record(
         actor=actor, action="inbox.draft.reject", target=draft, data={"original": draft.text, "reason": reason.strip()}
     )
+    inbox_changed(conversation_id=draft.conversation_id, what="draft", draft=draft.pk)
     draft.refresh_from_db()
     return draft
 

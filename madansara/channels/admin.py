@@ -3,6 +3,7 @@ from django.contrib import admin, messages
 
 from madansara.channels import registry
 from madansara.channels.models import (
+    ChatThread,
     DeliveryAttempt,
     InboundMessage,
     Message,
@@ -207,3 +208,16 @@ class InboundMessageAdmin(admin.ModelAdmin):
 class RateLimitBucketAdmin(admin.ModelAdmin):
     list_display = ["key", "tokens", "blocked_until"]
     search_fields = ["key"]
+
+
+@admin.register(ChatThread)
+class ChatThreadAdmin(admin.ModelAdmin):
+    """Website chats as the chat channel holds them: presence, the e-mail left, the rating."""
+
+    list_display = ["created_at", "key", "site_key", "name", "email", "status", "last_seen_at", "csat_score"]
+    list_filter = ["status", "csat_score"]
+    search_fields = ["key", "email", "name", "visitor_id"]
+    readonly_fields = [f.name for f in ChatThread._meta.fields]
+
+    def has_add_permission(self, request):
+        return False

@@ -85,10 +85,12 @@ def inbound_record(
     raw_event=None,
     sender_name: str = "",
     reply_to_provider_id: str = "",
+    contact=None,
 ) -> tuple[InboundMessage, bool]:
     """Record one inbound message/comment/mention (idempotent by channel + external_id):
     matches or creates the contact by identity, opens the messaging window, links the outbound
-    message it replies to, and sends `inbound_received` after commit. Returns (row, created)."""
+    message it replies to, and sends `inbound_received` after commit. Returns (row, created).
+    `contact`: the sender's contact when the channel knows it without an identity (website chat)."""
     existing = InboundMessage.objects.filter(channel=channel, external_id=external_id).first()
     if existing is not None:
         return existing, False
@@ -96,7 +98,10 @@ def inbound_record(
     headers = headers or {}
     try:
         with transaction.atomic():
-            contact, identity, sender = _sender_identity(channel=channel, sender=sender, sender_name=sender_name)
+            if contact is not None:
+                identity = None
+            else:
+                contact, identity, sender = _sender_identity(channel=channel, sender=sender, sender_name=sender_name)
             _window_open(identity=identity, kind=kind, received_at=received_at)
             reply_to = _reply_target(
                 channel=channel,

@@ -277,3 +277,52 @@ class SandboxMessage(Message):
     class Meta:
         proxy = True
         verbose_name = "sandbox outbox message"
+
+
+class ChatThreadStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    CLOSED = "closed", "Closed"
+
+
+def _chat_thread_key() -> str:
+    return "ct_" + uuid.uuid4().hex
+
+
+class ChatThread(models.Model):
+    """One website-chat conversation as the chat channel sees it: what a provider would hold for
+    the other channels (the visitor's presence, the e-mail left for offline replies, the rating).
+
+    `key` is the conversation's identity on the chat channel (Message.to, InboundMessage.sender);
+    the visitor's token is signed over it (website/chat)."""
+
+    key = models.CharField(max_length=40, unique=True, default=_chat_thread_key, editable=False)
+    site_key = models.CharField(max_length=64, help_text="The website's public key")
+    visitor_id = models.CharField(max_length=64, blank=True, help_text="The tracker's anonymous id")
+    name = models.CharField(max_length=200, blank=True)
+    email = models.EmailField(blank=True, help_text="Where replies go while the visitor is away")
+    language = models.CharField(max_length=8, blank=True)
+    prechat = models.JSONField(default=dict, blank=True, help_text="Answers to the widget's pre-chat fields")
+    status = models.CharField(max_length=8, choices=ChatThreadStatus.choices, default=ChatThreadStatus.OPEN)
+    last_seen_at = models.DateTimeField(null=True, blank=True, help_text="Last poll of an open page")
+    closed_at = models.DateTimeField(null=True, blank=True)
+    csat_score = models.PositiveSmallIntegerField(null=True, blank=True)
+    csat_comment = models.CharField(max_length=1000, blank=True)
+    csat_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["site_key", "visitor_id"], name="chat_thread_visitor")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(csat_score__isnull=True) | models.Q(csat_score__gte=1, csat_score__lte=5),
+                name="chat_thread_csat_1_5",
+            )
+        ]
+
+    def __str__(self):
+        return self.key
+
+    @property
+    def topic(self) -> str:
+        """The live topic the visitor's page polls."""
+        return f"chat:{self.key}"

@@ -22,6 +22,7 @@ REAL_PROVIDERS: dict[str, str] = {
     Channel.INSTAGRAM: "madansara.channels.providers.meta.InstagramProvider",
     Channel.LINKEDIN: "madansara.channels.providers.linkedin.LinkedInProvider",
     Channel.X: "madansara.channels.providers.x.XProvider",
+    Channel.CHAT: "madansara.channels.providers.chat.ChatProvider",
 }
 SANDBOX = "madansara.channels.providers.sandbox.SandboxProvider"
 

@@ -31,9 +31,10 @@ def procfile() -> dict[str, str]:
     return dict(line.split(": ", 1) for line in lines if line.strip() and not line.startswith("#"))
 
 
-def test_procfile_declares_release_web_worker_and_beat():
+def test_procfile_declares_release_web_chat_worker_and_beat():
     processes = procfile()
-    assert set(processes) == {"release", "web", "worker", "beat"}
+    assert set(processes) == {"release", "web", "chat", "worker", "beat"}
+    assert processes["chat"].startswith("uvicorn madansara.asgi:application")
     assert "migrate" in processes["release"] and "sync_periodic_tasks" in processes["release"]
     assert processes["web"].startswith("gunicorn madansara.wsgi")
     assert "celery -A madansara worker" in (ROOT / "deploy" / "worker.sh").read_text()
@@ -220,6 +221,13 @@ def test_each_procfile_command_starts_and_serves_or_consumes(procfile_env, proce
     served = re.search(r'madansara_http_requests_total\{method="GET",route="readyz",status="200"\} (\S+)', text)
     assert served and float(served.group(1)) == 4.0, text[:3000]
     assert "madansara_review_queue_drafts 0.0" in text and "madansara_celery_queue_length" in text
+
+    # chat: the ASGI process answers /healthz and a long-poll of the live console (403 anonymous)
+    chat_port = _free_port()
+    chat, chat_log = processes.start("chat", commands["chat"], env | {"CHAT_PORT": str(chat_port)})
+    chat_base = f"http://127.0.0.1:{chat_port}"
+    _wait(lambda: _get(f"{chat_base}/healthz")[0] == 200, timeout=120, what="chat /healthz", process=chat, log=chat_log)
+    assert _get(f"{chat_base}/live/inbox/poll?wait=0")[0] == 403
 
     # worker: consumes a task sent to the broker, and serves its own counters on METRICS_PORT
     metrics_port = _free_port()

@@ -25,10 +25,17 @@ from bestpractices.models import DraftEditPattern
 from conversion.models import ConversionEvent, ConversionType, CustomerTouchpoint
 from inbox.models import AIClassification, Conversation, ConversationMessage, InternalNote, ReplyDraft
 from madansara.audit import audit_record
-from madansara.channels.models import DeliveryAttempt, InboundMessage, Message, MessageEvent, WebhookEvent
+from madansara.channels.models import (
+    ChatThread,
+    DeliveryAttempt,
+    InboundMessage,
+    Message,
+    MessageEvent,
+    WebhookEvent,
+)
 from madansara.contacts.models import Contact, ContactConsent, ContactIdentity
 from madansara.contacts.services import consent_set, contact_erase, contact_merge
-from madansara.models import AuditEvent
+from madansara.models import AuditEvent, LiveEvent
 from madansara.tests.factories import key_client, make_contact, make_user
 from madansara.webhooks_out.models import WebhookDelivery, WebhookEndpoint
 from outreach.models import CampaignEnrollment, ContactEngagement, DirectSend, OutboxMessage, Segment
@@ -115,6 +122,15 @@ def seed_person(p: str) -> tuple[Contact, dict]:
     comment_in = InboundMessage.objects.create(
         channel="instagram", kind="comment", contact=contact, sender=v["instagram"], external_id=f"igc{p}", text=words
     )
+    # website chat: the widget's thread (pre-chat answers, CSAT comment) and a live notice with the text
+    chat = ChatThread.objects.create(
+        site_key=f"site-{p}", visitor_id=f"v-{p}", name=name, email=email, prechat={"company": words},
+        csat_comment=f"thanks, {name}",
+    )  # fmt: skip
+    InboundMessage.objects.create(
+        channel="chat", contact=contact, sender=chat.key, external_id=f"chat-{p}", thread_id=chat.key, text=words
+    )
+    LiveEvent.objects.create(topic=chat.topic, kind="message", data={"from": "visitor", "text": words})
     # inbox: conversation, timeline, note, draft, classification, audit quoting the draft, admin log
     o["conversation"] = Conversation.objects.create(
         channel="sms", contact=contact, participant=phone, thread_key=phone, subject=f"About {name}",
@@ -285,7 +301,7 @@ def test_every_table_of_every_app_is_covered_by_the_seed():
         "outreach.TemplateVariant", "conversion.ConversionRule", "conversion.JourneyTouch",
         "conversion.AttributionCredit", "conversion.ChannelCost", "conversion.ChannelPerformance",
         "abtesting.ABTestSnapshot", "abtesting.ABTestDecision", "inbox.BusinessHours", "inbox.Team", "inbox.Agent",
-        "inbox.Label", "inbox.SLAPolicy", "inbox.ResponseTemplate", "inbox.KnowledgeSnippet", "inbox.AutoSendSettings",
+        "inbox.Label", "inbox.SLAPolicy", "outreach.ContentDraft", "outreach.CopyAssignment", "website.ChatWidget", "inbox.ResponseTemplate", "inbox.KnowledgeSnippet", "inbox.AutoSendSettings",
         "inbox.AutoSendPolicy", "inbox.SLAEvent", "website.FunnelDefinition", "website.FunnelAnalytics",
         "website.OptimizationRecommendation", "website.IngestSpoolReceipt", "social.SocialSyncRun",
         "social.PlatformInsight", "social.EngagementWeight", "social.CommentRule", "social.PrivateReply",
@@ -411,7 +427,7 @@ def test_the_command_and_the_api_run_the_same_erasure():
     for p, contact in people.items():
         assert leaks(person_values(p)) == [], p
         event = AuditEvent.objects.get(action="contact.erase", target_id=str(contact.pk))
-        assert event.data["rows"]["channels.inboundmessage"] == 2
+        assert event.data["rows"]["channels.inboundmessage"] == 3  # sms, instagram comment, chat
     call_command("erase_contact", str(people["q7"].pk), stdout=StringIO())  # again, by id: harmless
     with pytest.raises(Exception, match="No contact"):
         call_command("erase_contact", "nobody@example.org")

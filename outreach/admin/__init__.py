@@ -1,1 +1,1 @@
-from outreach.admin import campaigns, contacts, direct  # noqa: F401
+from outreach.admin import campaigns, contacts, content, direct  # noqa: F401

@@ -22,10 +22,10 @@ from outreach.models import (
     Segment,
     SuppressionEntry,
     TemplateVariant,
-    VariantStatus,
 )
 from outreach.services import campaigns as services
-from outreach.services.content import variant_approve, variant_reject, variants_generate
+from outreach.services.content import variants_generate
+from outreach.services.copy import arms_from_approved, copy_experiment_start
 from outreach.services.dispatch import outbox_retry_now
 
 FUNNEL = ["planned", "sent", "delivered", "opened", "clicked", "replied"]
@@ -119,9 +119,10 @@ class OutreachCampaignAdmin(ReadableJSONMixin, admin.ModelAdmin):
     daily_spend_cap_money = money_column("daily_spend_cap", description="daily spend cap")
     list_filter = ["status", "recurring", "sto_enabled"]
     search_fields = ["name", "segment__name"]
-    readonly_fields = ["status", "launched_at", "completed_at", "results_chart"]
+    readonly_fields = ["status", "launched_at", "completed_at", "results_chart", "variant_results"]
+    raw_id_fields = ["subject_test", "copy_test"]
     inlines = [StepInline]
-    actions = ["launch", "pause", "resume", "cancel"]
+    actions = ["launch", "pause", "resume", "cancel", "start_copy_experiment"]
 
     def _run(self, request, queryset, service, verb):
         done = 0
@@ -152,6 +153,59 @@ class OutreachCampaignAdmin(ReadableJSONMixin, admin.ModelAdmin):
 
     def has_operate_permission(self, request):
         return request.user.has_perm("outreach.operate_outreachcampaign")
+
+    @admin.action(description="Start a copy experiment with the approved variants", permissions=["operate"])
+    def start_copy_experiment(self, request, queryset):
+        for campaign in queryset:
+            try:
+                test = copy_experiment_start(
+                    campaign=campaign, arms=arms_from_approved(campaign=campaign), actor=request.user
+                )
+                self.message_user(request, f"{campaign}: copy experiment {test.key} running.", messages.SUCCESS)
+            except ValidationError as exc:
+                self.message_user(request, f"{campaign}: {'; '.join(exc.messages)}", messages.ERROR)
+
+    @admin.display(description="Results per variant")
+    def variant_results(self, obj):
+        if obj.pk is None:
+            return "-"
+        rows = selectors.variant_performance(campaign=obj)
+        if not rows:
+            return "No sends yet."
+        keys = {int(r["variant"][1:]) for r in rows if r["variant"][1:].isdigit()}
+        copy = {
+            v.pk: (v.subject or v.content or v.body)[:60]
+            for v in TemplateVariant.objects.filter(pk__in=keys).only("subject", "content", "body")
+        }
+        head = "".join(f"<th>{name}</th>" for name in selectors.VARIANT_OUTCOMES)
+        body = "".join(
+            format_html(
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td>{}</tr>",
+                f"step {r['step__position']} {r['channel']}",
+                r["arm"] or "—",
+                r["variant"] or "original",
+                copy.get(int(r["variant"][1:]), "") if r["variant"][1:].isdigit() else "template as written",
+                mark_safe(  # noqa: S308 - numbers only
+                    f"<td>{r['sent']}</td>"
+                    + "".join(
+                        f"<td>{r[name]} ({100 * r['rates'][name]:.1f}%)</td>" for name in selectors.VARIANT_OUTCOMES[1:]
+                    )
+                ),
+            )
+            for r in rows
+        )
+        note = ""
+        if obj.copy_test_id:
+            test = obj.copy_test
+            winner = f", winner {test.winner.key}" if test.winner_id else ""
+            note = format_html("<p>Copy experiment <strong>{}</strong>: {}{}.</p>", test.key, test.status, winner)
+        return format_html(
+            '{}<table id="variant-results"><tr><th>step/channel</th><th>arm</th><th>variant</th><th>copy</th>{}</tr>'
+            "{}</table>",
+            note,
+            mark_safe(head),  # noqa: S308 - fixed names
+            mark_safe(body),  # noqa: S308 - rows built with format_html
+        )
 
     @admin.display(description="Results")
     def results_chart(self, obj):
@@ -192,10 +246,20 @@ class SegmentAdmin(admin.ModelAdmin):
 
 
 class VariantInline(admin.TabularInline):
+    """Read-only here: copy changes and approvals go through the variant review (services)."""
+
     model = TemplateVariant
     extra = 0
-    fields = ["field", "content", "status", "source", "approved_by", "approved_at"]
-    readonly_fields = ["source", "approved_by", "approved_at"]
+    fields = ["field", "summary", "status", "source", "approved_by", "approved_at"]
+    readonly_fields = fields
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Copy")
+    def summary(self, obj):
+        return (obj.subject or obj.content or obj.body)[:100]
 
 
 @admin.register(ChannelTemplate)
@@ -214,28 +278,6 @@ class ChannelTemplateAdmin(ReadableJSONMixin, admin.ModelAdmin):
             for t in queryset.filter(channel="email")
         )
         self.message_user(request, f"Drafted {made} variants; approve them before use.")
-
-
-@admin.register(TemplateVariant)
-class TemplateVariantAdmin(admin.ModelAdmin):
-    list_display = ["content", "template", "field", "status", "source", "approved_by", "created_at"]
-    list_filter = ["status", "field", "source"]
-    search_fields = ["content", "template__name"]
-    readonly_fields = ["approved_by", "approved_at"]
-    actions = ["approve", "reject"]
-
-    @admin.action(description="Approve for use", permissions=["approve"])
-    def approve(self, request, queryset):
-        for variant in queryset.exclude(status=VariantStatus.APPROVED):
-            variant_approve(variant=variant, actor=request.user)
-
-    @admin.action(description="Reject", permissions=["approve"])
-    def reject(self, request, queryset):
-        for variant in queryset:
-            variant_reject(variant=variant, actor=request.user)
-
-    def has_approve_permission(self, request):
-        return request.user.has_perm("outreach.approve_templatevariant")
 
 
 @admin.register(OutboxMessage)

@@ -14,6 +14,9 @@ from madansara.channels.services import message_create, message_send
 from madansara.choices import Channel
 from madansara.contacts.models import Contact
 from outreach import selectors
+from outreach.api import content
+from outreach.api.content import TemplateVariantSerializer
+from outreach.api.content import register as register_content
 from outreach.models import (
     CampaignStatus,
     CampaignStep,
@@ -21,10 +24,9 @@ from outreach.models import (
     OutboxMessage,
     OutreachCampaign,
     Segment,
-    TemplateVariant,
 )
 from outreach.services import campaigns as services
-from outreach.services.content import ContentError, message_render, variant_approve, variants_generate
+from outreach.services.content import ContentError, message_render, variants_generate
 
 OPERATE = ["outreach.operate_outreachcampaign"]
 
@@ -56,13 +58,6 @@ class ChannelTemplateSerializer(serializers.ModelSerializer):
         if self.instance is None:
             return None
         return {f: getattr(self.instance, f) for f in self.Meta.fields if f not in ("id", "created_at", "updated_at")}
-
-
-class TemplateVariantSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = TemplateVariant
-        fields = ["id", "template", "field", "content", "status", "source", "brief", "approved_at", "created_at"]
-        read_only_fields = ["status", "source", "approved_at", "created_at"]
 
 
 class GenerateVariantsSerializer(serializers.Serializer):
@@ -166,12 +161,6 @@ class TemplateFilter(FilterSet):
         fields = ["channel"]
 
 
-class VariantFilter(FilterSet):
-    class Meta:
-        model = TemplateVariant
-        fields = ["template", "status", "field"]
-
-
 # --- views ------------------------------------------------------------------------------------
 class SegmentViewSet(viewsets.ModelViewSet):
     domain = "outreach"
@@ -202,20 +191,6 @@ class ChannelTemplateViewSet(viewsets.ModelViewSet):
         return Response(TemplateVariantSerializer(drafts, many=True).data, status=201)
 
 
-class TemplateVariantViewSet(viewsets.ReadOnlyModelViewSet):
-    domain = "outreach"
-    queryset = TemplateVariant.objects.select_related("template")
-    serializer_class = TemplateVariantSerializer
-    filterset_class = VariantFilter
-    write_actions = ("approve",)
-    required_perms = {"approve": ["outreach.approve_templatevariant"]}
-
-    @extend_schema(request=None, responses=TemplateVariantSerializer)
-    @action(detail=True, methods=["post"])
-    def approve(self, request, pk=None):
-        return Response(TemplateVariantSerializer(variant_approve(variant=self.get_object(), actor=request.user)).data)
-
-
 class CampaignStepViewSet(viewsets.ModelViewSet):
     domain = "outreach"
     queryset = CampaignStep.objects.prefetch_related("templates").order_by("campaign", "position")
@@ -233,11 +208,12 @@ class CampaignViewSet(viewsets.ModelViewSet):
     filterset_class = CampaignFilter
     search_fields = ["name"]
     ordering_fields = ["created_at", "name"]
-    write_actions = ("launch", "pause", "resume", "cancel", "test_send", "preview")
+    write_actions = ("launch", "pause", "resume", "cancel", "test_send", "preview", "copy_experiment")
     required_perms = {
         "launch": OPERATE, "pause": OPERATE, "resume": OPERATE, "cancel": OPERATE,
         "preview": ["outreach.view_outreachcampaign"], "test_send": OPERATE,
-        "results": ["outreach.view_outreachcampaign"],
+        "results": ["outreach.view_outreachcampaign"], "copy_experiment": OPERATE,
+        "variant_results": ["outreach.view_outreachcampaign"],
     }  # fmt: skip
 
     def perform_destroy(self, instance):
@@ -320,6 +296,17 @@ class CampaignViewSet(viewsets.ModelViewSet):
         message.refresh_from_db()
         return Response({"message_id": message.pk, "status": message.status}, status=201)
 
+    @extend_schema(request=content.CopyExperimentSerializer, responses={201: content.CopyExperimentResultSerializer})
+    @action(detail=True, methods=["post"], url_path="copy-experiment")
+    def copy_experiment(self, request, pk=None):
+        """Start a copy experiment: arms of approved variants against the templates as written."""
+        return content.copy_experiment(self, request)
+
+    @extend_schema(responses={200: OpenApiResponse(description="Sends and outcomes per step, channel and variant")})
+    @action(detail=True, methods=["get"], url_path="variant-results")
+    def variant_results(self, request, pk=None):
+        return content.variant_results(self, request)
+
     @extend_schema(responses={200: OpenApiResponse(description="Results per step and channel, guards, lift, STO")})
     @action(detail=True, methods=["get"])
     def results(self, request, pk=None):
@@ -330,6 +317,6 @@ def register(router) -> None:
     """Add the campaign endpoints to the outreach router."""
     router.register("segments", SegmentViewSet, basename="segment")
     router.register("channel-templates", ChannelTemplateViewSet, basename="channel-template")
-    router.register("template-variants", TemplateVariantViewSet, basename="template-variant")
+    register_content(router)
     router.register("campaign-steps", CampaignStepViewSet, basename="campaign-step")
     router.register("campaigns", CampaignViewSet, basename="campaign")

@@ -8,7 +8,6 @@ claim under a lease and send through the channel layer, one row at a time.
 
 from decimal import Decimal
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -111,36 +110,6 @@ class ChannelTemplate(models.Model):
             raise ValidationError(errors)
 
 
-class VariantStatus(models.TextChoices):
-    DRAFT = "draft", "Draft (awaiting approval)"
-    APPROVED = "approved", "Approved"
-    REJECTED = "rejected", "Rejected"
-
-
-class TemplateVariant(models.Model):
-    """An alternative subject line or text, written by the LLM (or the local fallback); only
-    approved variants are ever used."""
-
-    template = models.ForeignKey(ChannelTemplate, on_delete=models.CASCADE, related_name="variants")
-    field = models.CharField(max_length=16, choices=[("subject", "Subject"), ("text", "Text")])
-    content = models.TextField()
-    status = models.CharField(max_length=16, choices=VariantStatus.choices, default=VariantStatus.DRAFT)
-    source = models.CharField(max_length=32, help_text="llm model name or 'local'")
-    brief = models.TextField(blank=True)
-    approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    approved_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["-created_at"]
-        permissions = [("approve_templatevariant", "Can approve LLM-written variants for use")]
-
-    def __str__(self):
-        return f"{self.field}: {self.content[:60]}"
-
-
 class OutreachCampaign(models.Model):
     name = models.CharField(max_length=200)
     status = models.CharField(
@@ -176,6 +145,17 @@ class OutreachCampaign(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
         help_text="A/B test whose variants carry {'subject': ...} for email sends",
+    )
+    copy_test = models.ForeignKey(
+        "abtesting.ABTest",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Copy experiment (message copy): each arm names the approved variants it sends, per channel",
+    )
+    copy_personalised = models.BooleanField(
+        default=False, help_text="After the copy experiment, send each contact their assigned (predicted best) arm"
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

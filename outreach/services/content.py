@@ -4,6 +4,7 @@ human approves them)."""
 
 import hashlib
 import logging
+import re
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -13,10 +14,10 @@ from django.conf import settings
 from django.core import signing
 from django.db import transaction
 from django.urls import get_script_prefix, get_urlconf, reverse
-from django.utils import timezone
+from django.utils.html import escape
 
+from abtesting.models import ABTest, ABTestStatus, ABTestVariant
 from abtesting.services import variant_assign
-from madansara.audit import audit_record
 from madansara.choices import Channel
 from madansara.llm import LLMError, llm_available, llm_structured
 from madansara.templating import (
@@ -27,7 +28,14 @@ from madansara.templating import (
     template_render,
     template_validate,
 )
-from outreach.models import TEMPLATE_VARIABLES, ChannelTemplate, OutboxMessage, TemplateVariant, VariantStatus
+from outreach.models import (
+    TEMPLATE_VARIABLES,
+    ChannelTemplate,
+    CopyAssignment,
+    OutboxMessage,
+    TemplateVariant,
+    VariantStatus,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -148,65 +156,190 @@ def _template_for(row: OutboxMessage) -> ChannelTemplate:
     return template
 
 
-def _subject_source(row: OutboxMessage, template: ChannelTemplate) -> tuple[str, str]:
-    """The subject to use and the variant key: the A/B test's assignment when the campaign has
-    a running subject test, else a deterministic pick among the original and approved variants."""
-    test = row.campaign.subject_test
-    if test is not None:
-        variant = variant_assign(test=test, unit_id=f"contact:{row.contact_id}", contact_id=row.contact_id)
-        subject = (variant.content or {}).get("subject")
-        if subject:
-            return subject, variant.key
-    approved = _cached(
+def _approved_variants(template: ChannelTemplate) -> list[TemplateVariant]:
+    """The template's approved variants, oldest first (read once per 10 s in a dispatcher run)."""
+    return _cached(
         ("variants", template.pk),
-        lambda: list(
-            template.variants.filter(field="subject", status=VariantStatus.APPROVED)
-            .order_by("id")
-            .values_list("id", "content")
-        ),
+        lambda: list(template.variants.filter(status=VariantStatus.APPROVED).order_by("id")),
     )
+
+
+def _copy_choice(row: OutboxMessage, template: ChannelTemplate) -> tuple[TemplateVariant | None, str]:
+    """The approved variant to send this contact (None: the template's own copy) and the key the
+    send carries. A campaign's copy experiment assigns arms through the experiment engine (after a
+    rollout every contact gets the winner); without one, a deterministic pick among the original
+    and the approved variants. Only approved variants are ever returned: an arm whose variant was
+    rejected (or never approved) sends the original copy."""
+    approved = _approved_variants(template)
+    test_id = row.campaign.copy_test_id
+    if test_id is not None:
+        test = _cached(("copy_test", test_id), lambda: ABTest.objects.prefetch_related("variants").get(pk=test_id))
+        arm = _personalised_arm(row, test) or variant_assign(
+            test=test, unit_id=f"contact:{row.contact_id}", contact_id=row.contact_id
+        )
+        wanted = set((arm.content or {}).get("message_variants") or [])
+        variant = next((v for v in approved if v.pk in wanted), None)
+        return variant, f"{arm.key}/{variant.key}" if variant else arm.key
     if not approved:
-        return template.subject, ""
-    options = [(0, template.subject), *approved]
+        return None, ""
+    options = [None, *approved]
     digest = int(hashlib.sha256(f"{row.campaign_id}:{row.contact_id}".encode()).hexdigest()[:8], 16)
-    variant_id, subject = options[digest % len(options)]
-    return subject, f"v{variant_id}" if variant_id else ""
+    variant = options[digest % len(options)]
+    return variant, variant.key if variant else ""
 
 
-def message_render(*, row: OutboxMessage) -> RenderedMessage:
-    """Render the step's template for the row's channel and contact; raises ContentError."""
-    template = _template_for(row)
-    context = message_context(row=row)
+def _personalised_arm(row: OutboxMessage, test: ABTest) -> ABTestVariant | None:
+    """The arm assigned to this contact after the experiment (see CopyAssignment), if any."""
+    if not row.campaign.copy_personalised or test.status != ABTestStatus.ROLLED_OUT:
+        return None
+    key = (
+        CopyAssignment.objects.filter(campaign_id=row.campaign_id, contact_id=row.contact_id)
+        .values_list("arm", flat=True)
+        .first()
+    )
+    return next((arm for arm in test.variants.all() if arm.key == key), None)
+
+
+def _subject_test_choice(row: OutboxMessage) -> tuple[str, str]:
+    """(subject, arm key) from the campaign's subject-line test, if it has one."""
+    test = row.campaign.subject_test
+    if test is None:
+        return "", ""
+    arm = variant_assign(test=test, unit_id=f"contact:{row.contact_id}", contact_id=row.contact_id)
+    subject = (arm.content or {}).get("subject")
+    return (subject, arm.key) if subject else ("", "")
+
+
+@dataclass
+class Copy:
+    """The sources (Jinja2) of one message: the template's, with a variant's fields over them."""
+
+    subject: str = ""
+    preview: str = ""
+    text: str = ""
+    html: str = ""
+    html_from_text: bool = False
+    cta_label: str = ""
+    cta_link: str = ""
+    whatsapp_template: str = ""
+
+
+def copy_of(*, template: ChannelTemplate, variant: TemplateVariant | None) -> Copy:
+    """The copy a template sends with `variant` applied (None: the template as written)."""
+    copy = Copy(
+        subject=template.subject, text=template.text, html=template.html, whatsapp_template=template.whatsapp_template
+    )
+    if variant is None:
+        return copy
+    fields = variant.copy_fields()
+    copy.subject = fields.get("subject") or copy.subject
+    copy.preview = fields.get("preview", "")
+    if fields.get("text"):
+        copy.text = fields["text"]
+        if template.html and not fields.get("html"):
+            copy.html, copy.html_from_text = "", True  # the original HTML says the old copy
+    copy.html = fields.get("html") or copy.html
+    copy.cta_label, copy.cta_link = variant.cta_label, variant.cta_link
+    copy.whatsapp_template = variant.whatsapp_template or copy.whatsapp_template
+    return copy
+
+
+def html_from_text(text: str) -> str:
+    """Rendered plain text as simple HTML: escaped paragraphs, line breaks, links clickable."""
+    paragraphs = []
+    for block in text.strip().split("\n\n"):
+        escaped = escape(block.strip())
+        linked = _URL.sub(lambda m: f'<a href="{m.group(0)}">{m.group(0)}</a>', escaped)
+        paragraphs.append(f"<p>{linked.replace(chr(10), '<br>')}</p>")
+    return "\n".join(paragraphs)
+
+
+_URL = re.compile(r"https?://[^\s<>\"']+")
+
+
+def _cta(copy: Copy, context: dict) -> tuple[str, str]:
+    """(text line, HTML button) of the call to action, its link tracked."""
+    if not (copy.cta_label and copy.cta_link):
+        return "", ""
     try:
-        if row.channel == Channel.EMAIL:
-            subject_source, variant_key = _subject_source(row, template)
-            subject = template_render(source=subject_source, context=context).strip()
-            html = template_render(source=template.html, context=context, html=True) if template.html else ""
-            text = template_render(source=template.text, context=context) if template.text else ""
+        url = context["links"][copy.cta_link]
+    except KeyError:
+        raise ContentError(
+            f"The call to action links to '{copy.cta_link}', which is not a link of this campaign."
+        ) from None
+    label = template_render(source=copy.cta_label, context=context).strip()
+    button = (
+        f'<p><a href="{escape(url)}" style="display:inline-block;padding:10px 18px;background:#2563eb;'
+        f'color:#fff;text-decoration:none;border-radius:4px">{escape(label)}</a></p>'
+    )
+    return f"{label}: {url}", button
+
+
+def _preheader(preview: str) -> str:
+    return f'<div style="display:none;max-height:0;overflow:hidden">{escape(preview)}</div>' if preview else ""
+
+
+def copy_render(*, channel: str, copy: Copy, context: dict, whatsapp_variables: dict | None = None) -> RenderedMessage:
+    """Render copy for one recipient's context (sandboxed Jinja2); raises ContentError."""
+    try:
+        if channel == Channel.EMAIL:
+            subject = template_render(source=copy.subject, context=context).strip()
+            text = template_render(source=copy.text, context=context) if copy.text else ""
+            cta_text, cta_html = _cta(copy, context)
+            if copy.html_from_text:
+                html = html_from_text(text)
+            else:
+                html = template_render(source=copy.html, context=context, html=True) if copy.html else ""
+            if html and (copy.preview or cta_html):
+                preview = template_render(source=copy.preview, context=context) if copy.preview else ""
+                html = _preheader(preview) + html + cta_html
+            if cta_text:
+                text = f"{text.rstrip()}\n\n{cta_text}"
             html, text = _email_footer(html=html, text=text, context=context)
             headers = {
                 "List-Unsubscribe": f"<{context['unsubscribe_url']}>",
                 "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
             }
-            rendered = RenderedMessage(
-                channel=row.channel, subject=subject, html=html, text=text, headers=headers, variant_key=variant_key
-            )
-        elif row.channel == Channel.WHATSAPP and template.whatsapp_template:
+            rendered = RenderedMessage(channel=channel, subject=subject, html=html, text=text, headers=headers)
+        elif channel == Channel.WHATSAPP and copy.whatsapp_template:
             variables = {
                 key: template_render(source=str(value), context=context)
-                for key, value in (template.whatsapp_variables or {}).items()
+                for key, value in (whatsapp_variables or {}).items()
             }
             rendered = RenderedMessage(
-                channel=row.channel, template_name=template.whatsapp_template, template_variables=variables
+                channel=channel, template_name=copy.whatsapp_template, template_variables=variables
             )
         else:
-            rendered = RenderedMessage(channel=row.channel, text=template_render(source=template.text, context=context))
+            text = template_render(source=copy.text, context=context)
+            cta_text, _ = _cta(copy, context)
+            rendered = RenderedMessage(channel=channel, text=f"{text.rstrip()}\n{cta_text}" if cta_text else text)
     except TemplateError as exc:
-        raise ContentError(f"Template '{template.name}': {exc}") from exc
+        raise ContentError(str(exc)) from exc
     for name in ("subject", "text"):
-        error = rendered_length_error(channel=row.channel, field_name=name, text=getattr(rendered, name))
+        error = rendered_length_error(channel=channel, field_name=name, text=getattr(rendered, name))
         if error:
             raise ContentError(error)
+    return rendered
+
+
+def message_render(*, row: OutboxMessage) -> RenderedMessage:
+    """Render the step's template for the row's channel and contact, with the approved variant
+    the contact is assigned (see _copy_choice); raises ContentError."""
+    template = _template_for(row)
+    variant, variant_key = _copy_choice(row, template)
+    copy = copy_of(template=template, variant=variant)
+    if row.channel == Channel.EMAIL:
+        subject, subject_key = _subject_test_choice(row)
+        if subject:
+            copy.subject, variant_key = subject, subject_key
+    context = message_context(row=row)
+    try:
+        rendered = copy_render(
+            channel=row.channel, copy=copy, context=context, whatsapp_variables=template.whatsapp_variables
+        )
+    except ContentError as exc:
+        raise ContentError(f"Template '{template.name}': {exc}") from exc
+    rendered.variant_key = variant_key
     return rendered
 
 
@@ -214,8 +347,6 @@ def _email_footer(*, html: str, text: str, context: dict) -> tuple[str, str]:
     """A visible unsubscribe link and the postal address, unless the template already has them."""
     url, address = context["unsubscribe_url"], context["company_address"]
     if html and url not in html:
-        from django.utils.html import escape
-
         html += (
             f'<p style="font-size:12px;color:#666">{escape(address)}<br>'
             f'<a href="{escape(url)}">Unsubscribe or manage your preferences</a></p>'
@@ -296,21 +427,3 @@ def variants_generate(
             )
         )
     return created
-
-
-@transaction.atomic
-def variant_approve(*, variant: TemplateVariant, actor=None) -> TemplateVariant:
-    """A human approves a drafted variant: from now on it may be sent."""
-    variant.status, variant.approved_at = VariantStatus.APPROVED, timezone.now()
-    variant.approved_by = actor if getattr(actor, "is_authenticated", False) else None
-    variant.save(update_fields=["status", "approved_at", "approved_by"])
-    audit_record(actor=actor, action="variant.approve", target=variant)
-    return variant
-
-
-@transaction.atomic
-def variant_reject(*, variant: TemplateVariant, actor=None) -> TemplateVariant:
-    variant.status = VariantStatus.REJECTED
-    variant.save(update_fields=["status"])
-    audit_record(actor=actor, action="variant.reject", target=variant)
-    return variant

@@ -78,16 +78,18 @@ def engagement_record(
 
 
 def _ab_outcome(message: Message, kind: str) -> None:
-    """Report opens/clicks/replies of an A/B subject line to the experiment engine."""
+    """Report opens/clicks/replies of an A/B subject line or copy to the experiment engine."""
     metric = AB_METRICS.get(kind)
     campaign_id = (message.context or {}).get("campaign_id")
     if not metric or not campaign_id or not (message.context or {}).get("variant"):
         return
 
-    campaign = OutreachCampaign.objects.select_related("subject_test").filter(pk=campaign_id).first()
-    if campaign is None or campaign.subject_test is None:
+    campaign = OutreachCampaign.objects.select_related("subject_test", "copy_test").filter(pk=campaign_id).first()
+    if campaign is None:
         return
-    outcome_record(test=campaign.subject_test, unit_id=f"contact:{message.contact_id}", metric=metric)
+    for test in (campaign.subject_test, campaign.copy_test):
+        if test is not None:
+            outcome_record(test=test, unit_id=f"contact:{message.contact_id}", metric=metric)
 
 
 def on_message_event(sender, message, event, **kwargs) -> None:

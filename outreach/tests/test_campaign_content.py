@@ -8,7 +8,8 @@ from django.test import override_settings
 
 from madansara.templating import TemplateError, template_render, template_validate
 from outreach.models import TEMPLATE_VARIABLES, ChannelTemplate, TemplateVariant
-from outreach.services.content import message_render, variant_approve, variants_generate
+from outreach.services.content import message_render, variants_generate
+from outreach.services.copy import variant_approve
 from outreach.services.planning import campaign_plan
 from outreach.tests.campaign_helpers import NOON, campaign, contact
 

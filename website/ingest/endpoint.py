@@ -17,7 +17,7 @@ from madansara.metrics import tracker_count
 from website import services
 from website.classify import parse_client
 from website.ingest import identify, parse, writer
-from website.models import Site
+from website.models import ChatWidget, Site
 from website.selectors import SiteInfo, site_for_key
 
 CORS_MAX_AGE = "86400"
@@ -174,4 +174,6 @@ def snippet(site: Site, base_url: str) -> str:
         attributes.append("data-dnt")
     if site.cookieless:
         attributes.append("data-cookieless")
+    if ChatWidget.objects.filter(site=site, is_enabled=True).exists():
+        attributes.append("data-chat")
     return f"<script defer {' '.join(attributes)}></script>"

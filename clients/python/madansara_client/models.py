@@ -8,6 +8,7 @@ from pydantic import (
     BaseModel,
     EmailStr,
     Field,
+    RootModel,
     confloat,
     conint,
     constr,
@@ -103,7 +104,15 @@ class CampaignStepRequest(BaseModel):
     )
     channel: (
         Literal[
-            "email", "sms", "whatsapp", "instagram", "facebook", "linkedin", "x", "auto"
+            "email",
+            "sms",
+            "whatsapp",
+            "instagram",
+            "facebook",
+            "linkedin",
+            "x",
+            "chat",
+            "auto",
         ]
         | Literal[""]
         | None
@@ -137,10 +146,10 @@ class ChannelTemplate(BaseModel):
     id: int
     name: constr(max_length=200)
     channel: Literal[
-        "email", "sms", "whatsapp", "instagram", "facebook", "linkedin", "x"
+        "email", "sms", "whatsapp", "instagram", "facebook", "linkedin", "x", "chat"
     ] = Field(
         ...,
-        description="* `email` - Email\n* `sms` - SMS\n* `whatsapp` - WhatsApp\n* `instagram` - Instagram\n* `facebook` - Facebook Messenger\n* `linkedin` - LinkedIn\n* `x` - X (Twitter)",
+        description="* `email` - Email\n* `sms` - SMS\n* `whatsapp` - WhatsApp\n* `instagram` - Instagram\n* `facebook` - Facebook Messenger\n* `linkedin` - LinkedIn\n* `x` - X (Twitter)\n* `chat` - Website chat",
     )
     subject: constr(max_length=998) | None = None
     html: str | None = None
@@ -158,10 +167,10 @@ class ChannelTemplate(BaseModel):
 class ChannelTemplateRequest(BaseModel):
     name: constr(min_length=1, max_length=200)
     channel: Literal[
-        "email", "sms", "whatsapp", "instagram", "facebook", "linkedin", "x"
+        "email", "sms", "whatsapp", "instagram", "facebook", "linkedin", "x", "chat"
     ] = Field(
         ...,
-        description="* `email` - Email\n* `sms` - SMS\n* `whatsapp` - WhatsApp\n* `instagram` - Instagram\n* `facebook` - Facebook Messenger\n* `linkedin` - LinkedIn\n* `x` - X (Twitter)",
+        description="* `email` - Email\n* `sms` - SMS\n* `whatsapp` - WhatsApp\n* `instagram` - Instagram\n* `facebook` - Facebook Messenger\n* `linkedin` - LinkedIn\n* `x` - X (Twitter)\n* `chat` - Website chat",
     )
     subject: constr(max_length=998) | None = None
     html: str | None = None
@@ -203,6 +212,10 @@ class ConsentsWriteRequest(BaseModel):
         None,
         description="* `opted_in` - Opted in\n* `unknown` - Unknown\n* `unsubscribed` - Unsubscribed",
     )
+    chat: Literal["opted_in", "unknown", "unsubscribed"] | None = Field(
+        None,
+        description="* `opted_in` - Opted in\n* `unknown` - Unknown\n* `unsubscribed` - Unsubscribed",
+    )
 
 
 class ConversionCreateRequest(BaseModel):
@@ -225,6 +238,20 @@ class ConversionStat(BaseModel):
     currency: str
     conversions: int
     value: Decimal
+
+
+class Arm(RootModel[list[int]]):
+    root: list[int] = Field(..., min_length=1)
+
+
+class CopyExperimentResult(BaseModel):
+    test: int
+    key: str
+    status: str
+
+
+class DecisionRequest(BaseModel):
+    note: constr(max_length=500) = ""
 
 
 class DirectSendRejectRequest(BaseModel):
@@ -340,6 +367,7 @@ class Identities(BaseModel):
     facebook: constr(max_length=255) | None = None
     linkedin: constr(max_length=255) | None = None
     x: constr(max_length=255) | None = None
+    chat: constr(max_length=255) | None = None
 
 
 class IdentitiesRequest(BaseModel):
@@ -350,6 +378,7 @@ class IdentitiesRequest(BaseModel):
     facebook: constr(max_length=255) | None = None
     linkedin: constr(max_length=255) | None = None
     x: constr(max_length=255) | None = None
+    chat: constr(max_length=255) | None = None
 
 
 class LabelsRequest(BaseModel):
@@ -471,7 +500,15 @@ class PatchedCampaignStepRequest(BaseModel):
     )
     channel: (
         Literal[
-            "email", "sms", "whatsapp", "instagram", "facebook", "linkedin", "x", "auto"
+            "email",
+            "sms",
+            "whatsapp",
+            "instagram",
+            "facebook",
+            "linkedin",
+            "x",
+            "chat",
+            "auto",
         ]
         | Literal[""]
         | None
@@ -492,11 +529,13 @@ class PatchedCampaignStepRequest(BaseModel):
 class PatchedChannelTemplateRequest(BaseModel):
     name: constr(min_length=1, max_length=200) | None = None
     channel: (
-        Literal["email", "sms", "whatsapp", "instagram", "facebook", "linkedin", "x"]
+        Literal[
+            "email", "sms", "whatsapp", "instagram", "facebook", "linkedin", "x", "chat"
+        ]
         | None
     ) = Field(
         None,
-        description="* `email` - Email\n* `sms` - SMS\n* `whatsapp` - WhatsApp\n* `instagram` - Instagram\n* `facebook` - Facebook Messenger\n* `linkedin` - LinkedIn\n* `x` - X (Twitter)",
+        description="* `email` - Email\n* `sms` - SMS\n* `whatsapp` - WhatsApp\n* `instagram` - Instagram\n* `facebook` - Facebook Messenger\n* `linkedin` - LinkedIn\n* `x` - X (Twitter)\n* `chat` - Website chat",
     )
     subject: constr(max_length=998) | None = None
     html: str | None = None
@@ -564,6 +603,30 @@ class PatchedSiteRequest(BaseModel):
     is_active: bool | None = None
 
 
+class PatchedTemplateVariantRequest(BaseModel):
+    content: str | None = Field(
+        None, description="The subject or text (single-field variants)"
+    )
+    subject: constr(max_length=998) | None = None
+    preview: constr(max_length=200) | None = Field(
+        None, description="Preview text (email preheader)"
+    )
+    body: str | None = Field(
+        None, description="Text body (Jinja2, the template's variables)"
+    )
+    html: str | None = Field(
+        None, description="HTML body (email); built from the text when blank"
+    )
+    cta_label: constr(max_length=100) | None = None
+    cta_link: constr(max_length=50) | None = Field(
+        None, description="Name of a tracked campaign link"
+    )
+    whatsapp_template: constr(max_length=200) | None = Field(
+        None,
+        description="Approved WhatsApp template of this copy (business-initiated sends)",
+    )
+
+
 class PerformancePoint(BaseModel):
     day: date
     channel: str
@@ -571,6 +634,23 @@ class PerformancePoint(BaseModel):
     revenue: Decimal = Field(..., description="Attributed under the model")
     conversions: float = Field(..., description="Attributed under the model")
     roi: Decimal | None = Field(..., description="null without cost")
+
+
+class PersonaliseCounts(BaseModel):
+    personalised: int
+    holdout: int
+
+
+class PersonaliseRequestRequest(BaseModel):
+    holdout_percent: conint(ge=1, le=50) = 10
+
+
+class PersonalisedResult(BaseModel):
+    personalised: dict[str, Any]
+    holdout: dict[str, Any]
+    lift: float | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
 
 
 class PlatformInsight(BaseModel):
@@ -602,12 +682,23 @@ class PreviewRequest(BaseModel):
     step: int = Field(..., description="Step position")
     contact: int
     channel: (
-        Literal["email", "sms", "whatsapp", "instagram", "facebook", "linkedin", "x"]
+        Literal[
+            "email", "sms", "whatsapp", "instagram", "facebook", "linkedin", "x", "chat"
+        ]
         | None
     ) = Field(
         None,
-        description="* `email` - Email\n* `sms` - SMS\n* `whatsapp` - WhatsApp\n* `instagram` - Instagram\n* `facebook` - Facebook Messenger\n* `linkedin` - LinkedIn\n* `x` - X (Twitter)",
+        description="* `email` - Email\n* `sms` - SMS\n* `whatsapp` - WhatsApp\n* `instagram` - Instagram\n* `facebook` - Facebook Messenger\n* `linkedin` - LinkedIn\n* `x` - X (Twitter)\n* `chat` - Website chat",
     )
+
+
+class PreviewResult(BaseModel):
+    channel: str
+    subject: str
+    html: str
+    text: str
+    template_name: str
+    template_variables: dict[str, Any]
 
 
 class ProposalApproveRequest(BaseModel):
@@ -712,11 +803,13 @@ class SendRequestRequest(BaseModel):
     text: constr(max_length=10000) | None = None
     subject: constr(max_length=998) | None = Field(None, description="E-mail subject")
     channel: (
-        Literal["email", "sms", "whatsapp", "instagram", "facebook", "linkedin", "x"]
+        Literal[
+            "email", "sms", "whatsapp", "instagram", "facebook", "linkedin", "x", "chat"
+        ]
         | None
     ) = Field(
         None,
-        description="Force a channel (default: the best one)\n\n* `email` - Email\n* `sms` - SMS\n* `whatsapp` - WhatsApp\n* `instagram` - Instagram\n* `facebook` - Facebook Messenger\n* `linkedin` - LinkedIn\n* `x` - X (Twitter)",
+        description="Force a channel (default: the best one)\n\n* `email` - Email\n* `sms` - SMS\n* `whatsapp` - WhatsApp\n* `instagram` - Instagram\n* `facebook` - Facebook Messenger\n* `linkedin` - LinkedIn\n* `x` - X (Twitter)\n* `chat` - Website chat",
     )
 
 
@@ -855,6 +948,12 @@ class Source(BaseModel):
     visitors: int
 
 
+class SourceRequest(BaseModel):
+    title: constr(max_length=300) = ""
+    text: constr(max_length=20000) = ""
+    link: AnyUrl | constr(max_length=0) | None = None
+
+
 class StatusRequest(BaseModel):
     status: Literal["open", "pending", "snoozed", "resolved"] = Field(
         ...,
@@ -863,15 +962,41 @@ class StatusRequest(BaseModel):
     snoozed_until: AwareDatetime | None = None
 
 
+class TemplateVariantRequest(BaseModel):
+    content: str | None = Field(
+        None, description="The subject or text (single-field variants)"
+    )
+    subject: constr(max_length=998) | None = None
+    preview: constr(max_length=200) | None = Field(
+        None, description="Preview text (email preheader)"
+    )
+    body: str | None = Field(
+        None, description="Text body (Jinja2, the template's variables)"
+    )
+    html: str | None = Field(
+        None, description="HTML body (email); built from the text when blank"
+    )
+    cta_label: constr(max_length=100) | None = None
+    cta_link: constr(max_length=50) | None = Field(
+        None, description="Name of a tracked campaign link"
+    )
+    whatsapp_template: constr(max_length=200) | None = Field(
+        None,
+        description="Approved WhatsApp template of this copy (business-initiated sends)",
+    )
+
+
 class TestSendRequest(BaseModel):
     step: int = Field(..., description="Step position")
     contact: int
     channel: (
-        Literal["email", "sms", "whatsapp", "instagram", "facebook", "linkedin", "x"]
+        Literal[
+            "email", "sms", "whatsapp", "instagram", "facebook", "linkedin", "x", "chat"
+        ]
         | None
     ) = Field(
         None,
-        description="* `email` - Email\n* `sms` - SMS\n* `whatsapp` - WhatsApp\n* `instagram` - Instagram\n* `facebook` - Facebook Messenger\n* `linkedin` - LinkedIn\n* `x` - X (Twitter)",
+        description="* `email` - Email\n* `sms` - SMS\n* `whatsapp` - WhatsApp\n* `instagram` - Instagram\n* `facebook` - Facebook Messenger\n* `linkedin` - LinkedIn\n* `x` - X (Twitter)\n* `chat` - Website chat",
     )
     to: constr(min_length=1) | None = Field(
         None, description="Send to this address instead of the contact's"
@@ -902,6 +1027,11 @@ class Variant(BaseModel):
     content: Any | None = Field(
         None, description='What this variant shows, e.g. {"subject": ...}'
     )
+
+
+class VariantPreviewRequest(BaseModel):
+    contact: int
+    campaign: int | None = None
 
 
 class VariantRequest(BaseModel):
@@ -960,7 +1090,9 @@ class ABTest(BaseModel):
         None, description="Regular expression on the page URL"
     )
     channel: (
-        Literal["email", "sms", "whatsapp", "instagram", "facebook", "linkedin", "x"]
+        Literal[
+            "email", "sms", "whatsapp", "instagram", "facebook", "linkedin", "x", "chat"
+        ]
         | Literal[""]
         | None
     ) = None
@@ -1024,7 +1156,9 @@ class ABTestRequest(BaseModel):
         None, description="Regular expression on the page URL"
     )
     channel: (
-        Literal["email", "sms", "whatsapp", "instagram", "facebook", "linkedin", "x"]
+        Literal[
+            "email", "sms", "whatsapp", "instagram", "facebook", "linkedin", "x", "chat"
+        ]
         | Literal[""]
         | None
     ) = None
@@ -1146,7 +1280,15 @@ class CampaignStep(BaseModel):
     )
     channel: (
         Literal[
-            "email", "sms", "whatsapp", "instagram", "facebook", "linkedin", "x", "auto"
+            "email",
+            "sms",
+            "whatsapp",
+            "instagram",
+            "facebook",
+            "linkedin",
+            "x",
+            "chat",
+            "auto",
         ]
         | Literal[""]
         | None
@@ -1174,6 +1316,7 @@ class ChannelPerformance(BaseModel):
         "facebook",
         "linkedin",
         "x",
+        "chat",
         "organic_search",
         "paid_search",
         "social_organic",
@@ -1183,7 +1326,7 @@ class ChannelPerformance(BaseModel):
         "other",
     ] = Field(
         ...,
-        description="* `email` - Email\n* `sms` - SMS\n* `whatsapp` - WhatsApp\n* `instagram` - Instagram\n* `facebook` - Facebook\n* `linkedin` - LinkedIn\n* `x` - X (Twitter)\n* `organic_search` - Organic search\n* `paid_search` - Paid search\n* `social_organic` - Organic social\n* `social_paid` - Paid social\n* `referral` - Referral\n* `direct` - Direct\n* `other` - Other",
+        description="* `email` - Email\n* `sms` - SMS\n* `whatsapp` - WhatsApp\n* `instagram` - Instagram\n* `facebook` - Facebook\n* `linkedin` - LinkedIn\n* `x` - X (Twitter)\n* `chat` - Website chat\n* `organic_search` - Organic search\n* `paid_search` - Paid search\n* `social_organic` - Organic social\n* `social_paid` - Paid social\n* `referral` - Referral\n* `direct` - Direct\n* `other` - Other",
     )
     campaign: str
     sent: int
@@ -1203,12 +1346,21 @@ class ChannelPerformance(BaseModel):
     refreshed_at: AwareDatetime
 
 
+class ComposeRequest(BaseModel):
+    brief: constr(min_length=1, max_length=4000)
+    template: int
+    segment: int | None = None
+    sources: list[SourceRequest] | None = None
+    language: Literal["en", "fr", "es", "ht"] | Literal[""] = ""
+    subject_count: conint(ge=1, le=5) = 3
+
+
 class Consent(BaseModel):
     channel: Literal[
-        "email", "sms", "whatsapp", "instagram", "facebook", "linkedin", "x"
+        "email", "sms", "whatsapp", "instagram", "facebook", "linkedin", "x", "chat"
     ] = Field(
         ...,
-        description="* `email` - Email\n* `sms` - SMS\n* `whatsapp` - WhatsApp\n* `instagram` - Instagram\n* `facebook` - Facebook Messenger\n* `linkedin` - LinkedIn\n* `x` - X (Twitter)",
+        description="* `email` - Email\n* `sms` - SMS\n* `whatsapp` - WhatsApp\n* `instagram` - Instagram\n* `facebook` - Facebook Messenger\n* `linkedin` - LinkedIn\n* `x` - X (Twitter)\n* `chat` - Website chat",
     )
     status: Literal["opted_in", "unknown", "unsubscribed"] = Field(
         ...,
@@ -1260,10 +1412,10 @@ class ContactWriteRequest(BaseModel):
 class ConversationDetail(BaseModel):
     id: int
     channel: Literal[
-        "email", "sms", "whatsapp", "instagram", "facebook", "linkedin", "x"
+        "email", "sms", "whatsapp", "instagram", "facebook", "linkedin", "x", "chat"
     ] = Field(
         ...,
-        description="* `email` - Email\n* `sms` - SMS\n* `whatsapp` - WhatsApp\n* `instagram` - Instagram\n* `facebook` - Facebook Messenger\n* `linkedin` - LinkedIn\n* `x` - X (Twitter)",
+        description="* `email` - Email\n* `sms` - SMS\n* `whatsapp` - WhatsApp\n* `instagram` - Instagram\n* `facebook` - Facebook Messenger\n* `linkedin` - LinkedIn\n* `x` - X (Twitter)\n* `chat` - Website chat",
     )
     participant: constr(max_length=255) = Field(
         ..., description="The contact's identity value on the channel"
@@ -1296,10 +1448,10 @@ class ConversationDetail(BaseModel):
 class ConversationList(BaseModel):
     id: int
     channel: Literal[
-        "email", "sms", "whatsapp", "instagram", "facebook", "linkedin", "x"
+        "email", "sms", "whatsapp", "instagram", "facebook", "linkedin", "x", "chat"
     ] = Field(
         ...,
-        description="* `email` - Email\n* `sms` - SMS\n* `whatsapp` - WhatsApp\n* `instagram` - Instagram\n* `facebook` - Facebook Messenger\n* `linkedin` - LinkedIn\n* `x` - X (Twitter)",
+        description="* `email` - Email\n* `sms` - SMS\n* `whatsapp` - WhatsApp\n* `instagram` - Instagram\n* `facebook` - Facebook Messenger\n* `linkedin` - LinkedIn\n* `x` - X (Twitter)\n* `chat` - Website chat",
     )
     participant: constr(max_length=255) = Field(
         ..., description="The contact's identity value on the channel"
@@ -1324,6 +1476,20 @@ class ConversationList(BaseModel):
     next_response_due: AwareDatetime | None = None
     resolution_due: AwareDatetime | None = None
     sla_breached: bool | None = None
+
+
+class CopyExperimentRequest(BaseModel):
+    arms: list[Arm] = Field(
+        ...,
+        description="Variant ids per arm (at most one per template); the control sends the templates as written",
+        min_length=1,
+    )
+    primary_metric: Literal["click", "open", "reply", "conversion"] = Field(
+        "click",
+        description="* `click` - click\n* `open` - open\n* `reply` - reply\n* `conversion` - conversion",
+    )
+    min_units_per_arm: conint(ge=1) = 1000
+    min_runtime_days: conint(ge=0) = 7
 
 
 class Decision(BaseModel):
@@ -1367,11 +1533,15 @@ class DirectSend(BaseModel):
     id: int
     contact: int
     channel: (
-        Literal["email", "sms", "whatsapp", "instagram", "facebook", "linkedin", "x"]
+        Literal[
+            "email", "sms", "whatsapp", "instagram", "facebook", "linkedin", "x", "chat"
+        ]
         | Literal[""]
     )
     requested_channel: (
-        Literal["email", "sms", "whatsapp", "instagram", "facebook", "linkedin", "x"]
+        Literal[
+            "email", "sms", "whatsapp", "instagram", "facebook", "linkedin", "x", "chat"
+        ]
         | Literal[""]
     )
     template_name: str = Field(
@@ -1518,10 +1688,10 @@ class FunnelStep(BaseModel):
 class InboundMessage(BaseModel):
     id: int
     channel: Literal[
-        "email", "sms", "whatsapp", "instagram", "facebook", "linkedin", "x"
+        "email", "sms", "whatsapp", "instagram", "facebook", "linkedin", "x", "chat"
     ] = Field(
         ...,
-        description="* `email` - Email\n* `sms` - SMS\n* `whatsapp` - WhatsApp\n* `instagram` - Instagram\n* `facebook` - Facebook Messenger\n* `linkedin` - LinkedIn\n* `x` - X (Twitter)",
+        description="* `email` - Email\n* `sms` - SMS\n* `whatsapp` - WhatsApp\n* `instagram` - Instagram\n* `facebook` - Facebook Messenger\n* `linkedin` - LinkedIn\n* `x` - X (Twitter)\n* `chat` - Website chat",
     )
     kind: Literal["message", "comment", "mention", "postback", "story_reply"] = Field(
         ...,
@@ -1554,6 +1724,7 @@ class JourneyTouch(BaseModel):
         "facebook",
         "linkedin",
         "x",
+        "chat",
         "organic_search",
         "paid_search",
         "social_organic",
@@ -1563,7 +1734,7 @@ class JourneyTouch(BaseModel):
         "other",
     ] = Field(
         ...,
-        description="* `email` - Email\n* `sms` - SMS\n* `whatsapp` - WhatsApp\n* `instagram` - Instagram\n* `facebook` - Facebook\n* `linkedin` - LinkedIn\n* `x` - X (Twitter)\n* `organic_search` - Organic search\n* `paid_search` - Paid search\n* `social_organic` - Organic social\n* `social_paid` - Paid social\n* `referral` - Referral\n* `direct` - Direct\n* `other` - Other",
+        description="* `email` - Email\n* `sms` - SMS\n* `whatsapp` - WhatsApp\n* `instagram` - Instagram\n* `facebook` - Facebook\n* `linkedin` - LinkedIn\n* `x` - X (Twitter)\n* `chat` - Website chat\n* `organic_search` - Organic search\n* `paid_search` - Paid search\n* `social_organic` - Organic social\n* `social_paid` - Paid social\n* `referral` - Referral\n* `direct` - Direct\n* `other` - Other",
     )
     campaign: constr(max_length=200) | None = None
     occurred_at: AwareDatetime
@@ -1574,10 +1745,10 @@ class JourneyTouch(BaseModel):
 class Message(BaseModel):
     id: UUID
     channel: Literal[
-        "email", "sms", "whatsapp", "instagram", "facebook", "linkedin", "x"
+        "email", "sms", "whatsapp", "instagram", "facebook", "linkedin", "x", "chat"
     ] = Field(
         ...,
-        description="* `email` - Email\n* `sms` - SMS\n* `whatsapp` - WhatsApp\n* `instagram` - Instagram\n* `facebook` - Facebook Messenger\n* `linkedin` - LinkedIn\n* `x` - X (Twitter)",
+        description="* `email` - Email\n* `sms` - SMS\n* `whatsapp` - WhatsApp\n* `instagram` - Instagram\n* `facebook` - Facebook Messenger\n* `linkedin` - LinkedIn\n* `x` - X (Twitter)\n* `chat` - Website chat",
     )
     contact: int | None = Field(...)
     to: str = Field(..., description="Identity value at send time")
@@ -1883,7 +2054,9 @@ class PatchedABTestRequest(BaseModel):
         None, description="Regular expression on the page URL"
     )
     channel: (
-        Literal["email", "sms", "whatsapp", "instagram", "facebook", "linkedin", "x"]
+        Literal[
+            "email", "sms", "whatsapp", "instagram", "facebook", "linkedin", "x", "chat"
+        ]
         | Literal[""]
         | None
     ) = None
@@ -2173,16 +2346,41 @@ class SocialEngagementFunnelRequest(BaseModel):
 class TemplateVariant(BaseModel):
     id: int
     template: int
-    field: Literal["subject", "text"] = Field(
-        ..., description="* `subject` - Subject\n* `text` - Text"
+    field: Literal["subject", "text", "message"] = Field(
+        ...,
+        description="* `subject` - Subject\n* `text` - Text\n* `message` - Whole message",
     )
-    content: str
+    content: str | None = Field(
+        None, description="The subject or text (single-field variants)"
+    )
+    subject: constr(max_length=998) | None = None
+    preview: constr(max_length=200) | None = Field(
+        None, description="Preview text (email preheader)"
+    )
+    body: str | None = Field(
+        None, description="Text body (Jinja2, the template's variables)"
+    )
+    html: str | None = Field(
+        None, description="HTML body (email); built from the text when blank"
+    )
+    cta_label: constr(max_length=100) | None = None
+    cta_link: constr(max_length=50) | None = Field(
+        None, description="Name of a tracked campaign link"
+    )
+    whatsapp_template: constr(max_length=200) | None = Field(
+        None,
+        description="Approved WhatsApp template of this copy (business-initiated sends)",
+    )
+    language: str
+    draft: int | None = Field(...)
+    checks: Any = Field(..., description="Guard findings: errors, warnings, claims")
     status: Literal["draft", "approved", "rejected"] = Field(
         ...,
         description="* `draft` - Draft (awaiting approval)\n* `approved` - Approved\n* `rejected` - Rejected",
     )
     source: str = Field(..., description="llm model name or 'local'")
-    brief: str | None = None
+    brief: str
+    review_note: str
     approved_at: AwareDatetime | None = Field(...)
     created_at: AwareDatetime
 
@@ -2197,6 +2395,7 @@ class Touchpoint(BaseModel):
         "facebook",
         "linkedin",
         "x",
+        "chat",
         "organic_search",
         "paid_search",
         "social_organic",
@@ -2206,7 +2405,7 @@ class Touchpoint(BaseModel):
         "other",
     ] = Field(
         ...,
-        description="* `email` - Email\n* `sms` - SMS\n* `whatsapp` - WhatsApp\n* `instagram` - Instagram\n* `facebook` - Facebook\n* `linkedin` - LinkedIn\n* `x` - X (Twitter)\n* `organic_search` - Organic search\n* `paid_search` - Paid search\n* `social_organic` - Organic social\n* `social_paid` - Paid social\n* `referral` - Referral\n* `direct` - Direct\n* `other` - Other",
+        description="* `email` - Email\n* `sms` - SMS\n* `whatsapp` - WhatsApp\n* `instagram` - Instagram\n* `facebook` - Facebook\n* `linkedin` - LinkedIn\n* `x` - X (Twitter)\n* `chat` - Website chat\n* `organic_search` - Organic search\n* `paid_search` - Paid search\n* `social_organic` - Organic social\n* `social_paid` - Paid social\n* `referral` - Referral\n* `direct` - Direct\n* `other` - Other",
     )
     kind: (
         Literal[
@@ -2416,6 +2615,24 @@ class Campaign(BaseModel):
     completed_at: AwareDatetime | None = Field(...)
 
 
+class ContentDraft(BaseModel):
+    id: int
+    brief: str = Field(..., description="What to say, to whom, and why now")
+    template: int = Field(..., description="Whose variants these are")
+    segment: int | None = Field(...)
+    sources: Any = Field(..., description='[{"title": ..., "text": ..., "link": ...}]')
+    language: str
+    source: str = Field(..., description="llm model name or 'local'")
+    structure: Any = Field(..., description="subject_options, preview, sections, ctas")
+    llm_error: str = Field(..., description="Why the LLM draft fell back to local")
+    status: Literal["draft", "approved", "rejected"] = Field(
+        ...,
+        description="* `draft` - Draft (awaiting approval)\n* `approved` - Approved\n* `rejected` - Rejected",
+    )
+    variants: list[TemplateVariant]
+    created_at: AwareDatetime
+
+
 class Conversion(BaseModel):
     id: int
     external_id: str
@@ -2442,10 +2659,10 @@ class CreatedTest(BaseModel):
 class MessageDetail(BaseModel):
     id: UUID
     channel: Literal[
-        "email", "sms", "whatsapp", "instagram", "facebook", "linkedin", "x"
+        "email", "sms", "whatsapp", "instagram", "facebook", "linkedin", "x", "chat"
     ] = Field(
         ...,
-        description="* `email` - Email\n* `sms` - SMS\n* `whatsapp` - WhatsApp\n* `instagram` - Instagram\n* `facebook` - Facebook Messenger\n* `linkedin` - LinkedIn\n* `x` - X (Twitter)",
+        description="* `email` - Email\n* `sms` - SMS\n* `whatsapp` - WhatsApp\n* `instagram` - Instagram\n* `facebook` - Facebook Messenger\n* `linkedin` - LinkedIn\n* `x` - X (Twitter)\n* `chat` - Website chat",
     )
     contact: int | None = Field(...)
     to: str = Field(..., description="Identity value at send time")
@@ -2495,6 +2712,17 @@ class PaginatedCampaignList(BaseModel):
         None, examples=["http://api.example.org/accounts/?page=2"]
     )
     results: list[Campaign]
+
+
+class PaginatedContentDraftList(BaseModel):
+    count: int = Field(..., examples=[123])
+    next: AnyUrl | None = Field(
+        None, examples=["http://api.example.org/accounts/?page=4"]
+    )
+    previous: AnyUrl | None = Field(
+        None, examples=["http://api.example.org/accounts/?page=2"]
+    )
+    results: list[ContentDraft]
 
 
 class PaginatedConversionList(BaseModel):
