@@ -52,6 +52,8 @@ def test_railway_configs_match_the_procfile():
     beat = json.loads((ROOT / "deploy" / "railway.beat.json").read_text())
     assert worker["deploy"]["startCommand"] == processes["worker"]
     assert beat["deploy"]["startCommand"] == processes["beat"] and beat["deploy"]["numReplicas"] == 1
+    chat = json.loads((ROOT / "deploy" / "railway.chat.json").read_text())
+    assert processes["chat"].replace("CHAT_PORT", "PORT") in chat["deploy"]["startCommand"]
 
 
 def test_dockerfile_is_multi_stage_non_root_with_a_healthcheck_and_static_files():
@@ -77,6 +79,8 @@ def test_compose_runs_web_worker_beat_on_postgres_and_redis():
     assert shlex.join(services["web"]["command"]) == processes["web"]
     assert shlex.join(services["worker"]["command"]) == processes["worker"]
     assert shlex.join(services["beat"]["command"]) == processes["beat"]
+    assert shlex.join(services["chat"]["command"]) == processes["chat"].replace("${CHAT_PORT:-8001}", "8001")
+    assert "8001:8001" in services["chat"]["ports"]
     assert services["release"]["command"][-1] == processes["release"]
     for name in ("web", "worker", "beat"):
         env = services[name]["environment"]
