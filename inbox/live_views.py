@@ -1,8 +1,10 @@
 """The console's live endpoints (session-authenticated): long-poll and presence.
 
 GET /live/inbox/poll?after=N[&conversation=ID] waits (async: no worker held under ASGI) for the
-queue's events, or one conversation's; POST /live/inbox/presence {conversation, state} tells the
-other agents on that conversation that this one is viewing or replying.
+queue's events, or one conversation's; POST /live/inbox/presence {conversation, state} is the
+page's heartbeat: it tells the other agents on that conversation that this one is viewing or
+replying, and answers with the agents whose pages are still heartbeating there (stale ones,
+older than LIVE_PRESENCE_TTL_SECONDS, are left out: the page drops them from its notice).
 """
 
 import orjson
@@ -11,8 +13,10 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET, require_POST
 
-from inbox.live import QUEUE_TOPIC, conversation_topic, presence_publish
+from inbox.live import QUEUE_TOPIC, conversation_topic
 from inbox.models import Conversation
+from inbox.selectors import presence_on
+from inbox.services.presence import presence_record
 from madansara.api.exceptions import error_body
 from madansara.channels.chat import chat_agent_typing
 from madansara.choices import Channel
@@ -64,10 +68,11 @@ def _presence(request: HttpRequest) -> HttpResponse:
     conversation = Conversation.objects.filter(pk=_int(data.get("conversation"), -1) or -1).first()
     if conversation is None:
         return _error(404, "not_found", "No such conversation.")
-    presence_publish(conversation_id=conversation.pk, user=user, state=data["state"])
+    presence_record(conversation_id=conversation.pk, user=user, state=data["state"])
     if data["state"] == "replying" and conversation.channel == Channel.CHAT:
         chat_agent_typing(thread_key=conversation.thread_key or conversation.participant)
-    return HttpResponse(status=204)
+    others = presence_on(conversation_id=conversation.pk, exclude_user_id=user.pk)
+    return JsonResponse({"others": others, "ttl": settings.LIVE_PRESENCE_TTL_SECONDS})
 
 
 presence = require_POST(_presence)

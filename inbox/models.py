@@ -492,3 +492,26 @@ class SLAEvent(models.Model):
 
     def __str__(self):
         return f"{self.kind} {'met' if self.met else 'breached'}"
+
+
+class PresenceState(models.TextChoices):
+    VIEWING = "viewing", "Viewing"
+    REPLYING = "replying", "Replying"
+
+
+class AgentPresence(models.Model):
+    """An agent's console page open on a conversation, as of its last heartbeat (stale after
+    LIVE_PRESENCE_TTL_SECONDS: the tab was closed or lost the network)."""
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="presences")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    state = models.CharField(max_length=16, choices=PresenceState.choices, default=PresenceState.VIEWING)
+    seen_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["conversation", "user"], name="inbox_presence_unique_agent"),
+        ]
+
+    def __str__(self):
+        return f"{self.user_id} {self.state} #{self.conversation_id}"

@@ -1,11 +1,15 @@
 """Inbox reads that are more than a filter: SLA counts and the human vs auto reply report."""
 
+from datetime import datetime, timedelta
+
+from django.conf import settings
 from django.db import connection
 from django.db.models import BooleanField, Case, Count, Exists, F, IntegerField, OuterRef, Q, Value, When
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from inbox.models import (
+    AgentPresence,
     Conversation,
     ConversationMessage,
     ConversationStatus,
@@ -158,3 +162,22 @@ def contact_panorama(*, conversation: Conversation, limit: int = 8) -> dict:
         "elsewhere": list(elsewhere),
         "outreach": list(Message.objects.filter(contact=contact).exclude(source="inbox").order_by("-created_at")[:3]),
     }
+
+
+def presence_cutoff(now: datetime | None = None) -> datetime:
+    """Presence heartbeats older than this are stale (LIVE_PRESENCE_TTL_SECONDS)."""
+    return (now or timezone.now()) - timedelta(seconds=settings.LIVE_PRESENCE_TTL_SECONDS)
+
+
+def presence_on(*, conversation_id: int, exclude_user_id: int | None = None, now=None) -> list[dict]:
+    """The agents whose page on the conversation heartbeat within LIVE_PRESENCE_TTL_SECONDS."""
+    rows = (
+        AgentPresence.objects.filter(conversation_id=conversation_id, seen_at__gte=presence_cutoff(now))
+        .exclude(user_id=exclude_user_id)
+        .select_related("user")
+        .order_by("seen_at")
+    )
+    return [
+        {"user_id": row.user_id, "user": row.user.get_username(), "state": row.state, "at": row.seen_at.isoformat()}
+        for row in rows
+    ]

@@ -3,6 +3,7 @@
 from celery import shared_task
 
 from inbox.services import conversations, drafts
+from inbox.services.presence import presence_prune
 from inbox.services.classification import ClassificationRetry, inbound_classify
 from inbox.services.sla import sla_record_breaches
 from madansara.channels.models import InboundMessage
@@ -47,3 +48,8 @@ def reopen_snoozed_task() -> int:
 @shared_task
 def sla_breaches_task() -> int:
     return sla_record_breaches()
+
+
+@shared_task
+def presence_prune_task() -> int:
+    return presence_prune()

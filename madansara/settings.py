@@ -406,6 +406,8 @@ CHANNEL_RATE_LIMIT_MAX_SLEEP = float(os.environ.get("CHANNEL_RATE_LIMIT_MAX_SLEE
 LIVE_POLL_INTERVAL = float(os.environ.get("LIVE_POLL_INTERVAL", "0.2"))
 # How long one long-poll waits before answering "nothing new" (the client polls again at once).
 LIVE_LONG_POLL_SECONDS = float(os.environ.get("LIVE_LONG_POLL_SECONDS", "25"))
+# An agent's "viewing / replying" notice disappears when their page has not heartbeat for this long.
+LIVE_PRESENCE_TTL_SECONDS = env_int("LIVE_PRESENCE_TTL_SECONDS", 45)
 # The ASGI process keeps the database connections of its few pool threads (madansara.live.pooled).
 LIVE_PERSISTENT_CONNECTIONS = env_bool("MADANSARA_ASGI", default=False)
 CHAT_MAX_MESSAGE_CHARS = env_int("CHAT_MAX_MESSAGE_CHARS", 2000)

@@ -554,8 +554,21 @@ def draft_send(
     (the reviewer's `version_token()`) no longer matches, PermissionError when a human actor
     lacks `inbox.approve_replydraft`.
     """
+    _may_send(actor=actor, auto=auto)
+    with transaction.atomic():
+        _check_version(draft=draft, expected_version=expected_version)
+        message = _draft_claim(draft=draft, actor=actor, text=text, auto=auto)
+    return _draft_dispatch(draft=draft, message=message)
+
+
+def _may_send(*, actor, auto: bool) -> None:
     if not auto and not (actor and actor.has_perm("inbox.approve_replydraft")):
         raise PermissionError("Only users allowed to approve replies may send drafts.")
+
+
+def _draft_claim(*, draft: ReplyDraft, actor, text: str | None, auto: bool):
+    """Inside the caller's transaction: mark the pending draft sent (a conditional UPDATE: one
+    sender wins), create its outbound message and timeline entry, update the conversation."""
     final_text = (text if text is not None else draft.text).replace("\r\n", "\n").strip()
     if not final_text:
         raise DraftError("The reply is empty.")
@@ -564,56 +577,59 @@ def draft_send(
     if window_closed and not draft.whatsapp_template_name:
         raise DraftError("The WhatsApp 24 h window is closed: choose a template with an approved WhatsApp template.")
     message_id = uuid.uuid4()
-    with transaction.atomic():
-        _check_version(draft=draft, expected_version=expected_version)
-        claimed = ReplyDraft.objects.filter(pk=draft.pk, status=DraftStatus.PENDING).update(
-            status=DraftStatus.AUTO_SENT if auto else DraftStatus.SENT,
-            sent_text=final_text,
-            edited=final_text != draft.text.strip(),
-            decided_by=None if auto else actor,
-            decided_at=timezone.now(),
-        )
-        if not claimed:
-            raise DraftError("This draft was already decided.")
-        message = message_create(
-            id=message_id,
-            channel=conversation.channel,
-            contact=conversation.contact,
-            to=conversation.participant,
-            source="inbox",
-            in_reply_to=draft.inbound,
-            human_approved=not auto,
-            **_outbound_content(draft=draft, text=final_text, message_id=message_id),
-        )
-        ReplyDraft.objects.filter(pk=draft.pk).update(message=message)
-        ConversationMessage.objects.create(
-            conversation=conversation,
-            direction=Direction.OUTBOUND,
-            outbound=message,
-            author=None if auto else actor,
-            auto_sent=auto,
-        )
-        conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
-        sla_record_response(conversation=conversation, auto=auto)
-        now = timezone.now()
-        conversation.first_responded_at = conversation.first_responded_at or now
-        conversation.awaiting_reply = False
-        conversation.sla_breached = False
-        conversation.last_message_at = now
-        if conversation.assignee_id is None and not auto:
-            conversation.assignee = actor
-        conversation.save(
-            update_fields=["first_responded_at", "awaiting_reply", "sla_breached", "last_message_at", "assignee"]
-        )
-        audit_record(
-            actor=actor if not auto else "auto-send",
-            action="inbox.draft.auto_send"
-            if auto
-            else ("inbox.draft.edit_send" if final_text != draft.text.strip() else "inbox.draft.approve"),
-            target=draft,
-            data={"original": draft.text, "sent": final_text, "message": str(message_id), "intent": draft.intent},
-        )
-        inbox_changed(conversation_id=conversation.pk, what="reply", draft=draft.pk, by=None if auto else actor.pk)
+    claimed = ReplyDraft.objects.filter(pk=draft.pk, status=DraftStatus.PENDING).update(
+        status=DraftStatus.AUTO_SENT if auto else DraftStatus.SENT,
+        sent_text=final_text,
+        edited=final_text != draft.text.strip(),
+        decided_by=None if auto else actor,
+        decided_at=timezone.now(),
+    )
+    if not claimed:
+        raise DraftError("This draft was already decided.")
+    message = message_create(
+        id=message_id,
+        channel=conversation.channel,
+        contact=conversation.contact,
+        to=conversation.participant,
+        source="inbox",
+        in_reply_to=draft.inbound,
+        human_approved=not auto,
+        **_outbound_content(draft=draft, text=final_text, message_id=message_id),
+    )
+    ReplyDraft.objects.filter(pk=draft.pk).update(message=message)
+    ConversationMessage.objects.create(
+        conversation=conversation,
+        direction=Direction.OUTBOUND,
+        outbound=message,
+        author=None if auto else actor,
+        auto_sent=auto,
+    )
+    conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
+    sla_record_response(conversation=conversation, auto=auto)
+    now = timezone.now()
+    conversation.first_responded_at = conversation.first_responded_at or now
+    conversation.awaiting_reply = False
+    conversation.sla_breached = False
+    conversation.last_message_at = now
+    if conversation.assignee_id is None and not auto:
+        conversation.assignee = actor
+    conversation.save(
+        update_fields=["first_responded_at", "awaiting_reply", "sla_breached", "last_message_at", "assignee"]
+    )
+    audit_record(
+        actor=actor if not auto else "auto-send",
+        action="inbox.draft.auto_send"
+        if auto
+        else ("inbox.draft.edit_send" if final_text != draft.text.strip() else "inbox.draft.approve"),
+        target=draft,
+        data={"original": draft.text, "sent": final_text, "message": str(message_id), "intent": draft.intent},
+    )
+    inbox_changed(conversation_id=conversation.pk, what="reply", draft=draft.pk, by=None if auto else actor.pk)
+    return message
+
+
+def _draft_dispatch(*, draft: ReplyDraft, message) -> ReplyDraft:
+    """After commit: send the claimed draft's message now (or queue its retry)."""
     message_send(message=message)
     message.refresh_from_db()
     if message.status == MessageStatus.FAILED:
@@ -654,24 +670,40 @@ def conversation_reply(*, conversation: Conversation, actor, text: str, expected
     """A human reply from the conversation page: it answers the latest inbound message, through
     its pending draft when there is one (recorded as an edit), else through a new human draft.
     With `expected_version` (the page's `conversation_version_token`) a conversation that moved
-    on since the page loaded is refused (DraftConflict) and nothing is created or sent."""
-    if not actor.has_perm("inbox.approve_replydraft"):
-        raise PermissionError("Only users allowed to approve replies may send them.")
-    current = Conversation.objects.get(pk=conversation.pk)
-    if expected_version is not None and conversation_version_token(current) != expected_version:
-        raise DraftConflict(
-            "Nothing was sent: the conversation changed since you opened this page (a new message, another "
-            "reply, a new status or assignee). Read it again below; your text is still in the box."
+    on since the page loaded is refused (DraftConflict) and nothing is created or sent. The check,
+    the draft and the claim run under the conversation's row lock: of two agents sending from
+    the same page state at once, the second waits, then sees the first one's reply and is refused."""
+    _may_send(actor=actor, auto=False)
+    with transaction.atomic():
+        current = Conversation.objects.select_for_update(of=("self",)).get(pk=conversation.pk)
+        if expected_version is not None and conversation_version_token(current) != expected_version:
+            raise DraftConflict(_conversation_moved_on(current, actor=actor))
+        latest = current.entries.filter(direction=Direction.INBOUND).order_by("-created_at", "-id").first()
+        if latest is None:
+            raise DraftError("Nothing to reply to: the contact has not written in this conversation.")
+        draft = ReplyDraft.objects.filter(inbound_id=latest.inbound_id, status=DraftStatus.PENDING).first()
+        if draft is None:
+            draft = ReplyDraft.objects.create(
+                conversation=current, inbound_id=latest.inbound_id, source="human", text=text.strip()
+            )
+        draft.conversation = current
+        message = _draft_claim(draft=draft, actor=actor, text=text, auto=False)
+    return _draft_dispatch(draft=draft, message=message)
+
+
+def _conversation_moved_on(conversation: Conversation, *, actor) -> str:
+    """Why a reply from a stale page is refused: who replied meanwhile, when another agent did."""
+    last = conversation.entries.order_by("-created_at", "-id").select_related("author").first()
+    if last is not None and last.direction == Direction.OUTBOUND and last.author_id != actor.pk:
+        who = f"{last.author.get_username()} replied" if last.author else "an automatic reply went out"
+        return (
+            f"Nothing was sent: {who} to this conversation since you opened this page. "
+            "Read the reply below; your text is still in the box."
         )
-    latest = current.entries.filter(direction=Direction.INBOUND).order_by("-created_at", "-id").first()
-    if latest is None:
-        raise DraftError("Nothing to reply to: the contact has not written in this conversation.")
-    draft = ReplyDraft.objects.filter(inbound_id=latest.inbound_id, status=DraftStatus.PENDING).first()
-    if draft is None:
-        draft = ReplyDraft.objects.create(
-            conversation=current, inbound_id=latest.inbound_id, source="human", text=text.strip()
-        )
-    return draft_send(draft=draft, actor=actor, text=text)
+    return (
+        "Nothing was sent: the conversation changed since you opened this page (a new message, another "
+        "reply, a new status or assignee). Read it again below; your text is still in the box."
+    )
 
 
 def conversation_version_token(conversation: Conversation) -> str:

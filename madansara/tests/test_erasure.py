@@ -301,7 +301,7 @@ def test_every_table_of_every_app_is_covered_by_the_seed():
         "outreach.TemplateVariant", "conversion.ConversionRule", "conversion.JourneyTouch",
         "conversion.AttributionCredit", "conversion.ChannelCost", "conversion.ChannelPerformance",
         "abtesting.ABTestSnapshot", "abtesting.ABTestDecision", "inbox.BusinessHours", "inbox.Team", "inbox.Agent",
-        "inbox.Label", "inbox.SLAPolicy", "outreach.ContentDraft", "outreach.CopyAssignment", "website.ChatWidget", "inbox.ResponseTemplate", "inbox.KnowledgeSnippet", "inbox.AutoSendSettings",
+        "inbox.Label", "inbox.SLAPolicy", "inbox.AgentPresence", "outreach.ContentDraft", "outreach.CopyAssignment", "website.ChatWidget", "inbox.ResponseTemplate", "inbox.KnowledgeSnippet", "inbox.AutoSendSettings",
         "inbox.AutoSendPolicy", "inbox.SLAEvent", "website.FunnelDefinition", "website.FunnelAnalytics",
         "website.OptimizationRecommendation", "website.IngestSpoolReceipt", "social.SocialSyncRun",
         "social.PlatformInsight", "social.EngagementWeight", "social.CommentRule", "social.PrivateReply",

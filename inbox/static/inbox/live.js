@@ -11,6 +11,8 @@
   var notice = document.getElementById("live-notice");
   var LIVE_PARTS = ["#thread", ".review-top", "#message", "#changelist-form", "#contact"];
   var others = {};
+  // Presence older than this is stale (the other page closed or lost the network): it leaves the notice.
+  var ttl = (parseInt(root.dataset.presenceTtl, 10) || 45) * 1000;
   var stale = false;
   var delay = 1000;
 
@@ -32,7 +34,7 @@
     var lines = [];
     Object.keys(others).forEach(function (id) {
       var who = others[id];
-      if (now - who.at > 45000 || who.state === "left") { delete others[id]; return; }
+      if (now - who.at > ttl || who.state === "left") { delete others[id]; return; }
       lines.push(who.user + (who.state === "replying" ? " is replying to this conversation" : " is viewing this conversation"));
     });
     if (stale) lines.unshift("Someone else answered or changed this conversation: your reply would be refused. Reload to see it.");
@@ -119,12 +121,24 @@
       credentials: "same-origin",
       headers: { "Content-Type": "application/json", "X-CSRFToken": csrf() },
       body: JSON.stringify({ conversation: parseInt(conversation, 10), state: state }),
-    }).catch(function () {});
+    })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (body) {
+        if (!body || !body.others) return;
+        // The server's list is the truth: whoever is not in it stopped heartbeating.
+        var fresh = {};
+        body.others.forEach(function (who) {
+          fresh[who.user_id] = { user: who.user, state: who.state, at: Date.now() };
+        });
+        others = fresh;
+        showOthers();
+      })
+      .catch(function () {});
   }
 
   if (conversation) {
     presence("viewing");
-    setInterval(function () { presence("viewing"); showOthers(); }, 20000);
+    setInterval(function () { presence("viewing"); showOthers(); }, Math.min(20000, ttl / 3));
     var typingSent = 0;
     document.addEventListener("input", function (event) {
       if (!event.target.matches("#reply-text, #draft-text")) return;
