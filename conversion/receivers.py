@@ -9,7 +9,8 @@ from django.dispatch import receiver
 
 from conversion import selectors, services
 from conversion.models import ConversionEvent, CustomerTouchpoint, TouchKind, TouchpointSource
-from madansara.channels.signals import inbound_received, message_event
+from madansara.channels.signals import inbound_contact_attached, inbound_received, message_event
+from madansara.choices import Channel
 from madansara.contacts.conversions import conversions_source_register
 from madansara.contacts.signals import contact_erased
 from madansara.erasure import matching, search_forms
@@ -29,8 +30,14 @@ def touchpoint_from_message_event(sender, message, event, **kwargs):
 
 @receiver(inbound_received, dispatch_uid="conversion.touchpoint_from_inbound")
 def touchpoint_from_inbound(sender, inbound, **kwargs):
-    if inbound.contact_id:
+    # a chat message from a visitor the site has not identified yet is the tracker visitor's touch
+    if inbound.contact_id or inbound.channel == Channel.CHAT:
         services.touchpoints_capture_messages(inbound_ids=[inbound.pk])
+
+
+@receiver(inbound_contact_attached, dispatch_uid="conversion.touchpoints_attach_inbound")
+def touchpoints_attach_inbound(sender, contact_id, inbound_ids, **kwargs):
+    services.touchpoints_attach_inbound(contact_id=contact_id, inbound_ids=inbound_ids)
 
 
 @receiver(events_ingested, dispatch_uid="conversion.from_tracker_events")

@@ -5,9 +5,9 @@ from django.db.models import Q
 from django.dispatch import receiver
 
 from inbox.models import AIClassification, Conversation, InternalNote, ReplyDraft
-from inbox.services.conversations import conversation_ingest, inbound_is_for_inbox
+from inbox.services.conversations import conversation_ingest, conversations_contact_attach, inbound_is_for_inbox
 from madansara.audit import audit_scrub_keys
-from madansara.channels.signals import inbound_received
+from madansara.channels.signals import inbound_contact_attached, inbound_received
 from madansara.contacts.signals import contact_erased
 
 
@@ -16,6 +16,11 @@ def on_inbound_received(sender, inbound, **kwargs):
     """Direct messages go to a conversation; comments and mentions belong to the social app."""
     if inbound_is_for_inbox(inbound):
         conversation_ingest(inbound=inbound)
+
+
+@receiver(inbound_contact_attached, dispatch_uid="inbox.inbound_contact_attached")
+def on_inbound_contact_attached(sender, contact_id, inbound_ids, **kwargs):
+    conversations_contact_attach(contact_id=contact_id, inbound_ids=inbound_ids)
 
 
 # What the inbox's audit rows quote of a conversation (see inbox.services.drafts).

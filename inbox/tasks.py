@@ -3,8 +3,8 @@
 from celery import shared_task
 
 from inbox.services import conversations, drafts
-from inbox.services.presence import presence_prune
 from inbox.services.classification import ClassificationRetry, inbound_classify
+from inbox.services.presence import presence_prune
 from inbox.services.sla import sla_record_breaches
 from madansara.channels.models import InboundMessage
 from madansara.channels.retry import CLASSIFY

@@ -19,6 +19,7 @@ from django.db import DatabaseError, DataError, IntegrityError, connection, conn
 from django.db.models import Count, Max, Min, OuterRef, Q, Subquery
 from django.utils import timezone
 
+from madansara.channels.chat import chat_visitor_identified
 from madansara.choices import Channel
 from madansara.contacts.models import Contact, Tag
 from madansara.contacts.services import contact_get_or_create_by_identity
@@ -31,6 +32,7 @@ from website.models import (
     FunnelAnalytics,
     FunnelDefinition,
     IngestSpoolReceipt,
+    Site,
     WebsiteEvent,
     WebsiteSession,
     WebsiteVisitor,
@@ -422,6 +424,9 @@ def visitor_identify(*, site_id: int, visitor_id: str, identifier: str, traits: 
         WebsiteSession.objects.filter(site_id=site_id, visitor__anonymous_id=visitor_id).update(
             contact_id=contact.pk, customer_type=_customer_type(contact)
         )
+        # what the visitor wrote in the site's chat before is the contact's too
+        site_key = Site.objects.filter(pk=site_id).values_list("public_key", flat=True).first()
+        chat_visitor_identified(site_key=site_key or "", visitor_id=visitor_id, contact=contact)
     return contact.pk
 
 

@@ -4,7 +4,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, Min, OuterRef, Q, Subquery
+from django.db.models import Case, CharField, Exists, Min, OuterRef, Q, Subquery, Value, When
 
 from conversion.models import (
     Channel,
@@ -14,7 +14,7 @@ from conversion.models import (
     TouchpointSource,
 )
 from conversion.services.conversions import _as_datetime
-from madansara.channels.models import InboundMessage, MessageEvent
+from madansara.channels.models import ChatThread, InboundMessage, MessageEvent
 from social.models import PLATFORM_CHANNEL, FunnelRun, SocialEngagement
 from website.classify import classify_landing
 from website.models import WebsiteSession
@@ -82,9 +82,17 @@ def touchpoints_capture_messages(
     inbound_ids: Iterable[int] | None = None,
 ) -> int:
     """Touchpoints from outbound message events (delivered/opened/clicked) and inbound replies, set-based;
-    with ids, only those rows."""
+    with ids, only those rows. A website chat message from a visitor not identified yet is the
+    tracker visitor's touchpoint (journeys stitch it to the contact once identified)."""
     events = MessageEvent.objects.filter(kind__in=MESSAGE_TOUCH_KINDS, message__contact__isnull=False)
-    inbound = InboundMessage.objects.filter(contact__isnull=False)
+    chat_visitor = Subquery(ChatThread.objects.filter(key=OuterRef("thread_id")).values("visitor_id")[:1])
+    inbound = InboundMessage.objects.annotate(
+        visitor=Case(
+            When(channel=Channel.CHAT, contact__isnull=True, then=chat_visitor),
+            default=Value(""),
+            output_field=CharField(),
+        )
+    ).filter(Q(contact__isnull=False) | Q(visitor__gt=""))
     if event_ids is not None or inbound_ids is not None:
         events = events.filter(pk__in=list(event_ids or []))
         inbound = inbound.filter(pk__in=list(inbound_ids or []))
@@ -110,6 +118,7 @@ def touchpoints_capture_messages(
     replies = (
         CustomerTouchpoint(
             contact_id=contact_id,
+            visitor_id="" if contact_id else visitor,
             channel=channel,
             kind=TouchKind.REPLIED,
             occurred_at=received_at,
@@ -118,11 +127,20 @@ def touchpoints_capture_messages(
             source_key=str(pk),
             journey_key=f"inbound:{pk}",
         )
-        for pk, contact_id, channel, received_at, context in inbound.values_list(
-            "pk", "contact_id", "channel", "received_at", "in_reply_to_message__context"
+        for pk, contact_id, visitor, channel, received_at, context in inbound.values_list(
+            "pk", "contact_id", "visitor", "channel", "received_at", "in_reply_to_message__context"
         ).iterator(chunk_size=BATCH)
     )
     return created + _bulk_insert(replies)
+
+
+def touchpoints_attach_inbound(*, contact_id: int, inbound_ids: Iterable[int]) -> int:
+    """Inbound messages' touchpoints recorded for an anonymous visitor are the contact's now (a chat
+    visitor identified later); set-based. The visitor id stays: it is how the journey was stitched."""
+    keys = [str(pk) for pk in inbound_ids]
+    return CustomerTouchpoint.objects.filter(
+        source=TouchpointSource.INBOUND, source_key__in=keys, contact__isnull=True
+    ).update(contact_id=contact_id)
 
 
 def _bulk_insert(rows: Iterable[CustomerTouchpoint]) -> int:

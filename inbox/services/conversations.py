@@ -221,6 +221,12 @@ def conversation_status_set(*, conversation: Conversation, status: str, actor, s
     return conversation
 
 
+def conversations_contact_attach(*, contact_id: int, inbound_ids: list[int]) -> int:
+    """Conversations of these inbound messages that had no contact are the contact's now (a chat
+    visitor identified after writing); set-based. Returns how many changed."""
+    return Conversation.objects.filter(contact=None, entries__inbound_id__in=inbound_ids).update(contact_id=contact_id)
+
+
 def conversations_reopen_snoozed(*, now=None) -> int:
     """Set-based: snoozed conversations whose time has come are open again."""
     now = now or timezone.now()

@@ -2,19 +2,17 @@
 topic (the same long-poll the chat widget uses); only agents may listen; presence is validated."""
 
 import json
-
-import pytest
-
 from datetime import timedelta
 
+import pytest
 from django.utils import timezone
 
 from inbox.live import QUEUE_TOPIC, conversation_topic
 from inbox.models import AgentPresence
 from inbox.selectors import presence_on
-from inbox.services.presence import presence_prune, presence_record
 from inbox.services.assignment import conversation_assign
 from inbox.services.conversations import conversation_ingest, conversation_status_set
+from inbox.services.presence import presence_prune, presence_record
 from madansara.live import live_cursor, live_events_since
 from madansara.roles import sync_roles
 

@@ -18,6 +18,7 @@ from django.utils import timezone
 from madansara.channels.inbound import inbound_record
 from madansara.channels.models import ChatThread, ChatThreadStatus, InboundMessage, Message, MessageStatus
 from madansara.channels.services import message_create
+from madansara.channels.signals import inbound_contact_attached
 from madansara.channels.tasks import message_send_task
 from madansara.choices import Channel
 from madansara.live import live_publish
@@ -70,6 +71,26 @@ def chat_inbound(*, thread: ChatThread, text: str, client_id: str, contact=None)
                 data={"id": f"in-{inbound.pk}", "client_id": client_id, "from": "visitor", "text": text},
             )
     return inbound, created
+
+
+def chat_visitor_identified(*, site_key: str, visitor_id: str, contact) -> int:
+    """The site identified its tracker visitor as `contact`: the messages they chatted before are the
+    contact's from now on (inbox, attribution, erasure follow through `inbound_contact_attached`).
+    Returns how many messages were attached."""
+    if not visitor_id:
+        return 0
+    threads = ChatThread.objects.filter(site_key=site_key, visitor_id=visitor_id).values("key")
+    ids = list(
+        InboundMessage.objects.filter(channel=Channel.CHAT, contact=None, thread_id__in=threads).values_list(
+            "pk", flat=True
+        )
+    )
+    if ids:
+        InboundMessage.objects.filter(pk__in=ids, contact=None).update(contact=contact)
+        transaction.on_commit(
+            lambda: inbound_contact_attached.send(sender=InboundMessage, contact_id=contact.pk, inbound_ids=ids)
+        )
+    return len(ids)
 
 
 def chat_seen(*, thread_key: str, now=None) -> None:

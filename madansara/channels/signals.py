@@ -11,6 +11,9 @@ message_sent(sender, message: Message, sent_at: datetime)
     the message went to the provider: sent exactly once per message, at its transition to
     `sent` and inside that transaction (a receiver's rows commit or roll back with it). A
     provider's later "sent"/"processed" callback is a `message_event`, not this.
+inbound_contact_attached(sender, contact_id: int, inbound_ids: list[int])
+    inbound messages received without a contact now belong to one (a website chat visitor
+    the site identified afterwards); sent after commit, so the inbox and the touchpoints follow.
 """
 
 from django.dispatch import Signal
@@ -18,3 +21,4 @@ from django.dispatch import Signal
 inbound_received = Signal()
 message_event = Signal()
 message_sent = Signal()
+inbound_contact_attached = Signal()

@@ -332,3 +332,61 @@ def test_erasing_the_contact_blanks_what_the_visitor_typed_into_the_widget(brows
     assert (thread.name, thread.email, thread.prechat, thread.csat_comment, thread.visitor_id) == ("", "", {}, "", "")
     assert thread.csat_score == 2  # the rating is not personal: it stays for the statistics
     assert InboundMessage.objects.get().text == ""
+
+
+def test_an_anonymous_visitors_chat_is_a_touchpoint_credited_once_they_identify_and_convert(browser, site, widget):
+    """Issue #21: the chat's messages are touchpoints for attribution also before the site identifies
+    the visitor (funnel events come from the widget: test_chat_browser); erasing the contact then
+    still leaves nothing of them."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from conversion.models import AttributionCredit, ConversionType, CustomerTouchpoint
+    from conversion.services import conversion_record, touchpoint_record
+    from madansara.contacts.models import Contact
+    from madansara.contacts.services import contact_erase
+    from madansara.tests.test_erasure import dump_rows
+    from website.services import visitor_identify
+
+    # given a visitor the site has not identified, who came from a search engine, then chats
+    touchpoint_record(
+        visitor_id="aid-1",
+        channel="organic_search",
+        kind="session",
+        occurred_at=timezone.now() - timedelta(minutes=3),
+        source="website_session",
+        source_key=f"{site.pk}:sess-1",
+    )
+    started = start(browser, site, name="Zéphyrine Quasimodo")
+    words = "is the pumpkincarburetor plan cheaper yearly?"
+    sent = call(browser, "messages", {"token": started["token"], "text": words, "client_id": "c1"})
+    assert sent.status_code == 201
+    inbound = InboundMessage.objects.get(channel="chat")
+    assert inbound.contact is None
+    # then the message is the tracker visitor's chat touchpoint
+    touch = CustomerTouchpoint.objects.get(channel="chat")
+    assert (touch.visitor_id, touch.contact_id, touch.kind) == ("aid-1", None, "replied")
+    # when the site identifies the visitor (signed), and the contact then buys
+    contact_id = visitor_identify(
+        site_id=site.pk, visitor_id="aid-1", identifier="zephyrine@example.org", traits={}, at=timezone.now()
+    )
+    inbound.refresh_from_db()
+    touch.refresh_from_db()
+    assert inbound.contact_id == contact_id and touch.contact_id == contact_id
+    assert Conversation.objects.get(channel="chat").contact_id == contact_id
+    ConversionType.objects.get_or_create(code="purchase", defaults={"name": "Purchase"})
+    conversion, _ = conversion_record(
+        external_id="order-77", type="purchase", value="120.00", contact_id=contact_id, occurred_at=timezone.now()
+    )
+
+    # then the attribution report credits the chat, the last touch before the purchase
+    credits = {(c.model, c.channel): c.conversions for c in AttributionCredit.objects.filter(conversion=conversion)}
+    assert credits[("last_touch", "chat")] == 1.0 and credits[("first_touch", "organic_search")] == 1.0
+    assert credits[("linear", "chat")] == credits[("linear", "organic_search")] == 0.5
+    assert ("last_touch", "organic_search") not in credits
+
+    # and erasing the contact leaves nothing the visitor typed or was called in any table
+    contact_erase(contact=Contact.objects.get(pk=contact_id))
+    forms = {"pumpkincarburetor", "zéphyrine", "quasimodo", "zephyrine@example.org"}
+    assert [(label, form) for label, text in dump_rows() for form in forms if form in text] == []

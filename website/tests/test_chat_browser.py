@@ -78,8 +78,8 @@ def console(browser, base_url, username, path="/admin/inbox/conversation/"):
     return page
 
 
-def visitor(browser, shop_url):
-    page = browser.new_context(viewport={"width": 1000, "height": 760}, locale="en-US").new_page()
+def visitor(browser, shop_url, **context):
+    page = browser.new_context(viewport={"width": 1000, "height": 760}, locale="en-US", **context).new_page()
     page.goto(shop_url)
     page.wait_for_selector("[data-ms-chat=launcher]:visible")
     return page
@@ -223,6 +223,47 @@ def test_two_agents_see_each_other_and_the_second_reply_is_refused(live_server, 
             second.wait_for_selector(".messagelist .error:has-text('Nothing was sent')")
 
     assert list(Message.objects.filter(channel="chat").values_list("text", flat=True)) == ["Yes, two left."]
+
+
+def test_the_widgets_chat_events_reach_the_visitors_stream_for_funnels(live_server, tmp_path):
+    """The chat's messages are funnel events: the widget tracks `$chat_message` through the tracker,
+    under the same anonymous id the chat thread (and so its attribution touchpoint) carries."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from website.funnels import FunnelSpec, funnel_compute
+    from website.models import WebsiteEvent
+
+    desktop = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36"
+    with shop_server(tmp_path, "") as shop_url:
+        site = make_site(shop_url)
+        (tmp_path / "index.html").write_text(VISITOR_PAGE.format(api=live_server.url, key=site.public_key))
+        with chromium() as browser:
+            shop = visitor(browser, shop_url, user_agent=desktop)  # a person, not a headless bot
+            shop.click("[data-ms-chat=launcher]")
+            visitor_writes(shop, "Do you gift-wrap?")
+            shop.evaluate("window.ms.flush()")
+            shop.wait_for_timeout(1000)
+    deadline = time.monotonic() + 10  # the ingest's group commit writes a moment later
+    while not WebsiteEvent.objects.filter(name="$chat_message").exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+
+    thread = ChatThread.objects.get()
+    assert thread.visitor_id
+    assert set(WebsiteEvent.objects.filter(name="$chat_message").values_list("visitor_id", flat=True)) == {
+        thread.visitor_id
+    }
+    now = timezone.now()
+    spec = FunnelSpec(
+        site_id=site.pk,
+        steps=[{"event": "pageview"}, {"event": "$chat_message"}],
+        mode="sequential",
+        window=timedelta(days=1),
+        start=now - timedelta(hours=1),
+        end=now + timedelta(hours=1),
+    )
+    assert [step["count"] for step in funnel_compute(spec).steps] == [1, 1]
 
 
 def test_the_site_admin_configures_the_chat(live_server, django_user_model, tmp_path):
