@@ -17,7 +17,7 @@ from bestpractices.models import (
 )
 from outreach.models import ChannelTemplate, OutreachCampaign
 
-PREDICTED = ("delivered", "opened", "clicked", "replied", "unsubscribed")
+PREDICTED = ("delivered", "opened", "clicked", "replied", "converted", "unsubscribed")
 
 
 def _percent(value) -> str:

@@ -38,7 +38,12 @@ from outreach.models import ChannelTemplate, CopyAssignment, OutboxMessage, Outr
 from outreach.selectors import segment_contacts
 from outreach.services.copy import copy_arm_texts, copy_personalise
 
-METRIC_OF_OUTCOME = {"opened": Outcome.OPEN, "clicked": Outcome.CLICK, "replied": Outcome.REPLY}
+METRIC_OF_OUTCOME = {
+    "opened": Outcome.OPEN,
+    "clicked": Outcome.CLICK,
+    "replied": Outcome.REPLY,
+    "converted": Outcome.CONVERSION,
+}
 LOWER_IS_BETTER = {"unsubscribed", "complained"}
 
 
