@@ -124,9 +124,13 @@ def sends_as_records(*, since: datetime | None = None, until: datetime | None = 
         }
 
 
-def recommendations_for(*, templates) -> list[Recommendation]:
-    """Open recommendations for these templates, largest expected lift first."""
-    rows = Recommendation.objects.filter(status=RecommendationStatus.OPEN, template__in=templates)
+def recommendations_for(*, templates, campaign: OutreachCampaign | None = None) -> list[Recommendation]:
+    """Open recommendations for these templates (and the campaign's send time and channels),
+    largest expected lift first."""
+    where = Q(template__in=templates)
+    if campaign is not None:
+        where |= Q(campaign=campaign, template__isnull=True)
+    rows = Recommendation.objects.filter(where, status=RecommendationStatus.OPEN)
     return list(rows.select_related("practice", "template").order_by("-expected_lift"))
 
 
