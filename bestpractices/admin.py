@@ -5,9 +5,11 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 
-from bestpractices import selectors, services
+from bestpractices import campaigns, selectors, services
 from bestpractices.models import (
     BestPractice,
+    CampaignChange,
+    CampaignChangeStatus,
     DraftEditPattern,
     PatternRun,
     PracticeStatus,
@@ -17,7 +19,7 @@ from bestpractices.models import (
 )
 from outreach.models import ChannelTemplate, OutreachCampaign
 
-PREDICTED = ("delivered", "opened", "clicked", "replied", "unsubscribed")
+PREDICTED = ("delivered", "opened", "clicked", "replied", "converted", "unsubscribed")
 
 
 def _percent(value) -> str:
@@ -77,9 +79,11 @@ class BestPracticeAdmin(admin.ModelAdmin):
 
 @admin.register(Recommendation)
 class RecommendationAdmin(admin.ModelAdmin):
-    list_display = ["title", "template", "expected_lift_shown", "evidence", "status", "experiment", "test_button"]
+    list_display = [
+        "title", "template", "campaign", "expected_lift_shown", "evidence", "status", "experiment", "test_button",
+    ]  # fmt: skip
     list_filter = ["status", "practice__outcome", "practice__feature"]
-    search_fields = ["title", "template__name"]
+    search_fields = ["title", "template__name", "campaign__name"]
     readonly_fields = [
         "practice",
         "template",
@@ -96,12 +100,14 @@ class RecommendationAdmin(admin.ModelAdmin):
         return False
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("practice", "template", "experiment")
+        return super().get_queryset(request).select_related("practice", "template", "campaign", "experiment")
 
     def get_urls(self):
         view = self.admin_site.admin_view(require_POST(self.create_test_view))
+        draft = self.admin_site.admin_view(require_POST(self.draft_change_view))
         return [
             path("<int:pk>/create-test/", view, name="bestpractices_recommendation_create_test"),
+            path("<int:pk>/draft-change/", draft, name="bestpractices_recommendation_draft_change"),
             *super().get_urls(),
         ]
 
@@ -116,11 +122,27 @@ class RecommendationAdmin(admin.ModelAdmin):
 
     @admin.display(description="")
     def test_button(self, obj):
+        # A button of the change list's own form (which carries the CSRF token), posting elsewhere.
+        if obj.can_draft_change:
+            url = reverse("admin:bestpractices_recommendation_draft_change", args=[obj.pk])
+            return format_html('<button type="submit" formaction="{}" class="button">Draft change</button>', url)
         if not obj.can_test:
             return "-"
-        # A button of the change list's own form (which carries the CSRF token), posting elsewhere.
         url = reverse("admin:bestpractices_recommendation_create_test", args=[obj.pk])
         return format_html('<button type="submit" formaction="{}" class="button">Create test</button>', url)
+
+    def draft_change_view(self, request, pk):
+        if not (self.has_change_permission(request) and request.user.has_perm("bestpractices.add_campaignchange")):
+            raise PermissionDenied
+        recommendation = get_object_or_404(Recommendation, pk=pk)
+        try:
+            change = campaigns.recommendation_draft_change(recommendation=recommendation, actor=request.user)
+        except ValidationError as exc:
+            self.message_user(request, f"{recommendation}: {'; '.join(exc.messages)}", messages.ERROR)
+        else:
+            link = reverse("admin:bestpractices_campaignchange_change", args=[change.pk])
+            self.message_user(request, format_html('Draft <a href="{}">change</a> awaits approval.', link))
+        return redirect("admin:bestpractices_recommendation_changelist")
 
     def _create(self, request, recommendation) -> bool:
         try:
@@ -188,6 +210,39 @@ class ProposedTestAdmin(admin.ModelAdmin):
             services.proposal_reject(proposal=proposal, actor=request.user)
 
 
+@admin.register(CampaignChange)
+class CampaignChangeAdmin(admin.ModelAdmin):
+    list_display = ["recommendation", "campaign", "field", "before", "after", "status", "decided_by", "created_at"]
+    list_filter = ["status", "field"]
+    search_fields = ["recommendation__title", "campaign__name"]
+    readonly_fields = [
+        "recommendation", "campaign", "field", "before", "after", "status", "created_by", "decided_by",
+        "decided_at", "created_at",
+    ]  # fmt: skip
+    actions = ["approve", "reject"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("recommendation", "campaign", "decided_by")
+
+    @admin.action(description="Approve (apply to the campaign)", permissions=["change"])
+    def approve(self, request, queryset):
+        if not request.user.has_perm("outreach.change_outreachcampaign"):
+            raise PermissionDenied
+        for change in queryset.filter(status=CampaignChangeStatus.DRAFT):
+            try:
+                campaigns.campaign_change_approve(change=change, actor=request.user)
+            except ValidationError as exc:
+                self.message_user(request, f"{change}: {'; '.join(exc.messages)}", messages.ERROR)
+
+    @admin.action(description="Reject", permissions=["change"])
+    def reject(self, request, queryset):
+        for change in queryset.filter(status=CampaignChangeStatus.DRAFT):
+            campaigns.campaign_change_reject(change=change, actor=request.user)
+
+
 @admin.register(DraftEditPattern)
 class DraftEditPatternAdmin(ReadOnlyAdmin):
     list_display = ["intent", "channel", "language", "drafts", "edited", "rejected", "length_ratio", "wrong_language"]
@@ -209,7 +264,7 @@ def prediction_html(prediction: dict | None):
 
 def recommendations_html(recommendations):
     if not recommendations:
-        return "No recommendation: the template already follows every significant practice that applies."
+        return "No recommendation: it already follows every significant practice that applies."
     url = reverse("admin:bestpractices_recommendation_changelist")
     return format_html(
         '<ul>{}</ul><a href="{}?status__exact=open">Test them</a>',
@@ -311,7 +366,7 @@ class CampaignPanel(BestPracticesPanel):
     @admin.display(description="Recommendations")
     def best_practice_recommendations(self, obj):
         templates = ChannelTemplate.objects.filter(steps__campaign=obj).distinct()
-        return recommendations_html(selectors.recommendations_for(templates=templates))
+        return recommendations_html(selectors.recommendations_for(templates=templates, campaign=obj))
 
 
 def _extend(model, panel) -> None:

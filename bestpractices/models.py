@@ -3,6 +3,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+LOWER_IS_BETTER = {"unsubscribed", "complained"}
+
 
 class PatternRun(models.Model):
     """One extraction over the sends in the database: its method, its model (for predictions)."""
@@ -85,6 +87,16 @@ class BestPractice(models.Model):
         """Width of the interval: what a test would still teach."""
         return self.ci_high - self.ci_low
 
+    @property
+    def helps(self) -> bool:
+        """The value improves the outcome (fewer unsubscribes and complaints, more of the rest)."""
+        return self.lift < 0 if self.outcome in LOWER_IS_BETTER else self.lift > 0
+
+    @property
+    def parsed_value(self):
+        """The value as the features carry it: 'true'/'false' back to booleans."""
+        return {"true": True, "false": False}.get(self.value, self.value)
+
 
 class RecommendationStatus(models.TextChoices):
     OPEN = "open", "Open"
@@ -92,10 +104,14 @@ class RecommendationStatus(models.TextChoices):
     WON = "won", "Tested: the change won"
     LOST = "lost", "Tested: the control won"
     DISMISSED = "dismissed", "Dismissed"
+    DRAFTED = "drafted", "Draft change awaiting approval"
+    APPLIED = "applied", "Applied to the campaign"
 
 
 class Recommendation(models.Model):
-    """Change a template (or campaign) in the way a practice says works, with the evidence."""
+    """Change a template (its subject or text: tested by a draft experiment) or a campaign (its send
+    window or a step's channel: a draft CampaignChange a marketer approves) the way a practice
+    says works, with the expected lift and the evidence."""
 
     practice = models.ForeignKey(BestPractice, on_delete=models.CASCADE, related_name="recommendations")
     template = models.ForeignKey(
@@ -120,15 +136,76 @@ class Recommendation(models.Model):
                 fields=["practice", "template"],
                 condition=Q(status="open"),
                 name="recommendation_open_once",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["practice", "campaign"],
+                condition=Q(status="open", template__isnull=True),
+                name="recommendation_campaign_open_once",
+            ),
         ]
 
     def __str__(self):
         return self.title
 
     @property
+    def changes_campaign(self) -> bool:
+        """A send-time or channel change: applied to the campaign on approval, not A/B tested."""
+        return self.template_id is None and self.change.get("field") in CAMPAIGN_FIELDS
+
+    @property
     def can_test(self) -> bool:
-        return self.status == RecommendationStatus.OPEN and bool(self.change.get("to"))
+        return self.status == RecommendationStatus.OPEN and bool(self.change.get("to")) and not self.changes_campaign
+
+    @property
+    def can_draft_change(self) -> bool:
+        return self.status == RecommendationStatus.OPEN and self.changes_campaign
+
+
+SEND_WINDOW, STEP_CHANNEL = "send_window", "channel"
+CAMPAIGN_FIELDS = (SEND_WINDOW, STEP_CHANNEL)
+
+
+class CampaignChangeStatus(models.TextChoices):
+    DRAFT = "draft", "Draft (awaiting approval)"
+    APPLIED = "applied", "Applied"
+    REJECTED = "rejected", "Rejected"
+
+
+class CampaignChange(models.Model):
+    """A concrete change to a campaign that a recommendation asks for: its send window (send time)
+    or the channel of some send steps. Experiments cannot carry a send hour or a channel per arm
+    (the planner sends a step on one channel inside the campaign's window), so the change waits
+    for a marketer's approval and is then applied to the campaign."""
+
+    recommendation = models.ForeignKey(Recommendation, on_delete=models.CASCADE, related_name="campaign_changes")
+    campaign = models.ForeignKey("outreach.OutreachCampaign", on_delete=models.CASCADE, related_name="+")
+    field = models.CharField(max_length=20, choices=[(SEND_WINDOW, "Send window"), (STEP_CHANNEL, "Step channel")])
+    before = models.JSONField(default=dict, help_text="The campaign as the draft found it")
+    after = models.JSONField(default=dict, help_text="The campaign once approved")
+    status = models.CharField(max_length=10, choices=CampaignChangeStatus.choices, default=CampaignChangeStatus.DRAFT)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recommendation"], condition=Q(status="draft"), name="campaign_change_one_draft"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.campaign_id}: {self.field} {self.before} → {self.after} ({self.status})"
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == CampaignChangeStatus.DRAFT
 
 
 class ProposalStatus(models.TextChoices):

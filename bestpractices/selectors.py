@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet, Value
 from django.utils import timezone
 
 from bestpractices.engine import Predictor
@@ -18,18 +18,22 @@ from bestpractices.models import (
     Recommendation,
     RecommendationStatus,
 )
+from conversion import selectors as conversion_selectors
 from madansara.channels.models import Message, MessageEvent, MessageEventKind
 from madansara.contacts.models import Contact
 from outreach.models import ChannelTemplate, OutreachCampaign
 from outreach.selectors import segment_contacts
 
 # What each channel can tell us; an outcome a channel cannot report is "not measured".
+# `converted` is the contact's, whatever the channel: the contact has a conversion after the send
+# and within that conversion type's attribution lookback (conversion.selectors.converted_after);
+# measured only for sends to a known contact whose longest lookback has passed.
 MEASURED = {
-    "email": ("delivered", "opened", "clicked", "unsubscribed", "complained"),
-    "sms": ("delivered", "clicked", "replied", "unsubscribed"),
-    "whatsapp": ("delivered", "opened", "clicked", "replied"),
+    "email": ("delivered", "opened", "clicked", "converted", "unsubscribed", "complained"),
+    "sms": ("delivered", "clicked", "replied", "converted", "unsubscribed"),
+    "whatsapp": ("delivered", "opened", "clicked", "replied", "converted"),
 }
-MEASURED_ELSEWHERE = ("delivered", "replied")
+MEASURED_ELSEWHERE = ("delivered", "replied", "converted")
 SETTLE = timedelta(days=3)  # outcomes of younger sends are still arriving
 PREDICTION_AUDIENCE = 500
 
@@ -57,8 +61,12 @@ def contact_record(
 
 def sends_as_records(*, since: datetime | None = None, until: datetime | None = None) -> Iterator[dict]:
     """Campaign sends in the database as engine records (the file contract's shape), oldest
-    first, one query streamed; only sends old enough for their outcomes to have arrived."""
-    until = until or timezone.now() - SETTLE
+    first, one query streamed; only sends old enough for their outcomes to have arrived.
+    `converted` is left out (not measured) of sends younger than the longest conversion lookback."""
+    now = timezone.now()
+    until = until or now - SETTLE
+    window_days = conversion_selectors.conversion_window_days()
+    conversions_in = None if window_days is None else now - timedelta(days=window_days)
     messages = Message.objects.filter(source="campaign", sent_at__isnull=False, sent_at__lt=until)
     if since is not None:
         messages = messages.filter(sent_at__gte=since)
@@ -66,10 +74,15 @@ def sends_as_records(*, since: datetime | None = None, until: datetime | None = 
     rows = messages.annotate(
         unsubscribed=Exists(events.filter(kind=MessageEventKind.UNSUBSCRIBED)),
         complained=Exists(events.filter(kind=MessageEventKind.SPAM_REPORT)),
+        converted=(
+            conversion_selectors.converted_after(contact=OuterRef("contact_id"), at=OuterRef("sent_at"))
+            if conversions_in is not None
+            else Value(False)
+        ),
     ).values_list(
         "id", "channel", "sent_at", "subject", "text", "context", "delivered_at", "opened_at", "clicked_at",
-        "replied_at", "unsubscribed", "complained", "contact__name", "contact__timezone", "contact__locale",
-        "contact__lifecycle_stage", "contact__attributes",
+        "replied_at", "unsubscribed", "complained", "converted", "contact_id", "contact__name", "contact__timezone",
+        "contact__locale", "contact__lifecycle_stage", "contact__attributes",
     )  # fmt: skip
     # The experiment a variant send belongs to: the campaign's copy test, else its subject test.
     tests = {
@@ -82,7 +95,8 @@ def sends_as_records(*, since: datetime | None = None, until: datetime | None = 
         (pk, channel, sent_at, subject, text, context, delivered, opened, clicked, replied, unsub, complained) = row[
             :12
         ]
-        name, zone, locale, stage, attributes = row[12:]
+        converted, contact_id, name, zone, locale, stage, attributes = row[12:]
+        settled = conversions_in is not None and contact_id is not None and sent_at <= conversions_in
         happened = {
             "delivered": delivered is not None,
             "opened": opened is not None,
@@ -90,6 +104,7 @@ def sends_as_records(*, since: datetime | None = None, until: datetime | None = 
             "replied": replied is not None,
             "unsubscribed": unsub,
             "complained": complained,
+            "converted": bool(converted) if settled else None,
         }
         context = context or {}
         campaign = context.get("campaign_id")
@@ -105,13 +120,17 @@ def sends_as_records(*, since: datetime | None = None, until: datetime | None = 
             ),
             "subject": subject,
             "body": text,
-            "outcomes": {o: happened[o] for o in MEASURED.get(channel, MEASURED_ELSEWHERE)},
+            "outcomes": {o: happened[o] for o in MEASURED.get(channel, MEASURED_ELSEWHERE) if happened[o] is not None},
         }
 
 
-def recommendations_for(*, templates) -> list[Recommendation]:
-    """Open recommendations for these templates, largest expected lift first."""
-    rows = Recommendation.objects.filter(status=RecommendationStatus.OPEN, template__in=templates)
+def recommendations_for(*, templates, campaign: OutreachCampaign | None = None) -> list[Recommendation]:
+    """Open recommendations for these templates (and the campaign's send time and channels),
+    largest expected lift first."""
+    where = Q(template__in=templates)
+    if campaign is not None:
+        where |= Q(campaign=campaign, template__isnull=True)
+    rows = Recommendation.objects.filter(where, status=RecommendationStatus.OPEN)
     return list(rows.select_related("practice", "template").order_by("-expected_lift"))
 
 

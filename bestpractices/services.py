@@ -15,6 +15,7 @@ from django.utils.text import slugify
 from abtesting.models import ABTest, ABTestStatus, Outcome, Surface
 from abtesting.services import abtest_create, abtest_start
 from bestpractices import selectors
+from bestpractices.campaigns import FINISHED, campaign_recommendations_refresh
 from bestpractices.engine import models_by_stratum, patterns_extract
 from bestpractices.models import (
     BestPractice,
@@ -38,8 +39,12 @@ from outreach.models import ChannelTemplate, CopyAssignment, OutboxMessage, Outr
 from outreach.selectors import segment_contacts
 from outreach.services.copy import copy_arm_texts, copy_personalise
 
-METRIC_OF_OUTCOME = {"opened": Outcome.OPEN, "clicked": Outcome.CLICK, "replied": Outcome.REPLY}
-LOWER_IS_BETTER = {"unsubscribed", "complained"}
+METRIC_OF_OUTCOME = {
+    "opened": Outcome.OPEN,
+    "clicked": Outcome.CLICK,
+    "replied": Outcome.REPLY,
+    "converted": Outcome.CONVERSION,
+}
 
 
 def value_text(value) -> str:
@@ -67,6 +72,8 @@ def practices_learn(*, since: datetime | None = None, until: datetime | None = N
     practices_update(run=run, rows=patterns["patterns"])
     for template in ChannelTemplate.objects.all():
         recommendations_refresh(template=template)
+    for campaign in OutreachCampaign.objects.exclude(status__in=FINISHED):
+        campaign_recommendations_refresh(campaign=campaign)
     return run
 
 
@@ -147,10 +154,6 @@ def practice_retire(*, practice: BestPractice, reason: str, experiment: ABTest |
     )
 
 
-def _helps(practice: BestPractice) -> bool:
-    return practice.lift < 0 if practice.outcome in LOWER_IS_BETTER else practice.lift > 0
-
-
 @transaction.atomic
 def recommendations_refresh(*, template: ChannelTemplate) -> list[Recommendation]:
     """Open recommendations for a template: each current, significant practice that helps and
@@ -160,7 +163,7 @@ def recommendations_refresh(*, template: ChannelTemplate) -> list[Recommendation
     practices = selectors.practices_current().filter(significant=True)
     for practice in practices:
         value = value_of(practice.value)
-        if not _helps(practice) or features.get(practice.feature) == value:
+        if not practice.helps or features.get(practice.feature) == value:
             continue
         if practice.feature == "channel" or (practice.feature, value) == ("channel", template.channel):
             continue
@@ -192,6 +195,10 @@ def recommendation_create_test(*, recommendation: Recommendation, actor=None) ->
         .select_related("practice", "template")
         .get(pk=recommendation.pk)
     )
+    if recommendation.changes_campaign:
+        raise ValidationError(
+            "A send time or a channel cannot be an experiment's arm: make a draft change of the campaign instead."
+        )
     if not recommendation.can_test:
         raise ValidationError("This recommendation is not open or has no change to test.")
     practice, change, template = recommendation.practice, recommendation.change, recommendation.template

@@ -5,7 +5,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.core.cache import cache
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Exists, Max, Q, Sum
 from django.db.models.functions import TruncDate, TruncMonth, TruncWeek
 from django.utils import timezone
 
@@ -15,6 +15,7 @@ from conversion.models import (
     AttributionModel,
     ChannelPerformance,
     ConversionEvent,
+    ConversionType,
     CustomerTouchpoint,
     JourneyTouch,
 )
@@ -215,3 +216,21 @@ def conversion_events_of(*, contact, code: str | None = None, since=None):
     if code:
         events = events.filter(conversion_type__code=code)
     return events
+
+
+def converted_after(*, contact, at) -> Exists:
+    """Exists expression for annotating sends (`contact`, `at`: OuterRefs of the send): the contact
+    has a conversion after `at` and within that conversion type's lookback window, i.e. one whose
+    attribution journey (journeys_for) would hold a touch made at `at`. Read by bestpractices."""
+    lookbacks = ConversionType.objects.order_by().values_list("lookback_days", flat=True).distinct()
+    # one condition per distinct lookback (a handful): portable, unlike integer x interval arithmetic
+    within = Q(pk__in=[])
+    for days in lookbacks:
+        within |= Q(conversion_type__lookback_days=days, occurred_at__lte=at + timedelta(days=days))
+    return Exists(ConversionEvent.objects.filter(within, contact_id=contact, occurred_at__gt=at))
+
+
+def conversion_window_days() -> int | None:
+    """Longest lookback of the conversion types (days): every conversion converted_after can see for
+    a send is in once the send is this old. None when there is no conversion type (not measured)."""
+    return ConversionType.objects.aggregate(days=Max("lookback_days"))["days"]

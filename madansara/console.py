@@ -87,9 +87,9 @@ INTERNALS: list[tuple[str, str, list[str]]] = [
         "social.PlatformInsight", "social.SocialAdvocate", "social.EngagementWeight", "social.CommentRule",
         "social.SocialEngagementFunnel", "social.FunnelRun", "social.PrivateReply",
     ]),
-    ("Learning", "Extraction runs, practices, recommendations and proposed tests.", [
+    ("Learning", "Extraction runs, practices, recommendations, proposed tests and campaign changes.", [
         "bestpractices.PatternRun", "bestpractices.BestPractice", "bestpractices.Recommendation",
-        "bestpractices.ProposedTest", "bestpractices.DraftEditPattern",
+        "bestpractices.ProposedTest", "bestpractices.CampaignChange", "bestpractices.DraftEditPattern",
     ]),
     ("Jobs and security", "Scheduled tasks, login lockouts, agent action tiers, outbound webhook endpoints.", [
         "django_celery_beat.PeriodicTask", "django_celery_beat.CrontabSchedule",

@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from bestpractices.models import BestPractice, DraftEditPattern, ProposedTest, Recommendation
+from bestpractices.models import BestPractice, CampaignChange, DraftEditPattern, ProposedTest, Recommendation
 
 
 class BestPracticeSerializer(serializers.ModelSerializer):
@@ -31,6 +31,18 @@ class PracticeRecommendationSerializer(serializers.ModelSerializer):
             "experiment",
             "created_at",
         ]
+        read_only_fields = fields
+
+
+class CampaignChangeSerializer(serializers.ModelSerializer):
+    title = serializers.CharField(source="recommendation.title", read_only=True)
+
+    class Meta:
+        model = CampaignChange
+        fields = [
+            "id", "recommendation", "title", "campaign", "field", "before", "after", "status", "created_by",
+            "decided_by", "decided_at", "created_at",
+        ]  # fmt: skip
         read_only_fields = fields
 
 

@@ -7,6 +7,7 @@ router = DefaultRouter(trailing_slash=False)
 router.register("best-practices", views.BestPracticeViewSet, basename="best-practice")
 router.register("recommendations", views.RecommendationViewSet, basename="recommendation")
 router.register("proposed-tests", views.ProposedTestViewSet, basename="proposed-test")
+router.register("campaign-changes", views.CampaignChangeViewSet, basename="campaign-change")
 router.register("draft-edit-patterns", views.DraftEditPatternViewSet, basename="draft-edit-pattern")
 
 urlpatterns = [

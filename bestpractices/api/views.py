@@ -5,14 +5,16 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from bestpractices import selectors, services
+from bestpractices import campaigns, selectors, services
 from bestpractices.api import serializers as s
-from bestpractices.models import BestPractice, DraftEditPattern, ProposedTest, Recommendation
+from bestpractices.models import BestPractice, CampaignChange, DraftEditPattern, ProposedTest, Recommendation
 from madansara.contacts.models import Contact
 from outreach.models import OutreachCampaign, Segment
 from outreach.selectors import segment_contacts
 
 CHANGE_AND_TEST = ["bestpractices.change_recommendation", "abtesting.add_abtest"]
+CHANGE_AND_DRAFT = ["bestpractices.change_recommendation", "bestpractices.add_campaignchange"]
+APPLY_TO_CAMPAIGN = ["bestpractices.change_campaignchange", "outreach.change_outreachcampaign"]
 
 
 class BestPracticeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -29,15 +31,20 @@ class BestPracticeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
 
 
 class RecommendationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """Changes to templates that practices say would lift an outcome, each testable in one call."""
+    """Changes that practices say would lift an outcome: a template's subject or text (a draft
+    experiment in one call) or a campaign's send time or a step's channel (a draft change in one call)."""
 
     domain = "bestpractices"
     serializer_class = s.PracticeRecommendationSerializer
     filterset_fields = ["status", "template", "campaign"]
     ordering_fields = ["expected_lift", "created_at"]
     search_fields = ["title"]
-    write_actions = ("create_test", "dismiss")
-    required_perms = {"create_test": CHANGE_AND_TEST, "dismiss": ["bestpractices.change_recommendation"]}
+    write_actions = ("create_test", "draft_change", "dismiss")
+    required_perms = {
+        "create_test": CHANGE_AND_TEST,
+        "draft_change": CHANGE_AND_DRAFT,
+        "dismiss": ["bestpractices.change_recommendation"],
+    }
 
     def get_queryset(self):
         return Recommendation.objects.select_related("practice", "experiment").order_by("-expected_lift", "pk")
@@ -49,11 +56,46 @@ class RecommendationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
         test = services.recommendation_create_test(recommendation=self.get_object(), actor=request.user)
         return Response({"experiment": test.key}, status=201)
 
+    @extend_schema(request=None, responses=s.CampaignChangeSerializer)
+    @action(detail=True, methods=["post"], url_path="draft-change")
+    def draft_change(self, request, pk=None):
+        """Make the draft change of the campaign (send window or step channel) a marketer approves."""
+        change = campaigns.recommendation_draft_change(recommendation=self.get_object(), actor=request.user)
+        return Response(s.CampaignChangeSerializer(change).data, status=201)
+
     @extend_schema(request=None, responses=s.PracticeRecommendationSerializer)
     @action(detail=True, methods=["post"])
     def dismiss(self, request, pk=None):
         recommendation = services.recommendation_dismiss(recommendation=self.get_object(), actor=request.user)
         return Response(s.PracticeRecommendationSerializer(recommendation).data)
+
+
+class CampaignChangeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Draft changes of campaigns (send window, step channel) from recommendations, to approve or reject."""
+
+    domain = "bestpractices"
+    serializer_class = s.CampaignChangeSerializer
+    filterset_fields = ["status", "campaign", "field"]
+    ordering_fields = ["created_at"]
+    search_fields = ["recommendation__title"]
+    write_actions = ("approve", "reject")
+    required_perms = {"approve": APPLY_TO_CAMPAIGN, "reject": ["bestpractices.change_campaignchange"]}
+
+    def get_queryset(self):
+        return CampaignChange.objects.select_related("recommendation").order_by("-created_at", "-pk")
+
+    @extend_schema(request=None, responses=s.CampaignChangeSerializer)
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        """Apply the change to the campaign."""
+        change = campaigns.campaign_change_approve(change=self.get_object(), actor=request.user)
+        return Response(s.CampaignChangeSerializer(change).data)
+
+    @extend_schema(request=None, responses=s.CampaignChangeSerializer)
+    @action(detail=True, methods=["post"])
+    def reject(self, request, pk=None):
+        change = campaigns.campaign_change_reject(change=self.get_object(), actor=request.user)
+        return Response(s.CampaignChangeSerializer(change).data)
 
 
 class ProposedTestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):

@@ -306,7 +306,7 @@ def test_every_table_of_every_app_is_covered_by_the_seed():
         "website.OptimizationRecommendation", "website.IngestSpoolReceipt", "social.SocialSyncRun",
         "social.PlatformInsight", "social.EngagementWeight", "social.CommentRule", "social.PrivateReply",
         "social.FunnelStep", "bestpractices.PatternRun", "bestpractices.BestPractice", "bestpractices.Recommendation",
-        "bestpractices.ProposedTest", "admin.LogEntry", "inbox.Conversation_labels", "inbox.ReplyDraft_snippets",
+        "bestpractices.ProposedTest", "bestpractices.CampaignChange", "admin.LogEntry", "inbox.Conversation_labels", "inbox.ReplyDraft_snippets",
     }  # fmt: skip
     unseeded = {label for label, n in counts.items() if n == 0} - expected_empty
     assert not unseeded, (

@@ -1271,6 +1271,26 @@ class BulkResult(BaseModel):
     results: list[BulkItemResult]
 
 
+class CampaignChange(BaseModel):
+    id: int
+    recommendation: int
+    title: str
+    campaign: int
+    field: Literal["send_window", "channel"] = Field(
+        ..., description="* `send_window` - Send window\n* `channel` - Step channel"
+    )
+    before: Any = Field(..., description="The campaign as the draft found it")
+    after: Any = Field(..., description="The campaign once approved")
+    status: Literal["draft", "applied", "rejected"] = Field(
+        ...,
+        description="* `draft` - Draft (awaiting approval)\n* `applied` - Applied\n* `rejected` - Rejected",
+    )
+    created_by: int | None = Field(...)
+    decided_by: int | None = Field(...)
+    decided_at: AwareDatetime | None = Field(...)
+    created_at: AwareDatetime
+
+
 class CampaignStep(BaseModel):
     id: int
     campaign: int
@@ -1828,6 +1848,17 @@ class PaginatedBestPracticeList(BaseModel):
     results: list[BestPractice]
 
 
+class PaginatedCampaignChangeList(BaseModel):
+    count: int = Field(..., examples=[123])
+    next: AnyUrl | None = Field(
+        None, examples=["http://api.example.org/accounts/?page=4"]
+    )
+    previous: AnyUrl | None = Field(
+        None, examples=["http://api.example.org/accounts/?page=2"]
+    )
+    results: list[CampaignChange]
+
+
 class PaginatedCampaignStepList(BaseModel):
     count: int = Field(..., examples=[123])
     next: AnyUrl | None = Field(
@@ -2133,9 +2164,11 @@ class PatchedWebhookEndpointRequest(BaseModel):
 class PracticeRecommendation(BaseModel):
     id: int
     title: str
-    status: Literal["open", "testing", "won", "lost", "dismissed"] = Field(
+    status: Literal[
+        "open", "testing", "won", "lost", "dismissed", "drafted", "applied"
+    ] = Field(
         ...,
-        description="* `open` - Open\n* `testing` - Being tested\n* `won` - Tested: the change won\n* `lost` - Tested: the control won\n* `dismissed` - Dismissed",
+        description="* `open` - Open\n* `testing` - Being tested\n* `won` - Tested: the change won\n* `lost` - Tested: the control won\n* `dismissed` - Dismissed\n* `drafted` - Draft change awaiting approval\n* `applied` - Applied to the campaign",
     )
     template: int | None = Field(...)
     campaign: int | None = Field(...)
