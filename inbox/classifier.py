@@ -190,6 +190,13 @@ def classify_local(text: str, allowed_intents: set[str] | None = None) -> Classi
     confidence = intents[intent]
     checks = safety.check(words)
     extra = {}
+    if checks.keep_subscribed and intent == "unsubscribe_request" and len(intents) > 1:
+        # "don't stop sending the coupons", "I unsubscribed by mistake, add me back": no opt-out wording
+        # outside the sentences that keep the subscription, so the model's opt-out reading is not taken.
+        others = {k: v for k, v in intents.items() if k != "unsubscribe_request"}
+        extra["safety"] = f"keep-subscribed wording overrode unsubscribe_request ({confidence:.2f})"
+        intent = max(others, key=others.get)
+        confidence = others[intent]  # not renormalised: a reading against the model stays unsure (no auto-send)
     if (
         checks.unsubscribe
         and intent != "unsubscribe_request"

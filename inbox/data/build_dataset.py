@@ -283,7 +283,10 @@ def build() -> list[dict]:
             language = _language(path, base["text"])
             texts = [(base["text"], "as_written")]
             texts += [variant(base["text"], language, rng) for _ in range(VARIANTS_PER_MESSAGE)]
-            for text, kind in dict(texts).items():
+            kinds: dict[str, str] = {}
+            for text, kind in texts:  # a variant identical to the message stays "as_written" (near-copy test)
+                kinds.setdefault(text, kind)
+            for text, kind in kinds.items():
                 rows.append(
                     {
                         "text": text,

@@ -1,10 +1,13 @@
 """Writes the evaluation sets from hand-written, hand-checked blocks:
-`independent.jsonl` from `{en,fr,es,ht}.txt`, and `second.jsonl` from `second/{en,fr,es,ht}.txt`.
+`independent.jsonl` from `{en,fr,es,ht}.txt`, `second.jsonl` from `second/{en,fr,es,ht}.txt` and
+`third.jsonl` from `third/{en,fr,es,ht}.txt`.
 
 Both are written separately from the training messages and never read by training or feature
 choices. `second/` is by another writer and method (other businesses: clinic, gym, internet
 provider, bakery, school, bank; sarcasm, code-switching, opt-outs said indirectly), written in
-one sitting before any measurement on it. A block is `=== intent sentiment channel [legal]`
+one sitting before any measurement on it. `third/` is half opt-outs said in many direct and indirect
+ways, half hard negatives that must not read as opt-outs, written before the opt-out rules were
+widened (issue 16, session 5). A block is `=== intent sentiment channel [legal]`
 followed by the message text, verbatim, up to the next `===`.
 
     .venv/bin/python inbox/data/eval/build_eval.py
@@ -48,3 +51,4 @@ def build(source: Path, output: Path) -> int:
 if __name__ == "__main__":
     print(f"independent={build(HERE, HERE / 'independent.jsonl')}")
     print(f"second={build(HERE / 'second', HERE / 'second.jsonl')}")
+    print(f"third={build(HERE / 'third', HERE / 'third.jsonl')}")
