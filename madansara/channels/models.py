@@ -148,7 +148,9 @@ class DeliveryAttempt(models.Model):
     )
     target_id = models.PositiveBigIntegerField(null=True, blank=True)
     target = GenericForeignKey("target_type", "target_id")
-    reference = models.CharField(max_length=255, blank=True, help_text="The provider's id of the object acted on")
+    reference = models.CharField(
+        max_length=255, blank=True, db_default="", help_text="The provider's id of the object acted on"
+    )
     provider = models.CharField(max_length=32)
     outcome = models.CharField(max_length=16, choices=AttemptOutcome.choices)
     error_code = models.CharField(max_length=64, blank=True)

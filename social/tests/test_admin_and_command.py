@@ -5,8 +5,10 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.urls import reverse
 from django.utils import timezone
 
+from madansara.channels.models import DeliveryAttempt
 from social.models import PlatformInsight, SocialAccount, SocialComment, SocialPost
 
 pytestmark = pytest.mark.django_db
@@ -74,10 +76,6 @@ def test_admin_never_shows_the_token_back(admin_client):
 
 
 def test_a_comments_admin_page_lists_its_platform_calls_and_attempts_filter_by_operation(admin_client, sandbox_account):
-    from django.urls import reverse
-
-    from madansara.channels.models import DeliveryAttempt
-
     # given two comments, one hidden after a failed try, and a message send
     spam = SocialComment.objects.create(account=sandbox_account, external_id="sp-1", text="buy followers")
     other = SocialComment.objects.create(account=sandbox_account, external_id="ok-1", text="nice")

@@ -29,7 +29,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='deliveryattempt',
             name='reference',
-            field=models.CharField(blank=True, help_text="The provider's id of the object acted on", max_length=255),
+            field=models.CharField(blank=True, db_default='', help_text="The provider's id of the object acted on", max_length=255),
         ),
         migrations.AddField(
             model_name='deliveryattempt',
