@@ -5,16 +5,21 @@ from django.utils import timezone
 
 from conversion import services
 from conversion.models import ConversionEvent
+from madansara.channels.retry import ATTRIBUTE
 
 
-@shared_task(name="conversion.tasks.conversion_attribute_task", autoretry_for=(OSError,), retry_backoff=True)
-def conversion_attribute_task(conversion_id: int) -> None:
+@shared_task(name="conversion.tasks.conversion_attribute_task", bind=True, max_retries=ATTRIBUTE.max_attempts - 1)
+def conversion_attribute_task(self, conversion_id: int) -> None:
+    """Attribute one conversion; an I/O error is retried with the ATTRIBUTE policy."""
     conversion = ConversionEvent.objects.filter(pk=conversion_id).first()
     if conversion is None:
         return
-    # one conversion reuses the day's Markov effects for 15 minutes; the beat refresh and backfill recompute
-    services.conversions_attribute(conversion_ids=[conversion.pk], effects_max_age=900)
-    services.channel_performance_refresh(day=conversion.occurred_at.astimezone(timezone.UTC).date())
+    try:
+        # one conversion reuses the day's Markov effects for 15 minutes; the beat refresh and backfill recompute
+        services.conversions_attribute(conversion_ids=[conversion.pk], effects_max_age=900)
+        services.channel_performance_refresh(day=conversion.occurred_at.astimezone(timezone.UTC).date())
+    except OSError as exc:
+        raise self.retry(exc=exc, countdown=ATTRIBUTE.countdown(self.request.retries)) from exc
 
 
 @shared_task(name="conversion.tasks.attribution_refresh_task")

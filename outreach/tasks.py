@@ -33,7 +33,7 @@ def engagement_recompute_task(since: str | None = None) -> int:
     return engagement_recompute(since=parse_datetime(since) if since else None)
 
 
-@shared_task(name="outreach.tasks.variants_generate_task", autoretry_for=(), max_retries=3)
+@shared_task(name="outreach.tasks.variants_generate_task")  # runs once: an LLM error fails the task
 def variants_generate_task(template_id: int, field_name: str, brief: str, count: int = 3) -> int:
     template = ChannelTemplate.objects.get(pk=template_id)
     return len(variants_generate(template=template, field_name=field_name, brief=brief, count=count))

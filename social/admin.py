@@ -1,12 +1,13 @@
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.contenttypes.admin import GenericTabularInline
 from django.utils.html import format_html
 
+from madansara.channels.models import DeliveryAttempt
 from madansara.charts import line_chart
 from madansara.forms import LinesListField, ReadableJSONMixin
 from social import selectors
 from social.models import (
-    CommentActionAttempt,
     CommentRule,
     CommentStatus,
     EngagementWeight,
@@ -164,11 +165,17 @@ class CommentRuleAdmin(ReadableJSONMixin, admin.ModelAdmin):
     raw_id_fields = ("post",)
 
 
-class AttemptInline(admin.TabularInline):
-    model = CommentActionAttempt
+class AttemptInline(GenericTabularInline):
+    """The platform calls made on the comment: the channel layer's attempt rows that name it."""
+
+    model = DeliveryAttempt
+    ct_field, ct_fk_field = "target_type", "target_id"
+    fields = readonly_fields = (
+        "created_at", "operation", "provider", "outcome", "error_code", "error_message", "retry_after", "latency_ms",
+        "provider_message_id",
+    )  # fmt: skip
     extra = 0
     can_delete = False
-    readonly_fields = ("action", "outcome", "error_code", "error_message", "external_id", "latency_ms", "created_at")
 
     def has_add_permission(self, request, obj=None):
         return False

@@ -4,12 +4,12 @@ funnels, insights, scoring weights and advocates."""
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericRelation
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from madansara.channels.models import AttemptOutcome
 from madansara.templating import template_validate
 
 
@@ -319,8 +319,18 @@ class SocialComment(models.Model):
     reply_external_id = models.CharField(max_length=255, blank=True)
     replied_at = models.DateTimeField(null=True, blank=True, db_index=True)
     hidden_at = models.DateTimeField(null=True, blank=True)
+    retry_at = models.DateTimeField(
+        null=True, blank=True, help_text="An approved reply that failed transiently is not retried before"
+    )
     last_error = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Every platform call on the comment (public reply, hide): the channel layer's attempt rows.
+    attempts = GenericRelation(
+        "channels.DeliveryAttempt",
+        content_type_field="target_type",
+        object_id_field="target_id",
+        related_query_name="social_comment",
+    )
 
     class Meta:
         ordering = ["-commented_at"]
@@ -339,25 +349,6 @@ class SocialComment(models.Model):
     @property
     def can_be_approved(self) -> bool:
         return self.status in (CommentStatus.PENDING_APPROVAL, CommentStatus.NEEDS_HUMAN, CommentStatus.FAILED)
-
-
-class CommentActionAttempt(models.Model):
-    """Every platform call made on a comment (public reply, hide)."""
-
-    comment = models.ForeignKey(SocialComment, on_delete=models.CASCADE, related_name="attempts")
-    action = models.CharField(max_length=16, choices=CommentAction.choices)
-    outcome = models.CharField(max_length=16, choices=AttemptOutcome.choices)
-    error_code = models.CharField(max_length=64, blank=True)
-    error_message = models.CharField(max_length=500, blank=True)
-    external_id = models.CharField(max_length=255, blank=True)
-    latency_ms = models.PositiveIntegerField(default=0)
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
-
-    class Meta:
-        ordering = ["-created_at"]
-
-    def __str__(self):
-        return f"{self.action} {self.outcome}"
 
 
 PRIVATE_REPLY_WINDOW = timedelta(days=7)

@@ -5,11 +5,11 @@ from django.db.models import Q
 from django.dispatch import receiver
 from django.utils import timezone
 
+from madansara.channels.models import DeliveryAttempt
 from madansara.channels.signals import inbound_received
 from madansara.contacts.signals import contact_erased, contact_merged
 from social.models import (
     OPEN_RUN_STATUSES,
-    CommentActionAttempt,
     FunnelRun,
     RunStatus,
     SocialAdvocate,
@@ -43,13 +43,14 @@ def _handle_is(values: list[str], field: str = "author_handle") -> Q:
 
 @receiver(contact_erased, dispatch_uid="social.contact_erased")
 def on_contact_erased(sender, contact, values: list[str], **kwargs) -> dict[str, int]:
-    """Authors, comment words, drafts and funnel e-mails go; kinds, sentiments, times and counts stay."""
+    """Authors, comment words, drafts, the errors of the platform calls on the comments and funnel
+    e-mails go; kinds, sentiments, times and counts stay."""
     comments = SocialComment.objects.filter(
         Q(contact_id=contact.pk) | (Q(contact=None) & (_handle_is(values) | _handle_is(values, "author_id")))
     )
     engagements = SocialEngagement.objects.filter(Q(contact_id=contact.pk) | (Q(contact=None) & _handle_is(values)))
     return {
-        "social.commentactionattempt": CommentActionAttempt.objects.filter(comment__in=comments)
+        "channels.deliveryattempt": DeliveryAttempt.objects.filter(social_comment__in=comments)
         .exclude(error_message="")
         .update(error_message=""),
         "social.socialcomment": comments.update(author_handle="", author_id="", text="", draft_text="", last_error=""),

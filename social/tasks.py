@@ -39,8 +39,9 @@ def _pause_left(account: SocialAccount) -> float | None:
     return max(0.0, (account.retry_after_until - timezone.now()).total_seconds())
 
 
-@shared_task(bind=True, soft_time_limit=120, time_limit=150, max_retries=3, default_retry_delay=30)
-def comment_handle_task(self, comment_id: int) -> str:
+@shared_task(soft_time_limit=120, time_limit=150)
+def comment_handle_task(comment_id: int) -> str:
+    """Classify and apply the rules (no retry: a reply that fails is retried by the send policy)."""
     comment = SocialComment.objects.select_related("account", "post").filter(pk=comment_id).first()
     if comment is None:
         return "gone"

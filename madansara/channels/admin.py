@@ -152,11 +152,20 @@ class SandboxMessageAdmin(SimulateMixin, admin.ModelAdmin):
 
 @admin.register(DeliveryAttempt)
 class DeliveryAttemptAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "provider", "outcome", "error_code", "latency_ms", "message"]
-    list_filter = ["provider", "outcome"]
-    search_fields = ["error_code", "provider_message_id", "=message__id"]
+    list_display = ["created_at", "operation", "provider", "outcome", "error_code", "latency_ms", "about"]
+    list_filter = ["operation", "provider", "outcome"]
+    search_fields = ["error_code", "provider_message_id", "reference", "=message__id"]
     raw_id_fields = ["message"]
+    readonly_fields = ["target_type", "target_id", "reference"]
+    list_select_related = ["target_type"]
     date_hierarchy = "created_at"
+
+    @admin.display(description="About")
+    def about(self, obj):
+        """The message sent, or the object another operation acted on (its type and ids)."""
+        if obj.message_id:
+            return f"message {obj.message_id}"
+        return f"{obj.target_type.model if obj.target_type_id else '?'} #{obj.target_id} ({obj.reference})"
 
 
 @admin.register(MessageEvent)

@@ -2,6 +2,8 @@
 
 import uuid
 
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils import timezone
 
@@ -119,10 +121,36 @@ class AttemptOutcome(models.TextChoices):
     PERMANENT = "permanent", "Permanent error"
 
 
-class DeliveryAttempt(models.Model):
-    """Every call to a provider, successful or not."""
+class AttemptOperation(models.TextChoices):
+    SEND = "send", "Send a message"
+    COMMENT_REPLY = "comment_reply", "Reply to a comment"
+    COMMENT_HIDE = "comment_hide", "Hide a comment"
 
-    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attempts")
+
+class DeliveryAttempt(models.Model):
+    """Every call to a provider, successful or not: the one attempt record of the project.
+
+    A send (`operation` send) is about an outbound `message`. Any other provider operation (a
+    public reply to a social comment, hiding one) is about an object of the app that asked for it,
+    named by a generic relation (`target_type`, `target_id`: Django's content types), so the channel
+    layer records it without importing that app; the app reads its object's attempts through a
+    GenericRelation (which also deletes them with the object, as a foreign key would), and
+    `reference` keeps the provider's id of what the call acted on (the comment's id on the
+    platform). A check constraint holds the two shapes apart. `provider_message_id` is the
+    provider's id of what the call created (the message, the published reply)."""
+
+    operation = models.CharField(
+        max_length=16, choices=AttemptOperation.choices, default=AttemptOperation.SEND, db_default=AttemptOperation.SEND
+    )
+    message = models.ForeignKey(Message, null=True, blank=True, on_delete=models.CASCADE, related_name="attempts")
+    target_type = models.ForeignKey(
+        ContentType, null=True, blank=True, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    target_id = models.PositiveBigIntegerField(null=True, blank=True)
+    target = GenericForeignKey("target_type", "target_id")
+    reference = models.CharField(
+        max_length=255, blank=True, db_default="", help_text="The provider's id of the object acted on"
+    )
     provider = models.CharField(max_length=32)
     outcome = models.CharField(max_length=16, choices=AttemptOutcome.choices)
     error_code = models.CharField(max_length=64, blank=True)
@@ -134,9 +162,27 @@ class DeliveryAttempt(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(operation=AttemptOperation.SEND, message__isnull=False, target_id__isnull=True)
+                    | (
+                        ~models.Q(operation=AttemptOperation.SEND)
+                        & models.Q(message__isnull=True, target_type__isnull=False, target_id__isnull=False)
+                    )
+                ),
+                name="attempt_message_or_target",
+            )
+        ]
+        # Sends (the dispatcher's hot path) have no target: the index holds the other operations only.
+        indexes = [
+            models.Index(
+                fields=["target_type", "target_id"], condition=models.Q(target_id__isnull=False), name="attempt_target"
+            )
+        ]
 
     def __str__(self):
-        return f"{self.provider} {self.outcome} {self.error_code}".strip()
+        return f"{self.operation} {self.provider} {self.outcome} {self.error_code}".strip()
 
 
 class MessageEventKind(models.TextChoices):
@@ -201,6 +247,9 @@ class WebhookEvent(models.Model):
     )
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
+    retry_at = models.DateTimeField(
+        null=True, blank=True, help_text="Failed: when the sweep retries it (WEBHOOK policy); pending: when re-enqueued"
+    )
     processed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -1,4 +1,4 @@
-"""The one retry and backoff policy of every task and loop that calls a provider.
+"""The one retry and backoff policy of every task and loop that calls a provider or retries.
 
 Exponential backoff with jitter, never shorter than the provider's Retry-After, and never longer
 than the broker's visibility timeout: Redis hands a task whose countdown outlives it to a second
@@ -38,11 +38,16 @@ class RetryPolicy:
         return attempts >= self.max_attempts
 
 
-# Sends of a message (outbox rows, direct sends, replies, funnel DMs, message_send_task).
+# Sends of a message (outbox rows, direct sends, replies, funnel DMs, message_send_task) and of a
+# public reply to a social comment.
 SEND = RetryPolicy(base=30.0, cap=3600.0, max_attempts=6)
 # Processing a stored webhook event.
 WEBHOOK = RetryPolicy(base=5.0, cap=900.0, max_attempts=10)
 # Classifying an inbound message (LLM calls).
 CLASSIFY = RetryPolicy(base=15.0, cap=600.0, max_attempts=5)
+# Telling a person a notice (e-mail through the channel layer, the Slack webhook).
+NOTIFY = RetryPolicy(base=120.0, cap=3600.0, max_attempts=5)
 # A social account's sync (paused by the platform's rate limit).
 SYNC = RetryPolicy(base=60.0, cap=3600.0, max_attempts=5)
+# Attributing a conversion, when an I/O error (cache, database connection) interrupts it.
+ATTRIBUTE = RetryPolicy(base=10.0, cap=600.0, max_attempts=4)

@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 from celery import shared_task
+from django.db.models import Q
 from django.utils import timezone
 
 from madansara.channels.models import AttemptOutcome, Message, WebhookEvent, WebhookStatus
@@ -14,36 +15,31 @@ MAX_WEBHOOK_ATTEMPTS = WEBHOOK.max_attempts
 MAX_SEND_RETRIES = SEND.max_attempts - 1
 
 
-@shared_task(bind=True, max_retries=MAX_WEBHOOK_ATTEMPTS, acks_late=True)
-def webhook_event_process_task(self, event_id: int) -> None:
-    """Process one stored webhook event; a failure is retried with backoff (and swept later)."""
+@shared_task(acks_late=True)
+def webhook_event_process_task(event_id: int) -> None:
+    """Process one stored webhook event. A failure is recorded on the event with the time the
+    WEBHOOK policy retries it; the sweep is its one retrier (no task retry chain beside it)."""
     event = WebhookEvent.objects.filter(pk=event_id).first()
     if event is None:
         return
-    try:
-        processing.webhook_event_process(event=event)
-    except Exception as exc:
-        if self.request.is_eager:
-            raise
-        raise self.retry(exc=exc, countdown=WEBHOOK.countdown(self.request.retries)) from exc
+    processing.webhook_event_process(event=event)
 
 
 @shared_task
 def webhook_events_sweep_task() -> int:
-    """Re-enqueue events whose processing was lost (pending > 2 min) or failed with attempts left."""
-    stale = timezone.now() - timedelta(minutes=2)
-    ids = list(
-        WebhookEvent.objects.filter(status=WebhookStatus.PENDING, received_at__lt=stale).values_list("pk", flat=True)[
-            :500
-        ]
-    ) + list(
-        WebhookEvent.objects.filter(status=WebhookStatus.FAILED, attempts__lt=MAX_WEBHOOK_ATTEMPTS).values_list(
-            "pk", flat=True
-        )[:500]
-    )
-    for pk in ids:
-        webhook_event_process_task.delay(pk)
-    return len(ids)
+    """Every minute: re-enqueue failed events whose retry is due (WEBHOOK policy, attempts left)
+    and pending ones whose processing was lost (queued over 2 minutes ago). Each is claimed
+    (back to pending, stamped) before it is enqueued, so a second sweep does not enqueue it again."""
+    now = timezone.now()
+    stale = now - timedelta(minutes=2)
+    lost = Q(status=WebhookStatus.PENDING) & (Q(retry_at=None, received_at__lt=stale) | Q(retry_at__lt=stale))
+    due = Q(status=WebhookStatus.FAILED, attempts__lt=MAX_WEBHOOK_ATTEMPTS) & (Q(retry_at=None) | Q(retry_at__lte=now))
+    queued = 0
+    for pk in WebhookEvent.objects.filter(lost | due).order_by("received_at").values_list("pk", flat=True)[:1000]:
+        if WebhookEvent.objects.filter(lost | due, pk=pk).update(status=WebhookStatus.PENDING, retry_at=now):
+            webhook_event_process_task.delay(pk)
+            queued += 1
+    return queued
 
 
 @shared_task(soft_time_limit=240, time_limit=300)

@@ -5,7 +5,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db.models import Count, Q
 
-from madansara.channels.models import AttemptOutcome, DeliveryAttempt
+from madansara.channels.models import AttemptOperation, AttemptOutcome, DeliveryAttempt
 from madansara.notifications.models import NoticeKind, Severity
 from madansara.notifications.services import notify
 from madansara.roles import ROLE_ADMIN
@@ -23,9 +23,9 @@ OUR_REFUSALS = {
 
 
 def providers_failing(*, now) -> int:
-    """A provider whose attempts of the last 15 minutes mostly failed: once per provider and hour."""
+    """A provider whose sends of the last 15 minutes mostly failed: once per provider and hour."""
     rows = (
-        DeliveryAttempt.objects.filter(created_at__gte=now - WINDOW)
+        DeliveryAttempt.objects.filter(created_at__gte=now - WINDOW, operation=AttemptOperation.SEND)
         .exclude(error_code__in=OUR_REFUSALS)
         .values("provider")
         .annotate(total=Count("pk"), failed=Count("pk", filter=~Q(outcome=AttemptOutcome.SUCCESS)))

@@ -18,6 +18,7 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from madansara.channels.retry import NOTIFY
 from madansara.metrics import NOTIFICATIONS
 from madansara.notifications import tasks
 from madansara.notifications.models import (
@@ -34,7 +35,6 @@ from madansara.notifications.transports import TRANSPORTS, TransportError
 from madansara.roles import ROLE_ADMIN
 
 logger = logging.getLogger(__name__)
-MAX_ATTEMPTS = 5
 
 
 def _window_key(key: str, window: timedelta | None, now) -> str:
@@ -165,7 +165,8 @@ def _text(notification: Notification) -> str:
 
 
 def delivery_send(*, delivery: Delivery) -> bool:
-    """One attempt at one delivery: claimed first (pending → sent) so two workers never both send."""
+    """One attempt at one delivery: claimed first (pending → sent) so two workers never both send;
+    a failure is retried with the NOTIFY policy (never before the transport's Retry-After)."""
     claimed = Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.PENDING).update(
         status=DeliveryStatus.SENT, attempts=delivery.attempts + 1, sent_at=timezone.now()
     )
@@ -178,8 +179,9 @@ def delivery_send(*, delivery: Delivery) -> bool:
             address=delivery.address, subject=f"{prefix}{notification.title}", text=_text(notification)
         )
     except TransportError as exc:
-        give_up = exc.permanent or delivery.attempts + 1 >= MAX_ATTEMPTS
-        retry_at = timezone.now() + timedelta(minutes=2 ** (delivery.attempts + 1))
+        attempts = delivery.attempts + 1
+        give_up = exc.permanent or NOTIFY.exhausted(attempts)
+        retry_at = timezone.now() + timedelta(seconds=NOTIFY.delay(attempts, exc.retry_after))
         Delivery.objects.filter(pk=delivery.pk).update(
             status=DeliveryStatus.FAILED if give_up else DeliveryStatus.PENDING,
             deliver_after=retry_at,

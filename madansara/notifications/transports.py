@@ -10,9 +10,9 @@ from madansara.choices import Channel
 
 
 class TransportError(Exception):
-    def __init__(self, message: str, *, permanent: bool = False):
+    def __init__(self, message: str, *, permanent: bool = False, retry_after: float | None = None):
         super().__init__(message)
-        self.message, self.permanent = message, permanent
+        self.message, self.permanent, self.retry_after = message, permanent, retry_after
 
 
 class EmailTransport:
@@ -23,7 +23,11 @@ class EmailTransport:
         attempt = message_send(message=message)
         if attempt is None or attempt.outcome != AttemptOutcome.SUCCESS:
             error = attempt.error_message if attempt else "not sent"
-            raise TransportError(error, permanent=bool(attempt and attempt.outcome == AttemptOutcome.PERMANENT))
+            raise TransportError(
+                error,
+                permanent=bool(attempt and attempt.outcome == AttemptOutcome.PERMANENT),
+                retry_after=attempt.retry_after if attempt else None,
+            )
 
 
 class SlackTransport:
@@ -42,7 +46,19 @@ class SlackTransport:
         # 400 invalid_payload, 403 action_prohibited, 404 no_service, 410 channel_is_archived are
         # for good; 429 and 5xx may pass.
         permanent = response.status_code < 500 and response.status_code != 429
-        raise TransportError(f"Slack answered {response.status_code}: {response.text[:200]}", permanent=permanent)
+        raise TransportError(
+            f"Slack answered {response.status_code}: {response.text[:200]}",
+            permanent=permanent,
+            retry_after=_seconds(response.headers.get("Retry-After")),
+        )
+
+
+def _seconds(value: str | None) -> float | None:
+    """A Retry-After in seconds (Slack sends whole seconds); None when absent or unreadable."""
+    try:
+        return max(0.0, float(value)) if value else None
+    except ValueError:
+        return None
 
 
 TRANSPORTS = {"email": EmailTransport(), "slack": SlackTransport()}

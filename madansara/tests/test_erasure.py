@@ -41,7 +41,6 @@ from madansara.webhooks_out.models import WebhookDelivery, WebhookEndpoint
 from outreach.models import CampaignEnrollment, ContactEngagement, DirectSend, OutboxMessage, Segment
 from outreach.tests.campaign_helpers import campaign
 from social.models import (
-    CommentActionAttempt,
     FunnelRun,
     SocialAccount,
     SocialAdvocate,
@@ -159,9 +158,10 @@ def seed_person(p: str) -> tuple[Contact, dict]:
     SocialComment.objects.create(
         account=account, external_id=f"c2-{p}", author_handle=v["instagram"].upper(), text=words
     )
-    CommentActionAttempt.objects.create(
-        comment=comment, action="reply", outcome="permanent", error_message=f"cannot reply to @{v['instagram']}"
-    )
+    DeliveryAttempt.objects.create(
+        operation="comment_reply", target=comment, reference=comment.external_id, provider="instagram",
+        outcome="permanent", error_message=f"cannot reply to @{v['instagram']}",
+    )  # fmt: skip
     SocialEngagement.objects.create(
         platform="instagram", account=account, post=post, contact=contact, kind="like", external_id=f"like-{p}",
         author_handle=v["instagram"],

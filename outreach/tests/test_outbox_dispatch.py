@@ -16,6 +16,7 @@ from django.db import connection
 from django.utils import timezone
 
 from madansara.channels.models import DeliveryAttempt, Message, MessageEvent
+from madansara.channels.tasks import message_send_task
 from madansara.contacts.services import consent_set
 from outreach.models import CampaignSpend, ContactEngagement, OutboxMessage, SuppressionEntry
 from outreach.services.dispatch import (
@@ -144,6 +145,40 @@ def test_ambiguous_send_is_recognised_at_the_provider_and_not_sent_again():
         assert server.counts[str(second.message_id)] == 1
         assert set(OutboxMessage.objects.values_list("status", flat=True)) == {"sent"}
         assert set(Message.objects.values_list("status", flat=True)) == {"sent"}
+
+
+class ReplayingProvider(CountingProvider):
+    """While the dispatcher is inside the provider call, a stray message_send_task for the same
+    message runs (a replayed or legacy task): the other path that sends a queued message."""
+
+    def __init__(self, url: str):
+        super().__init__(url)
+        self.replays: list = []
+
+    def send(self, payload):
+        self.replays.append(message_send_task.apply(args=[payload.message_id]).get())
+        return super().send(payload)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("careful", [False, True], ids=["batch", "send_one"])
+def test_a_task_replayed_for_a_message_the_dispatcher_is_sending_sends_nothing(careful):
+    # given a due row, and a message_send_task for its message that runs mid-send
+    with CountingServer() as server:
+        provider = ReplayingProvider(server.url)
+        planned(1)
+        now = timezone.now()
+        if careful:
+            outbox_claim(worker="a", now=now)
+            outbox_send_one(row_id=OutboxMessage.objects.get().pk, worker="a", provider=provider, now=now)
+        else:
+            assert outbox_dispatch(worker="a", provider=provider, now=now) == {"sent": 1}
+        # then the task found the message claimed (sending) and sent nothing: one send, one attempt
+        message = Message.objects.get()
+        assert provider.replays == [None]
+        assert server.counts[str(message.pk)] == 1
+        assert list(DeliveryAttempt.objects.values_list("provider", "outcome")) == [("counting", "success")]
+        assert message.status == "sent" and OutboxMessage.objects.get().status == "sent"
 
 
 # --- PostgreSQL: concurrency and crashes ------------------------------------------------------

@@ -8,10 +8,11 @@ from django.db.models import Max, Q
 from django.utils import timezone
 
 from madansara.audit import audit_record
-from madansara.channels.attempts import CallResult, attempt_outcome, provider_call
+from madansara.channels.attempts import CallResult, operation_attempt_record, provider_call
 from madansara.channels.base import CommentData
-from madansara.channels.models import AttemptOutcome
+from madansara.channels.models import AttemptOperation, AttemptOutcome, DeliveryAttempt
 from madansara.channels.registry import pages_client_for
+from madansara.channels.retry import SEND
 from madansara.llm import LLMError, llm_available, llm_structured
 from madansara.templating import TemplateError, template_render
 from social import tasks
@@ -19,7 +20,6 @@ from social.classify import classify_comment
 from social.models import (
     CHANNEL_PLATFORMS,
     CommentAction,
-    CommentActionAttempt,
     CommentRule,
     CommentStatus,
     SocialAccount,
@@ -224,8 +224,10 @@ def comment_reply_approve(*, comment: SocialComment, actor, text: str | None = N
     if text != comment.draft_text:
         comment.draft_text, comment.draft_source = text, "human"
     comment.status, comment.approved_by, comment.approved_at = CommentStatus.APPROVED, actor, timezone.now()
-    comment.last_error = ""
-    comment.save(update_fields=["draft_text", "draft_source", "status", "approved_by", "approved_at", "last_error"])
+    comment.last_error, comment.retry_at = "", None
+    comment.save(
+        update_fields=["draft_text", "draft_source", "status", "approved_by", "approved_at", "last_error", "retry_at"]
+    )
     audit_record(actor=actor, action="social.comment.approve", target=comment, data={"source": comment.draft_source})
     transaction.on_commit(lambda: _send_after_commit(comment.pk))
     return comment
@@ -268,15 +270,16 @@ def _claim_for_reply(comment: SocialComment) -> bool:
         account = SocialAccount.objects.select_for_update().get(pk=comment.account_id)
         if not reply_slot_free(account=account):
             return False
+        due = Q(retry_at=None) | Q(retry_at__lte=timezone.now())
         return bool(
-            SocialComment.objects.filter(pk=comment.pk, status=CommentStatus.APPROVED).update(
+            SocialComment.objects.filter(due, pk=comment.pk, status=CommentStatus.APPROVED).update(
                 status=CommentStatus.SENDING
             )
         )
 
 
-def comment_reply_send(*, comment: SocialComment) -> CommentActionAttempt | None:
-    """Publish an approved reply; None when rate-limited or not approved (retried by beat)."""
+def comment_reply_send(*, comment: SocialComment) -> DeliveryAttempt | None:
+    """Publish an approved reply; None when rate-limited, not yet due or not approved (retried by beat)."""
     if not _claim_for_reply(comment):
         return None
     comment.refresh_from_db()
@@ -291,60 +294,73 @@ def comment_reply_send(*, comment: SocialComment) -> CommentActionAttempt | None
         )
     finally:
         client.close()
-    return _record_attempt(comment, CommentAction.REPLY, call)
+    return _record_attempt(comment, AttemptOperation.COMMENT_REPLY, call, client.platform)
 
 
 @transaction.atomic
-def _record_attempt(comment, action, call: CallResult) -> CommentActionAttempt:
-    """The attempt row of a platform call on a comment, and what it did to the comment."""
+def _record_attempt(comment, operation, call: CallResult, provider: str) -> DeliveryAttempt:
+    """The attempt row of a platform call on a comment, and what it did to the comment. A reply
+    that failed transiently is retried with the send policy (approved again, not before its
+    delay) until the policy is used up since the approval."""
     now = timezone.now()
-    error, external_id, latency_ms = call.error, call.value or "", call.latency_ms
+    attempt = operation_attempt_record(
+        operation=operation, target=comment, reference=comment.external_id, provider=provider, call=call
+    )
+    error, external_id = call.error, attempt.provider_message_id
     if error is None:
-        attempt = CommentActionAttempt.objects.create(
-            comment=comment,
-            action=action,
-            outcome=AttemptOutcome.SUCCESS,
-            external_id=external_id,
-            latency_ms=latency_ms,
-        )
-        if action == CommentAction.REPLY:
+        if operation == AttemptOperation.COMMENT_REPLY:
             SocialComment.objects.filter(pk=comment.pk).update(
-                status=CommentStatus.REPLIED, reply_external_id=external_id, replied_at=now, last_error=""
+                status=CommentStatus.REPLIED,
+                reply_external_id=external_id,
+                replied_at=now,
+                last_error="",
+                retry_at=None,
             )
         else:
             SocialComment.objects.filter(pk=comment.pk).update(
                 status=CommentStatus.HIDDEN, hidden_at=now, last_error=""
             )
         return attempt
-    attempt = CommentActionAttempt.objects.create(
-        comment=comment,
-        action=action,
-        outcome=attempt_outcome(error),
-        error_code=error.code,
-        error_message=error.message[:500],
-        latency_ms=latency_ms,
-    )
     reason = "The comment or its post was deleted" if error.gone else error.message
-    if error.permanent:
+    if operation == AttemptOperation.COMMENT_REPLY and not error.permanent:
+        tries = _reply_attempts_since_approval(comment)
+        if SEND.exhausted(tries):
+            SocialComment.objects.filter(pk=comment.pk).update(
+                status=CommentStatus.FAILED, retry_at=None, last_error=f"Too many transient errors: {reason}"[:500]
+            )
+        else:
+            SocialComment.objects.filter(pk=comment.pk).update(
+                status=CommentStatus.APPROVED,
+                retry_at=now + timedelta(seconds=SEND.delay(tries, error.retry_after)),
+                last_error=reason[:500],
+            )
+    elif error.permanent:
         SocialComment.objects.filter(pk=comment.pk).update(status=CommentStatus.FAILED, last_error=reason[:500])
     else:
-        back = CommentStatus.APPROVED if action == CommentAction.REPLY else comment.status
-        SocialComment.objects.filter(pk=comment.pk).update(status=back, last_error=reason[:500])
-        if error.retry_after:
-            SocialAccount.objects.filter(pk=comment.account_id).update(
-                retry_after_until=now + timedelta(seconds=error.retry_after)
-            )
+        SocialComment.objects.filter(pk=comment.pk).update(last_error=reason[:500])
+    if not error.permanent and error.retry_after:
+        SocialAccount.objects.filter(pk=comment.account_id).update(
+            retry_after_until=now + timedelta(seconds=error.retry_after)
+        )
     return attempt
 
 
-def comment_hide(*, comment: SocialComment, actor=None) -> CommentActionAttempt:
+def _reply_attempts_since_approval(comment: SocialComment) -> int:
+    """Reply attempts made on the comment since its (last) approval."""
+    attempts = comment.attempts.filter(operation=AttemptOperation.COMMENT_REPLY)
+    if comment.approved_at is not None:
+        attempts = attempts.filter(created_at__gte=comment.approved_at)
+    return attempts.count()
+
+
+def comment_hide(*, comment: SocialComment, actor=None) -> DeliveryAttempt:
     """Hide a comment on the platform (spam); recorded as an attempt."""
     client = pages_client_for(comment.account)
     try:
         call = provider_call(lambda: client.hide_comment(comment_external_id=comment.external_id))
     finally:
         client.close()
-    attempt = _record_attempt(comment, CommentAction.HIDE, call)
+    attempt = _record_attempt(comment, AttemptOperation.COMMENT_HIDE, call, client.platform)
     if call.error is not None and not call.error.permanent:
         SocialComment.objects.filter(pk=comment.pk).update(status=CommentStatus.FAILED)
     if actor is not None and not isinstance(actor, str):
@@ -357,7 +373,8 @@ def comment_replies_flush(*, limit: int = 200) -> int:
     """Send approved replies that waited for a free slot; returns how many were sent."""
     sent = 0
     blocked: set[int] = set()
-    queue = SocialComment.objects.filter(status=CommentStatus.APPROVED).select_related("account", "post")
+    due = Q(retry_at=None) | Q(retry_at__lte=timezone.now())
+    queue = SocialComment.objects.filter(due, status=CommentStatus.APPROVED).select_related("account", "post")
     for comment in queue.order_by("approved_at", "id")[:limit]:
         if comment.account_id in blocked:
             continue

@@ -5,8 +5,10 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.urls import reverse
 from django.utils import timezone
 
+from madansara.channels.models import DeliveryAttempt
 from social.models import PlatformInsight, SocialAccount, SocialComment, SocialPost
 
 pytestmark = pytest.mark.django_db
@@ -71,3 +73,24 @@ def test_admin_never_shows_the_token_back(admin_client):
     assert response.status_code == 302, response.content[:2000]
     account.refresh_from_db()
     assert account.name == "X renamed" and account.access_token == "very-secret-token"
+
+
+def test_a_comments_admin_page_lists_its_platform_calls_and_attempts_filter_by_operation(admin_client, sandbox_account):
+    # given two comments, one hidden after a failed try, and a message send
+    spam = SocialComment.objects.create(account=sandbox_account, external_id="sp-1", text="buy followers")
+    other = SocialComment.objects.create(account=sandbox_account, external_id="ok-1", text="nice")
+    for comment, code in ((spam, "net_down"), (spam, ""), (other, "other_code")):
+        DeliveryAttempt.objects.create(
+            operation="comment_hide", target=comment, reference=comment.external_id, provider="sandbox",
+            outcome="transient" if code else "success", error_code=code,
+        )  # fmt: skip
+    # when an admin opens the spam comment
+    page = admin_client.get(reverse("admin:social_socialcomment_change", args=[spam.pk])).content.decode()
+    # then its two calls are listed, not the other comment's
+    assert "net_down" in page and "other_code" not in page
+    assert page.count("Hide a comment") >= 2
+    # and the attempts list filters by operation
+    url = reverse("admin:channels_deliveryattempt_changelist")
+    listed = admin_client.get(url, {"operation__exact": "comment_hide"})
+    assert listed.status_code == 200 and len(listed.context["cl"].result_list) == 3
+    assert not admin_client.get(url, {"operation__exact": "send"}).context["cl"].result_list

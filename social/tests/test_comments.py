@@ -5,9 +5,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from madansara.channels.retry import SEND
 from madansara.tests.factories import key_client, make_user
-from social.models import CommentActionAttempt, CommentRule, CommentStatus, SocialComment, SocialPost
-from social.services.comments import comment_replies_flush
+from social.models import CommentRule, CommentStatus, SocialComment, SocialPost
+from social.services.comments import comment_replies_flush, comment_reply_send
 from social.tests.helpers import deliver_inbound, graph_error
 
 pytestmark = pytest.mark.django_db
@@ -66,7 +67,9 @@ def test_comment_draft_waits_for_approval_then_replies_publicly(
     request, _ = graph.log[-1]
     assert request.form["message"] == "Yes! We ship to Jacmel."
     assert request.headers["Authorization"] == "Bearer ig-token"
-    assert CommentActionAttempt.objects.get(comment=comment).outcome == "success"
+    attempt = comment.attempts.get()
+    assert (attempt.operation, attempt.outcome, attempt.provider) == ("comment_reply", "success", "instagram")
+    assert (attempt.reference, attempt.provider_message_id, attempt.message_id) == ("c-100", "r-900", None)
 
 
 def test_complaint_always_goes_to_a_human_even_with_auto_send(
@@ -168,6 +171,35 @@ def test_rate_limited_reply_stays_approved_and_pauses_the_account(instagram, pos
     assert attempt.outcome == "transient"
     assert comment.status == CommentStatus.APPROVED
     assert instagram.is_rate_limited()
+
+
+def test_a_transient_reply_failure_waits_the_send_policy_then_gives_up_at_its_attempts(instagram, post, graph):
+    # given an approved reply and a platform that keeps answering 503
+    comment = SocialComment.objects.create(
+        account=instagram, post=post, external_id="c-503", status="approved", draft_text="Thanks!",
+        approved_at=timezone.now(),
+    )  # fmt: skip
+    graph.expect_request("/v21.0/c-503/replies", method="POST").respond_with_data("down", status=503)
+    # when the reply is sent
+    before = timezone.now()
+    attempt = comment_reply_send(comment=comment)
+    comment.refresh_from_db()
+    # then it waits the send policy's first delay, approved
+    assert attempt.outcome == "transient" and comment.status == CommentStatus.APPROVED
+    assert before + timedelta(seconds=SEND.base / 2) <= comment.retry_at
+    assert comment.retry_at <= timezone.now() + timedelta(seconds=SEND.base)
+    # and the beat's flush does not call the platform again before it is due
+    assert comment_replies_flush() == 0
+    assert len(graph.log) == 1
+    # when each retry comes due, the flush retries it until the policy is used up
+    for _ in range(SEND.max_attempts + 2):
+        SocialComment.objects.filter(pk=comment.pk).update(retry_at=timezone.now() - timedelta(seconds=1))
+        comment_replies_flush()
+    comment.refresh_from_db()
+    # then it failed after exactly the policy's attempts, each recorded
+    assert len(graph.log) == SEND.max_attempts
+    assert comment.status == CommentStatus.FAILED and "Too many transient errors" in comment.last_error
+    assert list(comment.attempts.values_list("outcome", flat=True)) == ["transient"] * SEND.max_attempts
 
 
 def test_reply_to_deleted_comment_fails_permanently(instagram, post, graph):

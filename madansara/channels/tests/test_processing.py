@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from madansara.channels import tasks
 from madansara.channels.models import InboundMessage, WebhookEvent, WebhookStatus
+from madansara.channels.retry import WEBHOOK
 from madansara.channels.webhooks import processing
 from madansara.channels.webhooks.processing import webhook_event_process, webhook_event_retry
 
@@ -88,3 +89,27 @@ def test_the_sweeper_re_enqueues_stale_pending_and_failed_events(monkeypatch):
 
     assert sorted(queued) == sorted([stale.pk, failed.pk])
     assert fresh.pk not in queued
+
+
+def test_a_failed_event_is_retried_by_the_sweep_when_the_webhook_policy_says_and_only_once(monkeypatch):
+    # given an event whose processing fails once
+    event = stored_twilio_message("SM5")
+    monkeypatch.setitem(processing.PROCESSORS, ("twilio", "message"), lambda e: 1 / 0)
+    before = timezone.now()
+    with pytest.raises(ZeroDivisionError):
+        tasks.webhook_event_process_task.apply(args=(event.pk,)).get()
+    event.refresh_from_db()
+    # then it is due again after the WEBHOOK policy's first (jittered) delay
+    assert event.status == WebhookStatus.FAILED and event.attempts == 1
+    assert before + timedelta(seconds=WEBHOOK.base / 2) <= event.retry_at
+    assert event.retry_at <= timezone.now() + timedelta(seconds=WEBHOOK.base)
+    queued = []
+    monkeypatch.setattr(tasks.webhook_event_process_task, "delay", lambda pk: queued.append(pk))
+    # when the sweep runs before that, it leaves the event alone
+    assert tasks.webhook_events_sweep_task() == 0
+    # when the delay is over, the sweep enqueues it once, and the next sweeps do not again
+    WebhookEvent.objects.filter(pk=event.pk).update(retry_at=timezone.now() - timedelta(seconds=1))
+    assert tasks.webhook_events_sweep_task() == 1
+    assert tasks.webhook_events_sweep_task() == 0
+    assert queued == [event.pk]
+    assert WebhookEvent.objects.get(pk=event.pk).status == WebhookStatus.PENDING

@@ -14,6 +14,7 @@ from django.utils import timezone
 from madansara.channels import tasks
 from madansara.channels.inbound import inbound_keyword_consent, inbound_record, keyword_of
 from madansara.channels.models import InboundKind, Message, MessageEventKind, WebhookEvent, WebhookStatus
+from madansara.channels.retry import WEBHOOK
 from madansara.channels.services import message_event_record, message_events_record_many
 from madansara.choices import Channel
 from madansara.contacts.models import Contact, ContactIdentity
@@ -360,8 +361,9 @@ PROCESSORS = {
 
 
 def webhook_event_process(*, event: WebhookEvent) -> bool:
-    """Process a stored event once (atomically); on error mark it failed and re-raise for a retry.
-    Returns False when it was already processed."""
+    """Process a stored event once (atomically); on error mark it failed, due again after the
+    WEBHOOK policy's delay (the sweep retries it), and re-raise. Returns False when it was already
+    processed."""
     if event.status == WebhookStatus.PROCESSED:
         return False
     try:
@@ -371,10 +373,12 @@ def webhook_event_process(*, event: WebhookEvent) -> bool:
                 status=WebhookStatus.PROCESSED, processed_at=timezone.now(), last_error="", attempts=event.attempts + 1
             )
     except Exception as exc:
+        attempts = event.attempts + 1
         WebhookEvent.objects.filter(pk=event.pk).update(
             status=WebhookStatus.FAILED,
             last_error=f"{exc.__class__.__name__}: {exc}"[:2000],
-            attempts=event.attempts + 1,
+            attempts=attempts,
+            retry_at=timezone.now() + timedelta(seconds=WEBHOOK.delay(attempts)),
         )
         raise
     return True
@@ -384,7 +388,7 @@ def webhook_event_process(*, event: WebhookEvent) -> bool:
 def webhook_event_retry(*, event: WebhookEvent) -> None:
     """Queue a failed (or stuck) event for processing again."""
     WebhookEvent.objects.filter(pk=event.pk).exclude(status=WebhookStatus.PROCESSED).update(
-        status=WebhookStatus.PENDING
+        status=WebhookStatus.PENDING, retry_at=timezone.now()
     )
     transaction.on_commit(lambda: tasks.webhook_event_process_task.delay(event.pk))
 

@@ -12,7 +12,9 @@ from abtesting.models import ABTest, ABTestDecision, DecisionAction
 from inbox.models import AIClassification, Conversation, ConversationMessage, SLAEvent
 from inbox.services.sla import sla_record_breaches
 from madansara.channels.models import AttemptOutcome, DeliveryAttempt, InboundMessage, Message
+from madansara.channels.retry import NOTIFY, RetryPolicy
 from madansara.models import APIKey
+from madansara.notifications import services as notification_services
 from madansara.notifications.models import (
     Delivery,
     DeliveryStatus,
@@ -303,6 +305,57 @@ def test_slack_errors_are_retried_or_given_up_by_status(
         _raise(key="provider:y", roles=[])
     gone = Delivery.objects.get(transport="slack", notification__dedup_key__startswith="provider_failing:provider:y")
     assert gone.status == DeliveryStatus.FAILED and "no_service" in gone.error
+
+
+def test_failed_deliveries_wait_and_give_up_by_the_notify_retry_policy(
+    people, httpserver, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    # given the one retry policy of notices (a short one here, to tell it from any other backoff)
+    # and a Slack webhook that keeps failing
+    policy = RetryPolicy(base=40.0, cap=50.0, max_attempts=3)
+    monkeypatch.setattr(notification_services, "NOTIFY", policy)
+    settings.NOTIFY_SLACK_WEBHOOK_URL = httpserver.url_for(SLACK_PATH)
+    httpserver.expect_request(SLACK_PATH).respond_with_data("boom", status=500)
+
+    def timed(run) -> tuple:
+        started = timezone.now()
+        run()
+        return started, timezone.now()
+
+    # when the notice is raised, and each retry is run when due
+    with django_capture_on_commit_callbacks(execute=True):
+        started, ended = timed(lambda: _raise(roles=[]))
+    delivery = Delivery.objects.get(transport="slack")
+    attempt = 1
+    while delivery.status == DeliveryStatus.PENDING:
+        # then each retry waits the policy's jittered delay for the attempts made
+        ceiling = min(policy.cap, policy.base * 2 ** (attempt - 1))
+        assert started + timedelta(seconds=ceiling / 2) <= delivery.deliver_after, attempt
+        assert delivery.deliver_after <= ended + timedelta(seconds=ceiling), attempt
+        started, ended = timed(lambda: deliveries_send_due(now=delivery.deliver_after))
+        delivery.refresh_from_db()
+        attempt += 1
+        assert attempt <= policy.max_attempts + 1
+    # and it gives up after the policy's number of attempts
+    assert delivery.status == DeliveryStatus.FAILED and delivery.attempts == policy.max_attempts
+    assert len(httpserver.log) == policy.max_attempts
+
+
+def test_a_rate_limited_delivery_waits_at_least_the_retry_after(
+    people, httpserver, settings, django_capture_on_commit_callbacks
+):
+    # given Slack answering 429 with a Retry-After longer than the policy's first delay
+    settings.NOTIFY_SLACK_WEBHOOK_URL = httpserver.url_for(SLACK_PATH)
+    httpserver.expect_request(SLACK_PATH).respond_with_data("rate_limited", status=429, headers={"Retry-After": "1800"})
+    # when the notice is raised
+    before = timezone.now()
+    with django_capture_on_commit_callbacks(execute=True):
+        _raise(roles=[])
+    # then its retry waits for the Retry-After, not the policy's two minutes
+    delivery = Delivery.objects.get(transport="slack")
+    assert delivery.status == DeliveryStatus.PENDING
+    assert delivery.deliver_after - before >= timedelta(seconds=1800)
+    assert NOTIFY.delay(1) < 1800
 
 
 def test_admin_lists_every_notice_for_admins_and_only_their_own_for_agents(client, people, slack):

@@ -16,7 +16,14 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from madansara.channels import registry, states
-from madansara.channels.models import AttemptOutcome, DeliveryAttempt, Message, MessageEvent, MessageEventKind
+from madansara.channels.models import (
+    AttemptOperation,
+    AttemptOutcome,
+    DeliveryAttempt,
+    Message,
+    MessageEvent,
+    MessageEventKind,
+)
 from madansara.channels.services import message_send_prepared, message_sent_announce, payload_for, record_attempt
 from outreach.models import CampaignStatus, HoldReason, OutboxMessage, OutboxStatus
 from outreach.services.content import ContentError, content_cache, message_render
@@ -164,9 +171,10 @@ WITH msg AS (
     + states.SQL_MARK_SENT
     + """
 ), attempt AS (
-    INSERT INTO {attempt} (message_id, provider, outcome, error_code, error_message, retry_after, latency_ms,
-                           provider_message_id, created_at)
-    SELECT id, %(provider)s, %(outcome_success)s, '', '', NULL, %(latency_ms)s, %(provider_id)s, %(at)s FROM msg
+    INSERT INTO {attempt} (operation, message_id, reference, provider, outcome, error_code, error_message,
+                           retry_after, latency_ms, provider_message_id, created_at)
+    SELECT %(operation_send)s, id, '', %(provider)s, %(outcome_success)s, '', '', NULL, %(latency_ms)s,
+           %(provider_id)s, %(at)s FROM msg
 ), event AS (
     INSERT INTO {event} (message_id, kind, occurred_at, provider_event_id, data)
     SELECT id, %(event_sent)s, %(at)s, NULL, '{{}}' FROM msg
@@ -185,6 +193,7 @@ SELECT (SELECT count(*) FROM held), (SELECT count(*) FROM claim_next)
 # The statuses and kinds the statement writes, as the choices' values.
 SENT_SQL_VALUES = {
     **states.SQL_VALUES,
+    "operation_send": AttemptOperation.SEND.value,
     "outcome_success": AttemptOutcome.SUCCESS.value,
     "event_sent": MessageEventKind.SENT.value,
     "outbox_sent": OutboxStatus.SENT.value,
