@@ -46,11 +46,12 @@ def _two_channel_campaign(people, **fields):
     )
 
 
-def _run(camp):
-    """What beat does over a day: plan and dispatch until both steps went out."""
-    for _ in range(3):
-        campaign_plan(campaign=camp, now=NOON)
-        outbox_dispatch(once=True, now=NOON)
+def _run(camp, hours=1):
+    """What beat does: plan and dispatch, hour by hour from noon, until both steps went out."""
+    for hour in range(hours):
+        for _ in range(3):
+            campaign_plan(campaign=camp, now=NOON + timedelta(hours=hour))
+            outbox_dispatch(once=True, now=NOON + timedelta(hours=hour))
 
 
 def _messages(camp):
@@ -155,11 +156,13 @@ def test_brief_to_draft_to_approval_to_copy_experiment_on_email_and_sms_to_rollo
     # Then the rest of the audience, on a campaign with the same experiment, only gets copy-2
     rest = [contact(channels=("email", "sms")) for _ in range(10)]
     camp.refresh_from_db()
-    later = _two_channel_campaign(rest, links=camp.links)  # the experiment's tracked links
+    # (the experiment's tracked links); its sends are timed from the clicks above, whose hour is the real
+    # clock's, so beat runs through the day
+    later = _two_channel_campaign(rest, links=camp.links)
     later.steps.get(position=1).templates.set([email_template])
     later.steps.get(position=2).templates.set([sms_template])
     later.copy_test = test
     later.save()
-    _run(later)
+    _run(later, hours=24)
     carried = {m.context["variant"].split("/")[0] for m in _messages(later)}
     assert len(_messages(later)) == 20 and carried == {"copy-2"}
