@@ -1,6 +1,7 @@
 """What the apps' `contact_erased` receivers share: the forms a person's values take in stored
 text, and how to find and redact them in rows that are not linked to the contact by a key."""
 
+import hashlib
 import json
 import re
 from collections.abc import Iterable
@@ -68,3 +69,32 @@ def redact_rows(queryset: QuerySet, fields: list[str], forms: list[str]) -> int:
     if rows:
         queryset.model._base_manager.bulk_update(rows, fields)
     return len(rows)
+
+
+# A value that must still be matched after its person is erased (an address on the suppression
+# list: the opt-out outlives the erasure) is kept as its digest: equal addresses still meet, the
+# address itself cannot be read back.
+DIGEST_PREFIX = "sha256:"
+
+
+def digest(value: str) -> str:
+    """`value`'s stored digest form ("sha256:" and the hex SHA-256 of its UTF-8 text)."""
+    return DIGEST_PREFIX + hashlib.sha256(value.encode()).hexdigest()
+
+
+def digest_sql(column: str, vendor: str) -> str:
+    """SQL computing `digest()` of a text column (PostgreSQL 11+ built-ins; SQLite through the
+    SHA256 function Django registers on every connection)."""
+    if vendor == "postgresql":
+        return f"('{DIGEST_PREFIX}' || encode(sha256(convert_to({column}, 'UTF8')), 'hex'))"
+    return f"('{DIGEST_PREFIX}' || SHA256({column}))"
+
+
+class Digest(models.Func):
+    """`digest()` of an expression, in a query."""
+
+    output_field = models.CharField()
+
+    def as_sql(self, compiler, connection, **extra_context):
+        inner, params = compiler.compile(self.source_expressions[0])
+        return digest_sql(inner, connection.vendor), params

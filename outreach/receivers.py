@@ -1,8 +1,9 @@
 """Outreach listens to the channel layer: delivery events feed engagement and A/B outcomes.
-Contact erasure and merge reach direct sends, the outbox, segments and engagement.
+Contact erasure and merge reach direct sends, the outbox, segments, engagement and the
+suppression list.
 
-The suppression list is deliberately left alone: it holds addresses never to contact again (an
-opt-out must outlive the person's erasure, or a re-import would message them), not a person.
+An erased person's suppression entries stay, as digests: an opt-out must outlive the erasure (a
+re-import would otherwise message the address), yet the list must not keep the address readable.
 """
 
 from django.db.models import CharField, Value
@@ -11,8 +12,8 @@ from django.dispatch import receiver
 
 from madansara.channels.signals import message_event
 from madansara.contacts.signals import contact_erased, contact_merged
-from madansara.erasure import matching, redact_rows, search_forms
-from outreach.models import ContactEngagement, DirectSend, OutboxMessage, Segment
+from madansara.erasure import digest, matching, redact_rows, search_forms
+from outreach.models import ContactEngagement, DirectSend, OutboxMessage, Segment, SuppressionEntry
 from outreach.services.feedback import on_message_event
 
 message_event.connect(on_message_event, dispatch_uid="outreach.feedback")
@@ -34,11 +35,26 @@ def on_contact_erased(sender, contact, values, **kwargs) -> dict[str, int]:
         "outreach.outboxmessage": OutboxMessage.objects.filter(contact_id=contact.pk)
         .exclude(error="")
         .update(error=""),
+        "outreach.suppressionentry": _suppression_digest(values, forms),
         "outreach.segment": redact_rows(Segment.objects.all(), ["description", "filters"], forms)
         + matching(Segment.objects.all(), ["name"], forms).update(
             name=Concat(Value("Segment #"), Cast("pk", CharField()))
         ),
     }
+
+
+def _suppression_digest(values: list[str], forms: list[str]) -> int:
+    """The person's entries become digests (one per channel: an earlier erasure's digest wins)."""
+    changed = redact_rows(SuppressionEntry.objects.all(), ["reason"], forms)
+    for entry in SuppressionEntry.objects.filter(value__in=values):
+        hashed = digest(entry.value)
+        if SuppressionEntry.objects.filter(channel=entry.channel, value=hashed).exists():
+            entry.delete()
+        else:
+            entry.value = hashed
+            entry.save(update_fields=["value"])
+        changed += 1
+    return changed
 
 
 @receiver(contact_merged, dispatch_uid="outreach.contact_merged")

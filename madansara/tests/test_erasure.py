@@ -38,7 +38,14 @@ from madansara.contacts.services import consent_set, contact_erase, contact_merg
 from madansara.models import AuditEvent, LiveEvent
 from madansara.tests.factories import key_client, make_contact, make_user
 from madansara.webhooks_out.models import WebhookDelivery, WebhookEndpoint
-from outreach.models import CampaignEnrollment, ContactEngagement, DirectSend, OutboxMessage, Segment
+from outreach.models import (
+    CampaignEnrollment,
+    ContactEngagement,
+    DirectSend,
+    OutboxMessage,
+    Segment,
+    SuppressionEntry,
+)
 from outreach.tests.campaign_helpers import campaign
 from social.models import (
     FunnelRun,
@@ -89,6 +96,9 @@ def seed_person(p: str) -> tuple[Contact, dict]:
         external_id=v["external_id"], tags=["erasure-vip"], attributes={"nickname": words},
     )  # fmt: skip
     consent_set(contact=contact, channel="sms", status="unsubscribed", source="sms:STOP", note=f"STOP from {phone}")
+    # the suppression list: kept after erasure, but only as digests (a re-import stays held)
+    SuppressionEntry.objects.create(value=email, reason=f"complaint from {email}")
+    SuppressionEntry.objects.create(channel="sms", value=phone, reason=f"carrier block {phone}")
     o = {}
     # channels: outbound with attempt and event, a status callback naming the address, inbound + raw
     o["out"] = Message.objects.create(
@@ -297,7 +307,7 @@ def test_every_table_of_every_app_is_covered_by_the_seed():
         # configuration and aggregates: no person's values by construction
         "madansara.APIKey", "madansara.ActionPolicy", "channels.RateLimitBucket", "notifications.Notification",
         "notifications.Delivery", "notifications.NotificationPreference", "webhooks_out.WebhookAttempt",
-        "outreach.SuppressionEntry", "outreach.FrequencyCap", "outreach.ChannelCost", "outreach.CampaignSpend",
+        "outreach.FrequencyCap", "outreach.ChannelCost", "outreach.CampaignSpend",
         "outreach.TemplateVariant", "conversion.ConversionRule", "conversion.JourneyTouch",
         "conversion.AttributionCredit", "conversion.ChannelCost", "conversion.ChannelPerformance",
         "abtesting.ABTestSnapshot", "abtesting.ABTestDecision", "inbox.BusinessHours", "inbox.Team", "inbox.Agent",

@@ -6,6 +6,7 @@ from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 
 from madansara.charts import bar_chart
+from madansara.erasure import digest
 from madansara.forms import KeyValueField, LinesListField, ReadableJSONMixin
 from madansara.money import money_column, money_format
 from outreach import selectors
@@ -319,9 +320,24 @@ class CampaignEnrollmentAdmin(admin.ModelAdmin):
 
 @admin.register(SuppressionEntry)
 class SuppressionEntryAdmin(admin.ModelAdmin):
-    list_display = ["value", "channel", "reason", "created_at"]
+    list_display = ["shown_value", "channel", "reason", "created_at"]
     list_filter = ["channel"]
     search_fields = ["value", "reason"]
+
+    @admin.display(description="value", ordering="value")
+    def shown_value(self, obj):
+        return "an erased person's address (kept as a digest)" if obj.is_digest else obj.value
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["value"] if obj is not None and obj.is_digest else []
+
+    def get_search_results(self, request, queryset, search_term):
+        """Searching a whole address also finds it where an erasure left its digest."""
+        found, duplicates = super().get_search_results(request, queryset, search_term)
+        term = search_term.strip()
+        if term:
+            found |= queryset.filter(value=digest(term.lower() if "@" in term else term))
+        return found, duplicates
 
 
 @admin.register(FrequencyCap)

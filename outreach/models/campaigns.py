@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from madansara.choices import Channel
+from madansara.erasure import DIGEST_PREFIX, digest
 from madansara.money import unit_price_format
 from madansara.templating import template_validate
 
@@ -346,13 +347,30 @@ class OutboxMessage(models.Model):
         return self.status in FINAL_OUTBOX
 
 
+class SuppressionQuerySet(models.QuerySet):
+    def matching(self, values) -> "SuppressionQuerySet":
+        """Entries for any of `values`, kept as they are or as the digest an erasure left."""
+        values = list(values)
+        return self.filter(value__in=values + [digest(value) for value in values])
+
+    def has_digests(self) -> bool:
+        """Whether an erasure left any entry as a digest (raw SQL then also matches digests)."""
+        return self.filter(value__startswith=DIGEST_PREFIX).exists()
+
+
 class SuppressionEntry(models.Model):
-    """An address never to contact (on one channel, or every channel when blank)."""
+    """An address never to contact (on one channel, or every channel when blank).
+
+    Erasing a person keeps their entries as digests (`madansara.erasure.digest`): the address
+    still matches on a re-import, and cannot be read back.
+    """
 
     channel = models.CharField(max_length=16, choices=Channel.choices, blank=True)
     value = models.CharField(max_length=255, help_text="Normalised identity value")
     reason = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = SuppressionQuerySet.as_manager()
 
     class Meta:
         verbose_name_plural = "suppression entries"
@@ -360,7 +378,17 @@ class SuppressionEntry(models.Model):
         indexes = [models.Index(fields=["value"])]
 
     def __str__(self):
+        if self.is_digest:  # an erased person's address: show a short fingerprint, not the whole digest
+            return f"{self.channel or 'all'}:erased address ({self.value[:15]}…)"
         return f"{self.channel or 'all'}:{self.value}"
+
+    @property
+    def is_digest(self) -> bool:
+        return self.value.startswith(DIGEST_PREFIX)
+
+    def plain_value(self, values) -> str | None:
+        """Which of `values` this entry stands for (itself, or the value its digest was made from)."""
+        return next((v for v in values if v == self.value or (self.is_digest and digest(v) == self.value)), None)
 
 
 class FrequencyCap(models.Model):

@@ -134,10 +134,7 @@ def direct_channel_choose(
         ContactConsent.objects.filter(contact=contact, channel__in=channels).values_list("channel", "status")
     )
     values = [i.value for i in identities.values()]
-    suppressed = {
-        (channel, value)
-        for channel, value in SuppressionEntry.objects.filter(value__in=values).values_list("channel", "value")
-    }
+    suppressed = {(entry.channel, entry.plain_value(values)) for entry in SuppressionEntry.objects.matching(values)}
     engagement = {g.channel: g for g in ContactEngagement.objects.filter(contact=contact, channel__in=channels)}
     rates, costs = population_rates(), channel_costs()
     (global_day, global_week), per_channel = frequency_caps()

@@ -20,6 +20,7 @@ from django.utils import timezone
 from madansara.choices import Channel
 from madansara.contacts.conversions import contact_converted
 from madansara.contacts.models import Contact, ContactConsent, ContactIdentity
+from madansara.erasure import digest_sql
 from outreach.models import (
     AUTO,
     BranchOn,
@@ -432,6 +433,15 @@ def step_plan_sql(*, step: CampaignStep, now: datetime):
     consent = ContactConsent._meta.db_table
     engagement = ContactEngagement._meta.db_table
     suppression = SuppressionEntry._meta.db_table
+    # Entries an erasure left as digests are matched by the identity's digest: computed only when
+    # there are any (each costs a hash per audience row).
+    if SuppressionEntry.objects.has_digests():
+        usable_digest = f"{digest_sql('i.value', connection.vendor)} AS value_digest"
+        digest_join = f"LEFT JOIN {suppression} sd ON sd.channel IN ('', u.channel) AND sd.value = u.value_digest"
+        digest_clear = "AND sd.value IS NULL"
+        suppressed_match = f"s.value IN (i.value, {digest_sql('i.value', connection.vendor)})"
+    else:
+        usable_digest, digest_join, digest_clear, suppressed_match = "NULL AS value_digest", "", "", "s.value = i.value"
     direct = DirectSend._meta.db_table  # sends by the API and agents count against the caps too
     direct_counted = ", ".join(f"'{status}'" for status in DIRECT_COUNTED)
     channel_in = ", ".join(["%s"] * len(channels))
@@ -483,8 +493,8 @@ def step_plan_sql(*, step: CampaignStep, now: datetime):
         GROUP BY contact_id
     ),
     usable AS (
-        SELECT i.contact_id, i.channel, i.value, i.last_inbound_at, ch.rate, ch.cost, ch.cap_day, ch.cap_week,
-               ch.windowed
+        SELECT i.contact_id, i.channel, i.value, {usable_digest}, i.last_inbound_at, ch.rate, ch.cost, ch.cap_day,
+               ch.cap_week, ch.windowed
         FROM {identity} i JOIN ch ON ch.channel = i.channel
         WHERE i.is_valid
     ),
@@ -492,7 +502,7 @@ def step_plan_sql(*, step: CampaignStep, now: datetime):
         SELECT w.contact_id, w.timezone, u.channel, u.cost, g.best_hour,
                CASE WHEN g.sent >= {MIN_HISTORY} THEN (g.responses * 1.0) / g.sent ELSE u.rate END AS score,
                CASE WHEN g.sent >= {MIN_HISTORY} THEN 'contact' ELSE 'population' END AS why,
-               CASE WHEN cs.contact_id IS NOT NULL AND sa.value IS NULL AND sc.value IS NULL
+               CASE WHEN cs.contact_id IS NOT NULL AND sa.value IS NULL AND sc.value IS NULL {digest_clear}
                          AND (u.windowed = 0 OR u.last_inbound_at >= %s) THEN 1 ELSE 0 END AS eligible,
                CASE WHEN COALESCE(l.day_n, 0) + COALESCE(dl.day_n, 0) >= u.cap_day
                       OR COALESCE(l.week_n, 0) + COALESCE(dl.week_n, 0) >= u.cap_week
@@ -503,6 +513,7 @@ def step_plan_sql(*, step: CampaignStep, now: datetime):
         LEFT JOIN {consent} cs ON cs.contact_id = w.contact_id AND cs.channel = u.channel AND cs.status = 'opted_in'
         LEFT JOIN {suppression} sa ON sa.channel = '' AND sa.value = u.value
         LEFT JOIN {suppression} sc ON sc.channel = u.channel AND sc.value = u.value
+        {digest_join}
         LEFT JOIN {engagement} g ON g.contact_id = w.contact_id AND g.channel = u.channel
         LEFT JOIN load l ON l.contact_id = w.contact_id AND l.channel = u.channel
         LEFT JOIN direct_load dl ON dl.contact_id = w.contact_id AND dl.channel = u.channel
@@ -533,7 +544,7 @@ def step_plan_sql(*, step: CampaignStep, now: datetime):
            CASE WHEN x.eligible = 0 THEN 'held' WHEN %s = 'auto' THEN x.why ELSE 'fixed' END,
            CASE WHEN x.eligible = 1 THEN x.score END,
            CASE WHEN x.eligible = 0 THEN
-                    CASE WHEN EXISTS (SELECT 1 FROM {identity} i JOIN {suppression} s ON s.value = i.value
+                    CASE WHEN EXISTS (SELECT 1 FROM {identity} i JOIN {suppression} s ON {suppressed_match}
                                       WHERE i.contact_id = x.contact_id AND i.channel IN ({channel_in}))
                               THEN 'suppressed'
                          WHEN EXISTS (SELECT 1 FROM {consent} c WHERE c.contact_id = x.contact_id

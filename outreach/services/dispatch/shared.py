@@ -14,6 +14,7 @@ from django.db.models import Exists, OuterRef, Q, Subquery
 
 from madansara.channels.retry import SEND
 from madansara.contacts.models import ConsentStatus, ContactConsent, ContactIdentity
+from madansara.erasure import Digest
 from outreach.models import (
     CampaignSpend,
     CampaignStep,
@@ -105,6 +106,11 @@ def _rows(ids: list[int]) -> list[OutboxMessage]:
         contact_id=OuterRef(OuterRef("contact_id")), channel=OuterRef(OuterRef("channel"))
     ).values("value")
     suppressed = SuppressionEntry.objects.filter(Q(channel="") | Q(channel=OuterRef("channel")), value__in=own_values)
+    if SuppressionEntry.objects.has_digests():  # an erased person's address, re-imported since
+        own_digests = own_values.annotate(digest=Digest("value")).values("digest")
+        suppressed = SuppressionEntry.objects.filter(
+            Q(channel="") | Q(channel=OuterRef("channel")), Q(value__in=own_values) | Q(value__in=own_digests)
+        )
     rows = list(
         OutboxMessage.objects.select_related("contact", "message")
         .annotate(
