@@ -2,11 +2,12 @@
 with a bare `INSERT … SELECT` of N rows into an unindexed copy of the outbox table.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/ms_bench_outreach .venv/bin/python bench/plan_campaign.py
-        [--contacts 1000000]
+        [--contacts 1000000] [--erased N]
 
 The audience: 20 time zones, email for everyone and SMS for half, opt-in on most, 0.1 %
-suppressed, engagement history for 20 % (preference + STO), a 5 % holdout, global and per
-channel frequency caps with earlier sends of another campaign counted, quiet hours 9-20 local.
+suppressed, plus N (default 0.1 %) erased addresses kept as digests, half of them imported again;
+engagement history for 20 % (preference + STO), a 5 % holdout, global and per channel frequency
+caps with earlier sends of another campaign counted, quiet hours 9-20 local.
 """
 
 import argparse
@@ -40,7 +41,7 @@ def run(sql: str, params=None) -> float:
     return time.perf_counter() - started
 
 
-def setup(n: int):
+def setup(n: int, erased: int):
     from outreach.models import CampaignStep, ChannelTemplate, FrequencyCap, OutreachCampaign, Segment
 
     run(
@@ -84,6 +85,15 @@ def setup(n: int):
         """INSERT INTO outreach_suppressionentry (channel, value, reason, created_at)
            SELECT '', 'b' || g || '@example.com', 'bench', now() FROM generate_series(1, %s, 1000) g""",
         [n],
+    )
+    # what erasures leave: entries kept as SHA-256 digests, half of them of addresses imported again since
+    run(
+        """INSERT INTO outreach_suppressionentry (channel, value, reason, created_at)
+           SELECT '', 'sha256:' || encode(sha256(convert_to(
+                      CASE WHEN g %% 2 = 0 THEN 'b' || (g * 997 %% %s + 1) || '@example.com'
+                           ELSE 'gone' || g || '@example.com' END, 'UTF8')), 'hex'), '[erased]', now()
+           FROM generate_series(1, %s) g ON CONFLICT DO NOTHING""",
+        [n, erased],
     )
     run("SELECT setval(pg_get_serial_sequence('outreach_contact', 'id'), %s)", [n])
     FrequencyCap.objects.create(channel="", per_day=2, per_week=5)
@@ -159,6 +169,9 @@ def floor(campaign, step) -> tuple[float, float, int]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--contacts", type=int, default=1_000_000)
+    parser.add_argument(
+        "--erased", type=int, default=None, help="suppression entries kept as digests (default: contacts / 1000)"
+    )
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         sys.exit("Run on PostgreSQL (DATABASE_URL).")
@@ -167,8 +180,9 @@ def main() -> None:
 
     n = args.contacts
     started = time.perf_counter()
-    campaign, step = setup(n)
-    print(f"setup of {n:,} contacts: {time.perf_counter() - started:.1f} s", flush=True)
+    erased = n // 1000 if args.erased is None else args.erased
+    campaign, step = setup(n, erased)
+    print(f"setup of {n:,} contacts, {erased:,} digest entries: {time.perf_counter() - started:.1f} s", flush=True)
     now = timezone.now().replace(hour=6, minute=0, second=0, microsecond=0) + timedelta(days=1)
 
     t = time.perf_counter()
