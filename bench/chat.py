@@ -297,7 +297,12 @@ def run_bench(args, chats: list[tuple[str, str]], api_key: str, cursor: int) -> 
             browsers.terminate()
         for process in (web, chat):
             process.terminate()
-            process.wait(timeout=20)
+        for process in (web, chat):
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:  # uvicorn waits for open long-polls to end: do not leave it behind
+                process.kill()
+                process.wait()
 
 
 def main() -> None:
