@@ -277,6 +277,15 @@ def run_bench(args, chats: list[tuple[str, str]], api_key: str, cursor: int) -> 
             f"delivery latency ms: p50 {statistics.median(latencies):.0f}  p95 {percentile(latencies, 0.95):.0f}  "
             f"max {max(latencies):.0f}"
         )
+        first = min(sent.values())
+        slices: dict[int, list[float]] = {}
+        for text, at in sent.items():
+            if text in received:
+                slices.setdefault(int((at - first) // 10), []).append((received[text] - at) * 1000)
+        print(
+            "  by 10 s of the run, p95 ms (n): "
+            + "  ".join(f"{k * 10}s {percentile(v, 0.95):.0f} ({len(v)})" for k, v in sorted(slices.items()))
+        )
         transport = [max(0.0, (received[text] - at) * 1000) for text, at in published.items() if text in received]
         print(
             f"  of which after the send returned (transport only) ms: p50 {statistics.median(transport):.0f}  "

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.core import signing
-from django.core.cache import cache
+from django.core.cache import DEFAULT_CACHE_ALIAS, caches
 from django.utils import timezone
 
 from madansara.channels.models import ChatThread
@@ -97,9 +97,25 @@ def thread_contact(*, site_id: int, visitor_id: str):
     return visitor.contact if visitor else None
 
 
+_process_cache = None
+
+
+def limits_cache():
+    """The cache client of the rate counters: one per process. Django's `cache` is context-local,
+    and under ASGI every long-poll is an asyncio task of its own: each poll built a new client
+    with a new Redis connection (connect, CLIENT SETINFO, a package-metadata read), which cost the
+    ASGI process most of a core at 2,000 open chats and delayed replies by seconds. The client is
+    thread-safe (redis-py's pool; LocMem's lock and its storage shared by name)."""
+    global _process_cache
+    if _process_cache is None:
+        _process_cache = caches.create_connection(DEFAULT_CACHE_ALIAS)
+    return _process_cache
+
+
 def over_limit(key: str, limit: int, seconds: int = 60) -> bool:
     """A fixed-window counter in the shared cache (Redis in production)."""
     full = f"chat:rate:{key}"
+    cache = limits_cache()
     if cache.add(full, 1, seconds):
         return False
     try:

@@ -2,6 +2,7 @@
 published meanwhile, oversized bodies are refused, everything else goes to Django."""
 
 import asyncio
+import contextvars
 import json
 import threading
 import time
@@ -78,3 +79,32 @@ def test_oversized_and_forged_polls_are_refused(token, settings):
 def test_other_requests_go_to_django(token):
     assert asgi_call("/chat/messages", b"{}")[0] == 299
     assert asgi_call("/chat/poll", b"", method="GET")[0] == 299
+
+
+def test_the_poll_rate_limit_holds_across_the_tasks_of_the_asgi_process(token, settings):
+    # Every long-poll is an asyncio task of its own; the per-visitor counter is one counter
+    settings.CHAT_POLLS_PER_VISITOR_PER_MINUTE = 3
+    body = orjson.dumps({"token": token["token"], "after": token["cursor"], "wait": 0})
+    statuses = [asgi_call("/chat/poll", body)[0] for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+
+
+@pytest.mark.redis
+def test_polls_open_no_redis_connection_each(token, monkeypatch):
+    """Django's `cache` is context-local: each poll (its own task) built a new Redis client and
+    connection. At 2,000 open chats that cost the ASGI process most of a core and delayed
+    replies by seconds (bench/chat.py: p95 3.5 s). The counters now use one client per process."""
+    import redis.connection
+
+    connects = []
+    real_connect = redis.connection.Connection._connect  # opens the socket (connect() is called per command)
+
+    def counting_connect(self, *args, **kwargs):
+        connects.append(self)
+        return real_connect(self, *args, **kwargs)
+
+    monkeypatch.setattr(redis.connection.Connection, "_connect", counting_connect)
+    body = orjson.dumps({"token": token["token"], "after": token["cursor"], "wait": 0})
+    for _ in range(20):  # like uvicorn: each request a task in a context that has seen no cache yet
+        assert contextvars.Context().run(asgi_call, "/chat/poll", body)[0] == 200
+    assert len(connects) <= 2  # the process's pool: one, and one more if a poll overlapped
