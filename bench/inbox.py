@@ -86,9 +86,10 @@ def seed(messages: int) -> None:
             """
             INSERT INTO inbox_replydraft (conversation_id, inbound_id, status, source, subject, text,
                 whatsapp_template_name, intent, confidence, low_risk, sla_due_at, sent_text, edited, rejection_reason,
-                created_at)
+                instruction, language, created_at)
             SELECT e.conversation_id, e.inbound_id, 'pending', 'local', '', 'Thanks for your message!', '',
-                'question', 0.8, true, now() + ((e.conversation_id % 600) || ' minutes')::interval, '', false, '', now()
+                'question', 0.8, true, now() + ((e.conversation_id % 600) || ' minutes')::interval, '', false, '',
+                '', 'en', now()
             FROM (SELECT DISTINCT ON (conversation_id) conversation_id, inbound_id FROM inbox_conversationmessage
                   WHERE conversation_id % 4 = 0 ORDER BY conversation_id, created_at DESC) e
             """
