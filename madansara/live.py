@@ -38,11 +38,7 @@ LOOKBACK = 64
 def live_publish(*, topics: list[str], kind: str, data: dict | None = None) -> None:
     """Notify the readers of `topics` once the current transaction commits."""
     rows = [LiveEvent(topic=topic[:100], kind=kind[:32], data=data or {}) for topic in topics]
-
-    def insert_live_events():
-        _insert(rows)
-
-    transaction.on_commit(insert_live_events, robust=True)
+    transaction.on_commit(lambda: _insert(rows), robust=True)
 
 
 LOCKED_RETRIES = 50

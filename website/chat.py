@@ -10,6 +10,7 @@ types into the pre-chat form is kept on the thread but never attaches a contact.
 import zoneinfo
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
 from django.conf import settings
 from django.core import signing
@@ -97,19 +98,14 @@ def thread_contact(*, site_id: int, visitor_id: str):
     return visitor.contact if visitor else None
 
 
-_process_cache = None
-
-
+@cache
 def limits_cache():
     """The cache client of the rate counters: one per process. Django's `cache` is context-local,
     and under ASGI every long-poll is an asyncio task of its own: each poll built a new client
     with a new Redis connection (connect, CLIENT SETINFO, a package-metadata read), which cost the
     ASGI process most of a core at 2,000 open chats and delayed replies by seconds. The client is
     thread-safe (redis-py's pool; LocMem's lock and its storage shared by name)."""
-    global _process_cache
-    if _process_cache is None:
-        _process_cache = caches.create_connection(DEFAULT_CACHE_ALIAS)
-    return _process_cache
+    return caches.create_connection(DEFAULT_CACHE_ALIAS)
 
 
 def over_limit(key: str, limit: int, seconds: int = 60) -> bool:

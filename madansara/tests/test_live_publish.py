@@ -9,7 +9,7 @@ import logging
 import threading
 
 import pytest
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 
 from madansara.live import live_cursor, live_events_since, live_publish
 from madansara.models import LiveEvent
@@ -75,8 +75,6 @@ def test_a_publish_that_cannot_be_written_is_logged_not_raised(caplog, monkeypat
 
 
 def test_events_published_inside_a_transaction_appear_after_it_commits():
-    from django.db import transaction
-
     start = live_cursor()
     with transaction.atomic():
         live_publish(topics=["queue", "conversation:1"], kind="status", data={"status": "pending"})
