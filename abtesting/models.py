@@ -20,10 +20,14 @@ class Surface(models.TextChoices):
     WEBSITE_COPY = "website_copy", "Website copy"
     EMAIL_SUBJECT = "email_subject", "Email subject line"
     MESSAGE_COPY = "message_copy", "Message copy"
+    SEND_TIME = "send_time", "Send time (window or weekdays)"
+    CHANNEL = "channel", "Channel of a campaign step"
     ANY = "any", "Any"
 
 
 WEBSITE_SURFACES = {Surface.WEBSITE_ELEMENT, Surface.WEBSITE_CTA, Surface.WEBSITE_COPY}
+# Arms a campaign's planner assigns (each arm sends in its own window, on its own weekdays or channel).
+CAMPAIGN_ARM_SURFACES = {Surface.SEND_TIME, Surface.CHANNEL}
 
 
 class Outcome(models.TextChoices):

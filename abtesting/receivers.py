@@ -7,7 +7,16 @@ from django.dispatch import receiver
 from django.utils.dateparse import parse_datetime
 
 from abtesting import selectors, services
-from abtesting.models import WEBSITE_SURFACES, ABTestExposure, ABTestStatus, ABTestUnitMetric
+from abtesting.models import (
+    CAMPAIGN_ARM_SURFACES,
+    WEBSITE_SURFACES,
+    ABTestExposure,
+    ABTestStatus,
+    ABTestUnitMetric,
+    Outcome,
+    Surface,
+)
+from conversion.signals import conversion_recorded
 from madansara.contacts.signals import contact_erased, contact_merged
 from madansara.erasure import matching, search_forms
 from website.signals import events_ingested, recommendation_test_requested
@@ -36,6 +45,26 @@ def record_website_events(sender, site_id: int, events: list[dict], **kwargs) ->
                     value=_value(event) if test.is_mean_metric(event["name"]) else 1.0,
                     occurred_at=occurred_at,
                 )
+
+
+# Experiments on campaign messages: a contact's conversion is an outcome of the arm it was sent.
+MESSAGE_SURFACES = {Surface.EMAIL_SUBJECT, Surface.MESSAGE_COPY, *CAMPAIGN_ARM_SURFACES}
+
+
+@receiver(conversion_recorded, dispatch_uid="abtesting.record_conversion")
+def record_conversion(sender, conversion, **kwargs) -> None:
+    """A contact's conversion counts in each running campaign-message experiment it was exposed
+    to: as the metric "conversion" and as its type's code (a test may name either)."""
+    if conversion.contact_id is None:
+        return
+    exposures = ABTestExposure.objects.filter(
+        contact_id=conversion.contact_id, test__status=ABTestStatus.RUNNING, test__surface__in=MESSAGE_SURFACES
+    ).select_related("test")
+    for exposure in exposures:
+        for metric in {Outcome.CONVERSION.value, conversion.conversion_type.code}:
+            services.outcome_record(
+                test=exposure.test, unit_id=exposure.unit_id, metric=metric, occurred_at=conversion.occurred_at
+            )
 
 
 def _value(event: dict) -> float:

@@ -2,15 +2,17 @@
 
 import logging
 from bisect import bisect_right
+from collections import Counter
 from itertools import accumulate
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from abtesting import analysis, bandit, selectors
 from abtesting.models import (
+    CAMPAIGN_ARM_SURFACES,
     EXPOSURES,
     SRM_THRESHOLD,
     ABTest,
@@ -26,6 +28,7 @@ from abtesting.models import (
 )
 from abtesting.policy import guardrail_regressions, rollout_verdict
 from madansara.audit import audit_record
+from madansara.choices import Channel
 
 logger = logging.getLogger(__name__)
 
@@ -120,6 +123,40 @@ def outcome_record(*, test: ABTest, unit_id: str, metric: str, value: float = 1.
         )
 
 
+@transaction.atomic
+def exposures_add_from(*, test: ABTest, source_sql: str, params: list, now=None) -> dict[str, int]:
+    """Expose, set-based, the contacts a query yields as rows (contact_id, arm: the variant key) — the
+    campaign planner assigns a send-time or channel experiment's arms in SQL. A contact already
+    exposed keeps its first exposure; the day's exposure counts grow by the new ones. Returns the
+    new exposures per variant key."""
+    now = now or timezone.now()
+    exposure, variant = ABTestExposure._meta.db_table, ABTestVariant._meta.db_table
+    insert = f"""
+        INSERT INTO {exposure} (test_id, variant_id, unit_id, contact_id, canonical_unit, exposed_at)
+        SELECT %s, v.id, 'contact:' || r.contact_id, r.contact_id, '', %s
+        FROM ({source_sql}) r JOIN {variant} v ON v.test_id = %s AND v.key = r.arm
+        WHERE NOT EXISTS (SELECT 1 FROM {exposure} x WHERE x.test_id = %s AND x.contact_id = r.contact_id)
+        ON CONFLICT DO NOTHING
+        RETURNING variant_id"""
+    args = [test.pk, connection.ops.adapt_datetimefield_value(now), *params, test.pk, test.pk]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # A nested-loop anti-join would rescan the exposures this very statement appends (the
+            # table is empty when the experiment starts, so the planner expects no rows): quadratic.
+            # A hash anti-join reads the exposures once, before the first insert.
+            cursor.execute("SET LOCAL enable_nestloop = off")
+            cursor.execute(f"WITH ins AS ({insert}) SELECT variant_id, COUNT(*) FROM ins GROUP BY variant_id", args)
+            counts = dict(cursor.fetchall())
+            cursor.execute("RESET enable_nestloop")
+        else:
+            cursor.execute(insert, args)
+            counts = Counter(row[0] for row in cursor.fetchall())
+    keys = dict(ABTestVariant.objects.filter(test=test).values_list("pk", "key"))
+    for variant_id, units in counts.items():
+        _daily_add(test_id=test.pk, variant_id=variant_id, day=now.date(), metric=EXPOSURES, units=units)
+    return {keys[variant_id]: units for variant_id, units in counts.items()}
+
+
 def unit_identify(*, unit_id: str, contact_id: int) -> int:
     """Attach a unit's exposures in every test to the contact it turned out to be."""
     return ABTestExposure.objects.filter(unit_id=unit_id, contact__isnull=True).update(contact_id=contact_id)
@@ -171,6 +208,37 @@ def abtest_validate(*, test: ABTest) -> None:
         raise ValidationError("At least one variant needs a positive weight.")
     if test.is_website and test.site_id is None:
         raise ValidationError("A website test needs a site.")
+    if test.surface in CAMPAIGN_ARM_SURFACES:
+        errors = [f"{v.key}: {error}" for v in variants for error in send_arm_errors(v.content or {})]
+        if errors:
+            raise ValidationError(errors)
+
+
+def send_arm_errors(content: dict) -> list[str]:
+    """What is wrong with a send-time or channel arm's content (see OutreachCampaign.send_test)."""
+    errors = []
+    start, end = content.get("window_start_hour"), content.get("window_end_hour")
+    if (start is None) != (end is None):
+        errors.append("give both window_start_hour and window_end_hour, or neither")
+    elif start is not None and not (isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= 24):
+        errors.append("the window is whole hours with 0 <= window_start_hour < window_end_hour <= 24")
+    days = content.get("send_weekdays")
+    if days is not None and not (
+        isinstance(days, list) and len(set(days)) == len(days) and all(isinstance(d, int) and 0 <= d <= 6 for d in days)
+    ):
+        errors.append("send_weekdays is a list of distinct weekdays, 0 = Monday … 6 = Sunday")
+    channel = content.get("channel")
+    if channel is not None and channel not in Channel.values:
+        errors.append(f"unknown channel {channel!r}")
+    steps = content.get("steps")
+    if steps is not None and not (isinstance(steps, list) and all(isinstance(s, int) for s in steps)):
+        errors.append("steps is a list of step ids")
+    unknown = set(content) - {"window_start_hour", "window_end_hour", "send_weekdays", "channel", "steps"}
+    if unknown:
+        errors.append(
+            f"an arm carries window_start_hour/window_end_hour, send_weekdays, channel, steps; not {sorted(unknown)}"
+        )
+    return errors
 
 
 EDITABLE_FIELDS = (

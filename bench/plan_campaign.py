@@ -172,6 +172,11 @@ def main() -> None:
     parser.add_argument(
         "--erased", type=int, default=None, help="suppression entries kept as digests (default: contacts / 1000)"
     )
+    parser.add_argument(
+        "--send-test",
+        action="store_true",
+        help="with a running send-time experiment: half the audience in its own window (08-12 h), exposed",
+    )
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         sys.exit("Run on PostgreSQL (DATABASE_URL).")
@@ -184,6 +189,19 @@ def main() -> None:
     campaign, step = setup(n, erased)
     print(f"setup of {n:,} contacts, {erased:,} digest entries: {time.perf_counter() - started:.1f} s", flush=True)
     now = timezone.now().replace(hour=6, minute=0, second=0, microsecond=0) + timedelta(days=1)
+    if args.send_test:
+        from abtesting.models import ABTest
+        from abtesting.services import abtest_create, abtest_start
+
+        ABTest.objects.filter(key="bench-send-time").delete()
+        test = abtest_create(
+            key="bench-send-time", name="bench", surface="send_time", primary_metric="open",
+            variants=[{"key": "control", "is_control": True, "content": {}},
+                      {"key": "treatment", "content": {"window_start_hour": 8, "window_end_hour": 12}}],
+        )  # fmt: skip
+        abtest_start(test=test)
+        campaign.send_test = test
+        campaign.save(update_fields=["send_test"])
 
     t = time.perf_counter()
     enrolled = campaign_enroll(campaign=campaign, now=now)
@@ -212,6 +230,10 @@ def main() -> None:
         f"(6 indexes) + {floor_fk:.1f} s FK checks = {floor_insert + floor_fk:.1f} s "
         f"(ratio {(floor_insert + floor_fk) / base:.2f})"
     )
+    if args.send_test:
+        arms = dict(rows.values_list("send_arm").annotate(n=django.db.models.Count("id")))
+        exposed = campaign.send_test.exposures.count()
+        print(f"send experiment: rows per arm {arms}, {exposed:,} exposures (counted in the plan step)")
     print(f"ratio plan / baseline: {plan_seconds / base:.2f}  (goal ≤ 3)")
     print(f"ratio plan / floor: {plan_seconds / (floor_insert + floor_fk):.2f}")
 

@@ -123,13 +123,22 @@ class RecommendationAdmin(admin.ModelAdmin):
     @admin.display(description="")
     def test_button(self, obj):
         # A button of the change list's own form (which carries the CSRF token), posting elsewhere.
+        buttons = []
+        if obj.can_test:
+            url = reverse("admin:bestpractices_recommendation_create_test", args=[obj.pk])
+            buttons.append(
+                format_html('<button type="submit" formaction="{}" class="button">Create test</button>', url)
+            )
         if obj.can_draft_change:
             url = reverse("admin:bestpractices_recommendation_draft_change", args=[obj.pk])
-            return format_html('<button type="submit" formaction="{}" class="button">Draft change</button>', url)
-        if not obj.can_test:
-            return "-"
-        url = reverse("admin:bestpractices_recommendation_create_test", args=[obj.pk])
-        return format_html('<button type="submit" formaction="{}" class="button">Create test</button>', url)
+            buttons.append(
+                format_html(
+                    '<button type="submit" formaction="{}" class="button" title="Apply without a test, once '
+                    'approved">Draft change</button>',
+                    url,
+                )
+            )
+        return format_html_join(" ", "{}", ((b,) for b in buttons)) if buttons else "-"
 
     def draft_change_view(self, request, pk):
         if not (self.has_change_permission(request) and request.user.has_perm("bestpractices.add_campaignchange")):

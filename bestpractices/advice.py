@@ -1,14 +1,14 @@
-"""Send-time and channel advice for a campaign from the practices: pure, no database.
+"""Send-time, weekday and channel advice for a campaign from the practices: pure, no database.
 
-A campaign sends inside its window (window_start_hour..window_end_hour, the contact's local time)
-and each send step on one channel; the practices on `send_hour_local` and `channel` say which value
-works better. Lifts of one feature and outcome share one baseline, so moving from the current value
-to another is read from two of them."""
+A campaign sends inside its window (window_start_hour..window_end_hour, the contact's local time),
+on its weekdays (every day when none are set) and each send step on one channel; the practices on
+`send_hour_local`, `weekday` and `channel` say which value works better. Lifts of one feature and
+outcome share one baseline, so moving from the current value to another is read from two of them."""
 
 from collections import Counter
 from dataclasses import dataclass
 
-from bestpractices.features import ORDERED_LEVELS, hour_bucket
+from bestpractices.features import ORDERED_LEVELS, WEEKDAYS, hour_bucket
 from bestpractices.models import LOWER_IS_BETTER, BestPractice
 
 # The window proposed for each part of the day; night is never proposed (quiet hours).
@@ -84,3 +84,47 @@ def best_move(practices: list[BestPractice], *, current: str, targets) -> Move |
             )  # fmt: skip
     helpful = [move for move in moves if better * move.lift > 0]
     return max(helpful, key=lambda move: better * move.lift, default=None)
+
+
+def days_said(days) -> str:
+    """'every day', or the weekdays' names: 'Tue, Wed'."""
+    days = sorted(days)
+    if not days or len(days) == 7:
+        return "every day"
+    return ", ".join(WEEKDAYS[d].capitalize() for d in days)
+
+
+def weekday_move(practices: list[BestPractice], *, current: list[int]) -> tuple[Move, list[int]] | None:
+    """The weekdays to send on instead of `current` (weekday numbers, empty: every day), given the
+    current practices on `weekday` for one outcome: leave out the days that significantly do worse
+    than the baseline day, or keep only the days that significantly do better — whichever gains
+    more, assuming equal sends per day (a day with no practice does as the baseline). The move's
+    interval is that of the strongest practice it rests on, against the baseline day."""
+    if not practices:
+        return None
+    by_day = {WEEKDAYS.index(p.value): p for p in practices if p.value in WEEKDAYS}
+    better = -1 if practices[0].outcome in LOWER_IS_BETTER else 1
+    factor = {d: 1 + (by_day[d].lift if d in by_day else 0.0) for d in range(7)}
+    now_days = sorted(set(current)) or list(range(7))
+    hurting = [d for d in now_days if d in by_day and by_day[d].significant and better * by_day[d].lift < 0]
+    helping = [d for d in range(7) if d in by_day and by_day[d].significant and better * by_day[d].lift > 0]
+    options = []
+    if hurting and len(hurting) < len(now_days):
+        options.append(([d for d in now_days if d not in hurting], hurting))
+    if helping:
+        options.append((helping, helping))
+    mean = lambda days: sum(factor[d] for d in days) / len(days)  # noqa: E731
+    best = None
+    for days, reasons in options:
+        if days == now_days:
+            continue
+        lift = mean(days) / mean(now_days) - 1
+        if better * lift > 0 and (best is None or better * lift > better * best[1]):
+            best = (days, lift, reasons)
+    if best is None:
+        return None
+    days, lift, reasons = best
+    strongest = max((by_day[d] for d in reasons), key=lambda p: abs(p.lift))
+    move = Move(strongest, days_said(now_days), days_said(days), lift, strongest.ci_low, strongest.ci_high,
+                f"{strongest.baseline}, for {strongest.value}", _sends(strongest))  # fmt: skip
+    return move, days

@@ -110,8 +110,9 @@ class RecommendationStatus(models.TextChoices):
 
 class Recommendation(models.Model):
     """Change a template (its subject or text: tested by a draft experiment) or a campaign (its send
-    window or a step's channel: a draft CampaignChange a marketer approves) the way a practice
-    says works, with the expected lift and the evidence."""
+    window, weekdays or a step's channel: tested by a draft send experiment whose arms the planner
+    assigns, or applied by a draft CampaignChange a marketer approves) the way a practice says
+    works, with the expected lift and the evidence."""
 
     practice = models.ForeignKey(BestPractice, on_delete=models.CASCADE, related_name="recommendations")
     template = models.ForeignKey(
@@ -149,20 +150,21 @@ class Recommendation(models.Model):
 
     @property
     def changes_campaign(self) -> bool:
-        """A send-time or channel change: applied to the campaign on approval, not A/B tested."""
+        """A send-time, weekday or channel change of a campaign (tested by the campaign's send
+        experiment, or applied to the campaign on a marketer's approval)."""
         return self.template_id is None and self.change.get("field") in CAMPAIGN_FIELDS
 
     @property
     def can_test(self) -> bool:
-        return self.status == RecommendationStatus.OPEN and bool(self.change.get("to")) and not self.changes_campaign
+        return self.status == RecommendationStatus.OPEN and bool(self.change.get("to"))
 
     @property
     def can_draft_change(self) -> bool:
         return self.status == RecommendationStatus.OPEN and self.changes_campaign
 
 
-SEND_WINDOW, STEP_CHANNEL = "send_window", "channel"
-CAMPAIGN_FIELDS = (SEND_WINDOW, STEP_CHANNEL)
+SEND_WINDOW, SEND_WEEKDAYS, STEP_CHANNEL = "send_window", "send_weekdays", "channel"
+CAMPAIGN_FIELDS = (SEND_WINDOW, SEND_WEEKDAYS, STEP_CHANNEL)
 
 
 class CampaignChangeStatus(models.TextChoices):
@@ -172,14 +174,16 @@ class CampaignChangeStatus(models.TextChoices):
 
 
 class CampaignChange(models.Model):
-    """A concrete change to a campaign that a recommendation asks for: its send window (send time)
-    or the channel of some send steps. Experiments cannot carry a send hour or a channel per arm
-    (the planner sends a step on one channel inside the campaign's window), so the change waits
-    for a marketer's approval and is then applied to the campaign."""
+    """A concrete change to a campaign that a recommendation asks for: its send window (send time),
+    its weekdays or the channel of some send steps, applied once a marketer approves it (without
+    testing it first: the other way is the campaign's send experiment, see Recommendation)."""
 
     recommendation = models.ForeignKey(Recommendation, on_delete=models.CASCADE, related_name="campaign_changes")
     campaign = models.ForeignKey("outreach.OutreachCampaign", on_delete=models.CASCADE, related_name="+")
-    field = models.CharField(max_length=20, choices=[(SEND_WINDOW, "Send window"), (STEP_CHANNEL, "Step channel")])
+    field = models.CharField(
+        max_length=20,
+        choices=[(SEND_WINDOW, "Send window"), (SEND_WEEKDAYS, "Send weekdays"), (STEP_CHANNEL, "Step channel")],
+    )
     before = models.JSONField(default=dict, help_text="The campaign as the draft found it")
     after = models.JSONField(default=dict, help_text="The campaign once approved")
     status = models.CharField(max_length=10, choices=CampaignChangeStatus.choices, default=CampaignChangeStatus.DRAFT)

@@ -15,9 +15,10 @@ from django.utils.text import slugify
 from abtesting.models import ABTest, ABTestStatus, Outcome, Surface
 from abtesting.services import abtest_create, abtest_start
 from bestpractices import selectors
-from bestpractices.campaigns import FINISHED, campaign_recommendations_refresh
+from bestpractices.campaigns import FINISHED, campaign_recommendations_refresh, recommendation_campaign_test
 from bestpractices.engine import models_by_stratum, patterns_extract
 from bestpractices.models import (
+    STEP_CHANNEL,
     BestPractice,
     DraftEditPattern,
     PatternRun,
@@ -187,54 +188,60 @@ def recommendations_refresh(*, template: ChannelTemplate) -> list[Recommendation
     return made
 
 
+def _hypothesis(practice: BestPractice) -> str:
+    evidence = practice.evidence or {}
+    return (
+        f"{practice.feature} = {practice.value} changes {practice.outcome} by {practice.lift:+.1%} "
+        f"[{practice.ci_low:+.1%}, {practice.ci_high:+.1%}] against {practice.baseline}, adjusted for the other "
+        f"features; evidence: {evidence.get('sends', 0)} sends, {evidence.get('campaigns', 0)} campaigns, "
+        f"{evidence.get('experiments', 0)} experiments (best practice #{practice.pk} v{practice.version})."
+    )
+
+
 @transaction.atomic
 def recommendation_create_test(*, recommendation: Recommendation, actor=None) -> ABTest:
-    """One click: a draft experiment whose treatment variant carries the recommended change."""
+    """One click: a draft experiment whose treatment variant carries the recommended change — a
+    template's subject or copy, or a campaign's window, weekdays or step channel (a send
+    experiment of the campaign, see bestpractices.campaigns)."""
     recommendation = (
         Recommendation.objects.select_for_update(of=("self",))
         .select_related("practice", "template")
         .get(pk=recommendation.pk)
     )
-    if recommendation.changes_campaign:
-        raise ValidationError(
-            "A send time or a channel cannot be an experiment's arm: make a draft change of the campaign instead."
-        )
     if not recommendation.can_test:
         raise ValidationError("This recommendation is not open or has no change to test.")
     practice, change, template = recommendation.practice, recommendation.change, recommendation.template
-    channel = template.channel if template else ""
-    surface = Surface.EMAIL_SUBJECT if change["field"] == "subject" else Surface.MESSAGE_COPY
-    evidence = practice.evidence or {}
-    test = abtest_create(
-        key=slugify(f"bp-{recommendation.pk}-{practice.feature}-{practice.value}")[:100],
-        name=f"{recommendation.title}"[:200],
-        hypothesis=(
-            f"{practice.feature} = {practice.value} changes {practice.outcome} by {practice.lift:+.1%} "
-            f"[{practice.ci_low:+.1%}, {practice.ci_high:+.1%}] against {practice.baseline}, adjusted for the other "
-            f"features; evidence: {evidence.get('sends', 0)} sends, {evidence.get('campaigns', 0)} campaigns, "
-            f"{evidence.get('experiments', 0)} experiments (best practice #{practice.pk} v{practice.version})."
-        ),
-        surface=surface,
-        primary_metric=METRIC_OF_OUTCOME.get(practice.outcome, Outcome.CLICK),
-        channel=channel,
-        variants=[
-            {
-                "key": "control",
-                "name": "As it is",
-                "is_control": True,
-                "weight": 1.0,
-                "content": {change["field"]: change["from"]},
-            },
-            {
-                "key": "treatment",
-                "name": recommendation.title[:200],
-                "is_control": False,
-                "weight": 1.0,
-                "content": {change["field"]: change["to"]},
-            },
-        ],  # fmt: skip
-        actor=actor,
-    )
+    metric = METRIC_OF_OUTCOME.get(practice.outcome, Outcome.CLICK)
+    if recommendation.changes_campaign:
+        test = recommendation_campaign_test(
+            recommendation=recommendation, metric=metric, hypothesis=_hypothesis(practice), actor=actor
+        )
+    else:
+        test = abtest_create(
+            key=slugify(f"bp-{recommendation.pk}-{practice.feature}-{practice.value}")[:100],
+            name=f"{recommendation.title}"[:200],
+            hypothesis=_hypothesis(practice),
+            surface=Surface.EMAIL_SUBJECT if change["field"] == "subject" else Surface.MESSAGE_COPY,
+            primary_metric=metric,
+            channel=template.channel if template else "",
+            variants=[
+                {
+                    "key": "control",
+                    "name": "As it is",
+                    "is_control": True,
+                    "weight": 1.0,
+                    "content": {change["field"]: change["from"]},
+                },
+                {
+                    "key": "treatment",
+                    "name": recommendation.title[:200],
+                    "is_control": False,
+                    "weight": 1.0,
+                    "content": {change["field"]: change["to"]},
+                },
+            ],  # fmt: skip
+            actor=actor,
+        )
     recommendation.status, recommendation.experiment = RecommendationStatus.TESTING, test
     recommendation.save(update_fields=["status", "experiment"])
     audit_record(actor=actor, action="recommendation.tested", target=recommendation, data={"experiment": test.key})
@@ -293,20 +300,51 @@ def _audience_busy(*, template: ChannelTemplate, surface: str) -> bool:
     return running.filter(Q(segment__isnull=True) | Q(segment_id__in=segments)).exists()
 
 
+def _campaign_busy(*, campaign: OutreachCampaign) -> bool:
+    """The campaign already has a send experiment drafted or running (one at a time)."""
+    test = campaign.send_test
+    return test is not None and test.status in (ABTestStatus.DRAFT, ABTestStatus.RUNNING)
+
+
 def weekly_reach(*, template: ChannelTemplate, now: datetime) -> int:
     """Sends of the template's campaigns over the last week (or a quarter of the last four)."""
     campaigns = list(OutreachCampaign.objects.filter(steps__templates=template).values_list("pk", flat=True))
-    sends = Message.objects.filter(source="campaign", channel=template.channel, context__campaign_id__in=campaigns)
+    return _weekly_sends(campaigns=campaigns, channel=template.channel, now=now)
+
+
+def campaign_weekly_reach(*, campaign: OutreachCampaign, now: datetime) -> int:
+    """Sends of the campaign over the last week (or a quarter of the last four), every channel."""
+    return _weekly_sends(campaigns=[campaign.pk], channel=None, now=now)
+
+
+def _weekly_sends(*, campaigns: list[int], channel: str | None, now: datetime) -> int:
+    sends = Message.objects.filter(source="campaign", context__campaign_id__in=campaigns)
+    if channel is not None:
+        sends = sends.filter(channel=channel)
     last_week = sends.filter(created_at__gte=now - timedelta(days=7)).count()
     return last_week or sends.filter(created_at__gte=now - timedelta(days=28)).count() // 4
 
 
+def _proposal_target(recommendation: Recommendation, now: datetime) -> tuple[str, str, int, bool]:
+    """(surface, audience, weekly reach, busy) of an open recommendation."""
+    if recommendation.changes_campaign:
+        campaign = recommendation.campaign
+        surface = Surface.CHANNEL if recommendation.change.get("field") == STEP_CHANNEL else Surface.SEND_TIME
+        reach = campaign_weekly_reach(campaign=campaign, now=now)
+        return surface, f"campaign:{campaign.pk}", reach, _campaign_busy(campaign=campaign)
+    template = recommendation.template
+    surface = Surface.EMAIL_SUBJECT if recommendation.change.get("field") == "subject" else Surface.MESSAGE_COPY
+    reach = weekly_reach(template=template, now=now)
+    return surface, f"template:{template.pk}", reach, _audience_busy(template=template, surface=surface)
+
+
 @transaction.atomic
 def tests_schedule(*, now: datetime | None = None) -> list[ProposedTest]:
-    """Propose this week's tests: the open recommendations on candidate practices ranked by
-    expected value = uncertainty (interval width) x weekly reach x |lift|, never two on one
-    audience and surface (proposed, approved or running), within BESTPRACTICES_WEEKLY_TESTS.
-    Proposals wait for approval unless BESTPRACTICES_AUTOSTART is on."""
+    """Propose this week's tests: the open recommendations on candidate practices — of templates
+    (subject, copy) and of campaigns (send window, weekdays, channel) — ranked by expected value =
+    uncertainty (interval width) x weekly reach x |lift|, never two on one audience and surface
+    (proposed, approved or running; a campaign runs one send experiment at a time), within
+    BESTPRACTICES_WEEKLY_TESTS. Proposals wait for approval unless BESTPRACTICES_AUTOSTART is on."""
     now = now or timezone.now()
     week = week_of(now)
     budget = (
@@ -315,37 +353,40 @@ def tests_schedule(*, now: datetime | None = None) -> list[ProposedTest]:
     )
     if budget <= 0:
         return []
-    taken = set(
-        ProposedTest.objects.filter(
-            status__in=[ProposalStatus.PROPOSED, ProposalStatus.APPROVED, ProposalStatus.STARTED]
-        ).values_list("audience", "surface")
+    open_proposals = ProposedTest.objects.filter(
+        status__in=[ProposalStatus.PROPOSED, ProposalStatus.APPROVED, ProposalStatus.STARTED]
     )
+    taken = set(open_proposals.values_list("audience", "surface"))
+    # A campaign's send experiment covers both its send time and its channels.
+    taken_campaigns = {audience for audience in open_proposals.values_list("audience", flat=True)
+                       if audience.startswith("campaign:")}  # fmt: skip
     ranked = []
-    candidates = Recommendation.objects.filter(
-        status=RecommendationStatus.OPEN,
-        template__isnull=False,
-        practice__is_current=True,
-        practice__status=PracticeStatus.CANDIDATE,
-    ).select_related("practice", "template")
+    candidates = (
+        Recommendation.objects.filter(
+            status=RecommendationStatus.OPEN,
+            practice__is_current=True,
+            practice__status=PracticeStatus.CANDIDATE,
+        )
+        .filter(Q(template__isnull=False) | Q(campaign__isnull=False))
+        .select_related("practice", "template", "campaign__send_test")
+    )
     for recommendation in candidates:
-        practice, template = recommendation.practice, recommendation.template
-        surface = Surface.EMAIL_SUBJECT if recommendation.change.get("field") == "subject" else Surface.MESSAGE_COPY
-        audience = f"template:{template.pk}"
-        reach = weekly_reach(template=template, now=now)
+        practice = recommendation.practice
+        surface, audience, reach, busy = _proposal_target(recommendation, now)
+        if busy:
+            continue
         uncertainty = practice.uncertainty
         ranked.append((uncertainty * reach * abs(practice.lift), recommendation, surface, audience, reach, uncertainty))
-    ranked.sort(key=lambda item: -item[0])
+    ranked.sort(key=lambda item: (-item[0], item[1].pk))
     proposals = []
     for value, recommendation, surface, audience, reach, uncertainty in ranked:
         if len(proposals) >= budget:
             break
-        if (
-            value <= 0
-            or (audience, surface) in taken
-            or _audience_busy(template=recommendation.template, surface=surface)
-        ):
+        if value <= 0 or (audience, surface) in taken or audience in taken_campaigns:
             continue
         taken.add((audience, surface))
+        if audience.startswith("campaign:"):
+            taken_campaigns.add(audience)
         proposal = ProposedTest.objects.create(
             recommendation=recommendation,
             week=week,

@@ -137,7 +137,7 @@ def variant_performance(*, campaign) -> list[dict]:
     rows = (
         OutboxMessage.objects.filter(campaign=campaign, status="sent")
         .annotate(is_unsubscribed=unsubscribed, is_converted=converted)
-        .values("step__position", "channel", "variant_key")
+        .values("step__position", "channel", "send_arm", "variant_key")
         .annotate(
             sent=count(),
             delivered=count(Q(message__delivered_at__isnull=False)),
@@ -147,7 +147,7 @@ def variant_performance(*, campaign) -> list[dict]:
             converted=count(Q(is_converted=True)),
             unsubscribed=count(Q(is_unsubscribed=True)),
         )
-        .order_by("step__position", "channel", "variant_key")
+        .order_by("step__position", "channel", "send_arm", "variant_key")
     )
     out = []
     for row in rows:

@@ -52,14 +52,16 @@ class RecommendationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, vi
     @extend_schema(request=None, responses=s.ExperimentRefSerializer)
     @action(detail=True, methods=["post"], url_path="create-test")
     def create_test(self, request, pk=None):
-        """Make a draft experiment whose treatment variant carries the change."""
+        """Make a draft experiment whose treatment variant carries the change: a template's subject or
+        copy, or a campaign's window, weekdays or step channel (the campaign's send experiment)."""
         test = services.recommendation_create_test(recommendation=self.get_object(), actor=request.user)
         return Response({"experiment": test.key}, status=201)
 
     @extend_schema(request=None, responses=s.CampaignChangeSerializer)
     @action(detail=True, methods=["post"], url_path="draft-change")
     def draft_change(self, request, pk=None):
-        """Make the draft change of the campaign (send window or step channel) a marketer approves."""
+        """Make the draft change of the campaign (send window, weekdays or step channel) a marketer
+        approves (applied without a test)."""
         change = campaigns.recommendation_draft_change(recommendation=self.get_object(), actor=request.user)
         return Response(s.CampaignChangeSerializer(change).data, status=201)
 

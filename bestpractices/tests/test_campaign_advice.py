@@ -1,5 +1,6 @@
 """Send-time and channel recommendations on campaigns: learnt from sends, made where the campaign
-does not follow them yet, and turned in one click into a draft change a marketer approves."""
+does not follow them yet, and turned in one click into a draft change a marketer approves (or a
+send experiment: test_campaign_experiments.py)."""
 
 import random
 from datetime import timedelta
@@ -103,8 +104,6 @@ def test_whatsapp_beating_sms_makes_a_channel_recommendation_for_the_sms_step(le
 def test_accepting_the_send_time_recommendation_drafts_the_window_change_a_marketer_approves(learnt):
     evening, _ = learnt
     recommendation = open_for(evening)["send_window"]
-    with pytest.raises(ValidationError, match="cannot be an experiment's arm"):
-        services.recommendation_create_test(recommendation=recommendation)
     draft = campaigns.recommendation_draft_change(recommendation=recommendation)
     assert (draft.field, draft.status) == ("send_window", CampaignChangeStatus.DRAFT)
     assert draft.before == {"window_start_hour": 18, "window_end_hour": 22}
@@ -203,7 +202,6 @@ def test_the_api_lists_a_campaigns_send_time_advice_and_drafts_and_applies_it(ev
     (listed,) = client.get("/api/v1/recommendations", {"campaign": evening_campaign.pk}).json()["results"]
     assert listed["change"]["to"] == {"window_start_hour": 8, "window_end_hour": 12}
     assert listed["title"].startswith("Send in the morning") and "1,900 sends" in listed["title"]
-    assert client.post(f"/api/v1/recommendations/{listed['id']}/create-test").status_code == 400
     drafted = client.post(f"/api/v1/recommendations/{listed['id']}/draft-change")
     assert drafted.status_code == 201 and drafted.json()["status"] == "draft"
     approved = client.post(f"/api/v1/campaign-changes/{drafted.json()['id']}/approve")

@@ -1,5 +1,6 @@
 """Admin for campaigns, templates and the outbox; actions call services; charts are inline SVG."""
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.utils.html import escape, format_html
@@ -111,6 +112,24 @@ def counts_text(counts) -> str:
     return ", ".join(f"{value:,} {str(key).replace('_', ' ')}" for key, value in counts.items()) or "none"
 
 
+WEEKDAY_CHOICES = [(0, "Monday"), (1, "Tuesday"), (2, "Wednesday"), (3, "Thursday"), (4, "Friday"),
+                   (5, "Saturday"), (6, "Sunday")]  # fmt: skip
+
+
+def send_arm_said(content: dict) -> str:
+    """A send experiment's arm in words: 'as the campaign', '08-12 h', 'Mon, Fri', 'sms'."""
+    parts = []
+    if "window_start_hour" in (content or {}):
+        parts.append(f"{content['window_start_hour']:02d}-{content['window_end_hour']:02d} h")
+    if content.get("send_weekdays"):
+        parts.append(", ".join(dict(WEEKDAY_CHOICES)[d][:3] for d in sorted(content["send_weekdays"])))
+    elif "send_weekdays" in content:
+        parts.append("every day")
+    if content.get("channel"):
+        parts.append(f"on {content['channel']}")
+    return " ".join(parts) or "as the campaign"
+
+
 @admin.register(OutreachCampaign)
 class OutreachCampaignAdmin(ReadableJSONMixin, admin.ModelAdmin):
     readable_json = {"links": KeyValueField}
@@ -121,8 +140,21 @@ class OutreachCampaignAdmin(ReadableJSONMixin, admin.ModelAdmin):
     list_filter = ["status", "recurring", "sto_enabled"]
     search_fields = ["name", "segment__name"]
     readonly_fields = ["status", "launched_at", "completed_at", "results_chart", "variant_results"]
-    raw_id_fields = ["subject_test", "copy_test"]
+    raw_id_fields = ["subject_test", "copy_test", "send_test"]
     inlines = [StepInline]
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "send_weekdays":
+            return forms.TypedMultipleChoiceField(
+                choices=WEEKDAY_CHOICES,
+                coerce=int,
+                required=False,
+                widget=forms.CheckboxSelectMultiple,
+                label="Send weekdays",
+                help_text="The contact's local weekdays; none ticked: every day.",
+            )
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
     actions = ["launch", "pause", "resume", "cancel", "start_copy_experiment"]
 
     def _run(self, request, queryset, service, verb):
@@ -181,8 +213,9 @@ class OutreachCampaignAdmin(ReadableJSONMixin, admin.ModelAdmin):
         head = "".join(f"<th>{name}</th>" for name in selectors.VARIANT_OUTCOMES)
         body = "".join(
             format_html(
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td>{}</tr>",
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>{}</tr>",
                 f"step {r['step__position']} {r['channel']}",
+                r["send_arm"] or "—",
                 r["arm"] or "—",
                 r["variant"] or "original",
                 copy.get(int(r["variant"][1:]), "") if r["variant"][1:].isdigit() else "template as written",
@@ -200,8 +233,17 @@ class OutreachCampaignAdmin(ReadableJSONMixin, admin.ModelAdmin):
             test = obj.copy_test
             winner = f", winner {test.winner.key}" if test.winner_id else ""
             note = format_html("<p>Copy experiment <strong>{}</strong>: {}{}.</p>", test.key, test.status, winner)
+        if obj.send_test_id:
+            test = obj.send_test
+            winner = f", winner {test.winner.key}" if test.winner_id else ""
+            arms = "; ".join(f"{v.key}: {send_arm_said(v.content)}" for v in test.variants.order_by("pk"))
+            said = format_html(
+                "<p>Send experiment <strong>{}</strong> ({}): {}{} — {}.</p>",
+                test.key, test.get_surface_display().lower(), test.status, winner, arms,
+            )  # fmt: skip
+            note = format_html("{}{}", note, said)
         return format_html(
-            '{}<table id="variant-results"><tr><th>step/channel</th><th>arm</th><th>variant</th><th>copy</th>{}</tr>'
+            '{}<table id="variant-results"><tr><th>step/channel</th><th>send arm</th><th>copy arm</th><th>variant</th><th>copy</th>{}</tr>'
             "{}</table>",
             note,
             mark_safe(head),  # noqa: S308 - fixed names

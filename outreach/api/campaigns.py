@@ -8,6 +8,7 @@ from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from abtesting.models import CAMPAIGN_ARM_SURFACES
 from madansara.api.exceptions import Conflict
 from madansara.api.filters import DateTimeFilter, FilterSet
 from madansara.channels.services import message_create, message_send
@@ -95,16 +96,32 @@ class CampaignStepSerializer(serializers.ModelSerializer):
 
 class CampaignSerializer(serializers.ModelSerializer):
     steps = CampaignStepSerializer(many=True, read_only=True)
+    send_weekdays = serializers.ListField(
+        child=serializers.IntegerField(min_value=0, max_value=6),
+        required=False,
+        max_length=7,
+        help_text="Local weekdays to send on, 0 = Monday … 6 = Sunday; empty: every day",
+    )
 
     class Meta:
         model = OutreachCampaign
         fields = [
             "id", "name", "status", "segment", "recurring", "goal_conversion", "holdout_percent", "starts_at",
-            "ends_at", "window_start_hour", "window_end_hour", "daily_volume_cap", "daily_spend_cap",
-            "sto_enabled", "sto_control_percent", "links", "subject_test", "steps", "created_at", "launched_at",
-            "completed_at",
+            "ends_at", "window_start_hour", "window_end_hour", "send_weekdays", "daily_volume_cap",
+            "daily_spend_cap", "sto_enabled", "sto_control_percent", "links", "subject_test", "send_test", "steps",
+            "created_at", "launched_at", "completed_at",
         ]  # fmt: skip
         read_only_fields = ["status", "created_at", "launched_at", "completed_at"]
+
+    def validate_send_test(self, value):
+        if value is not None and value.surface not in CAMPAIGN_ARM_SURFACES:
+            raise serializers.ValidationError("A send experiment's surface is send_time or channel.")
+        return value
+
+    def validate_send_weekdays(self, value):
+        if len(set(value)) != len(value):
+            raise serializers.ValidationError("A weekday is listed twice.")
+        return sorted(value)
 
     def validate(self, attrs):
         start = attrs.get("window_start_hour", getattr(self.instance, "window_start_hour", 9))

@@ -6,6 +6,7 @@ including the holdout — and walks them through `CampaignStep`s. Each send step
 claim under a lease and send through the channel layer, one row at a time.
 """
 
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -14,6 +15,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from abtesting.models import CAMPAIGN_ARM_SURFACES
 from madansara.choices import Channel
 from madansara.erasure import DIGEST_PREFIX, digest
 from madansara.money import unit_price_format
@@ -132,6 +134,9 @@ class OutreachCampaign(models.Model):
     window_end_hour = models.PositiveSmallIntegerField(
         default=20, validators=[MinValueValidator(1), MaxValueValidator(24)], help_text="Sends stop at this hour"
     )
+    send_weekdays = models.JSONField(
+        default=list, blank=True, help_text="Local weekdays to send on, 0 = Monday … 6 = Sunday; empty: every day"
+    )
     daily_volume_cap = models.PositiveIntegerField(null=True, blank=True)
     daily_spend_cap = models.DecimalField(max_digits=12, decimal_places=4, null=True, blank=True)
     sto_enabled = models.BooleanField(default=True, help_text="Send at each contact's best hour")
@@ -154,6 +159,18 @@ class OutreachCampaign(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
         help_text="Copy experiment (message copy): each arm names the approved variants it sends, per channel",
+    )
+    send_test = models.ForeignKey(
+        "abtesting.ABTest",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=(
+            "Send-time or channel experiment: each arm carries its own window "
+            '({"window_start_hour": 8, "window_end_hour": 12}), weekdays ({"send_weekdays": [1, 2]}) or '
+            'channel ({"channel": "sms", "steps": [step ids]}); the planner assigns the arms'
+        ),
     )
     copy_personalised = models.BooleanField(
         default=False, help_text="After the copy experiment, send each contact their assigned (predicted best) arm"
@@ -182,6 +199,101 @@ class OutreachCampaign(models.Model):
 
     def can_transition(self, to: str) -> bool:
         return to in CAMPAIGN_TRANSITIONS.get(self.status, set())
+
+    def clean(self):
+        errors = {}
+        error = weekdays_error(self.send_weekdays)
+        if error:
+            errors["send_weekdays"] = error
+        if self.send_test_id and self.send_test.surface not in CAMPAIGN_ARM_SURFACES:
+            errors["send_test"] = "A send experiment's surface is Send time or Channel (its arms carry those)."
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def weekdays(self) -> frozenset[int] | None:
+        """The local weekdays the campaign sends on (None: every day)."""
+        return frozenset(self.send_weekdays) if self.send_weekdays else None
+
+    def _own_arm(self) -> "SendArm":
+        return SendArm(key="", variant_id=None, weight=1.0, start=self.window_start_hour,
+                       end=self.window_end_hour, weekdays=self.weekdays, channel="", steps=None)  # fmt: skip
+
+    def send_arms(self, *, fresh: bool = False) -> list["SendArm"]:
+        """How each arm of the send-time or channel experiment sends: one arm with the campaign's
+        own settings when no experiment runs, the winner's once it is rolled out (not an arm then:
+        its key is empty, nothing is exposed). `fresh`: the experiment as the database has it now
+        (the planner's view), not as this instance last loaded it."""
+        own, test = self._own_arm(), self.send_test
+        if fresh:
+            test_id = type(self).objects.filter(pk=self.pk).values_list("send_test_id", flat=True).first()
+            model = self._meta.get_field("send_test").related_model
+            test = model.objects.filter(pk=test_id).first() if test_id else None
+        if test is None or test.status not in ("running", "rolled_out"):
+            return [own]
+        variants = sorted(test.variants.all(), key=lambda v: v.pk)
+        if test.status == "rolled_out":
+            winner = next((v for v in variants if v.pk == test.winner_id), None)
+            return [own.with_content(winner.content or {})] if winner else [own]
+        return [own.with_content(v.content or {}, key=v.key, variant_id=v.pk, test_id=test.pk,
+                                 weight=max(v.weight, 0.0)) for v in variants]  # fmt: skip
+
+    def send_arm(self, key: str, arms: list["SendArm"] | None = None) -> "SendArm":
+        """The settings a planned send of arm `key` is sent under: its arm while the experiment
+        runs, the winner's after a rollout, the campaign's own otherwise (`arms`: send_arms())."""
+        if self.send_test_id is None:
+            return self._own_arm()
+        arms = arms if arms is not None else self.send_arms()
+        if len(arms) == 1:
+            return arms[0]
+        return next((arm for arm in arms if key and arm.key == key), self._own_arm())
+
+
+def weekdays_error(value) -> str:
+    """Why a send_weekdays value is wrong ('' when right): a list of distinct weekdays 0-6."""
+    if not isinstance(value, list) or not all(isinstance(d, int) and not isinstance(d, bool) for d in value):
+        return "A list of weekday numbers, 0 = Monday … 6 = Sunday."
+    if any(not 0 <= d <= 6 for d in value):
+        return "Weekdays are 0 (Monday) to 6 (Sunday)."
+    if len(set(value)) != len(value):
+        return "A weekday is listed twice."
+    return ""
+
+
+@dataclass(frozen=True)
+class SendArm:
+    """One arm of a campaign's send-time or channel experiment, as the planner and the dispatcher
+    apply it: the local window [start, end), the weekdays (None: every day), the channel of the
+    steps it names (every send step when `steps` is None; '' keeps each step's own)."""
+
+    key: str
+    variant_id: int | None
+    weight: float
+    start: int
+    end: int
+    weekdays: frozenset[int] | None
+    channel: str
+    steps: frozenset[int] | None
+    test_id: int | None = None  # the running experiment the arm belongs to
+
+    def with_content(self, content: dict, **changes) -> "SendArm":
+        start = content.get("window_start_hour", self.start)
+        end = content.get("window_end_hour", self.end)
+        days = content.get("send_weekdays")
+        steps = content.get("steps")
+        return replace(
+            self,
+            start=start,
+            end=end,
+            weekdays=self.weekdays if days is None else (frozenset(days) or None),
+            channel=content.get("channel", self.channel),
+            steps=None if steps is None else frozenset(steps),
+            **changes,
+        )
+
+    def channel_for(self, step_id: int) -> str:
+        """The channel this arm sends `step_id` on ('' : the step's own)."""
+        return self.channel if self.channel and (self.steps is None or step_id in self.steps) else ""
 
 
 CAMPAIGN_TRANSITIONS = {
@@ -322,6 +434,13 @@ class OutboxMessage(models.Model):
     )
     fallback_from = models.JSONField(default=list, blank=True, help_text="Channels that failed before")
     variant_key = models.CharField(max_length=50, blank=True)
+    send_arm = models.CharField(
+        max_length=50,
+        blank=True,
+        default="",
+        db_default="",  # rows written by raw SQL elsewhere (bulk tools, benches) need not name it
+        help_text="Arm of the campaign's send-time or channel experiment ('' : none)",
+    )
     cost = models.DecimalField(max_digits=12, decimal_places=5, default=Decimal("0"))
     error = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(default=timezone.now)

@@ -78,16 +78,22 @@ def engagement_record(
 
 
 def _ab_outcome(message: Message, kind: str) -> None:
-    """Report opens/clicks/replies of an A/B subject line or copy to the experiment engine."""
+    """Report opens/clicks/replies of a campaign message to its experiments: the subject line or
+    copy it carried, the send-time or channel arm it went out under."""
     metric = AB_METRICS.get(kind)
-    campaign_id = (message.context or {}).get("campaign_id")
-    if not metric or not campaign_id or not (message.context or {}).get("variant"):
+    context = message.context or {}
+    campaign_id = context.get("campaign_id")
+    if not metric or not campaign_id or not (context.get("variant") or context.get("send_arm")):
         return
-
-    campaign = OutreachCampaign.objects.select_related("subject_test", "copy_test").filter(pk=campaign_id).first()
+    campaign = (
+        OutreachCampaign.objects.select_related("subject_test", "copy_test", "send_test").filter(pk=campaign_id).first()
+    )
     if campaign is None:
         return
-    for test in (campaign.subject_test, campaign.copy_test):
+    tests = (campaign.subject_test, campaign.copy_test) if context.get("variant") else ()
+    if context.get("send_arm"):
+        tests = (*tests, campaign.send_test)
+    for test in tests:
         if test is not None:
             outcome_record(test=test, unit_id=f"contact:{message.contact_id}", metric=metric)
 

@@ -6,7 +6,8 @@ anti-join under a lock on the step, backed by the outbox's unique key), frequenc
 once per contact, budget, channel selection and the send time (quiet hours + STO) in SQL. Time
 zones are handled exactly (DST included) without database time-zone support: for every time
 zone present in the audience, Python computes the UTC instant of each of the 24 local hours
-(`send_instants`), and the SQL joins on (time zone, hour).
+(`send_instants`), and the SQL joins on (time zone, hour) — per arm of a running send experiment
+(its own window and weekdays; the campaign's `send_weekdays` otherwise).
 """
 
 import zoneinfo
@@ -14,9 +15,11 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import Count, Exists, OuterRef, Q, Sum
+from django.db.models import Count, Exists, F, OuterRef, Q, Sum
 from django.utils import timezone
 
+from abtesting.models import ABTest, ABTestExposure
+from abtesting.services import exposures_add_from
 from madansara.choices import Channel
 from madansara.contacts.conversions import contact_converted
 from madansara.contacts.models import Contact, ContactConsent, ContactIdentity
@@ -68,16 +71,21 @@ def _zone(name: str) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo("UTC")
 
 
-def send_instant(*, tzname: str, hour: int, start: int, end: int, now: datetime) -> datetime:
-    """When to send for a preferred local `hour` (clamped to [start, end)): today at that hour,
-    now if that hour has passed but the window is still open, else the next day's window start.
-    Quiet hours defer a send to the window edge, never drop it. DST-exact."""
+def send_instant(
+    *, tzname: str, hour: int, start: int, end: int, now: datetime, days: frozenset[int] | None = None
+) -> datetime:
+    """When to send for a preferred local `hour` (clamped to [start, end)) on one of the local
+    weekdays `days` (None: any day): today at that hour, now if that hour has passed but the window
+    is still open, else the next sending day's window start (or that hour, when today is not a
+    sending day). Quiet hours defer a send to the window edge, never drop it. DST-exact."""
     zone = _zone(tzname)
     hour = min(max(hour, start), end - 1)
     local_now = now.astimezone(zone)
     day = local_now.date()
-    for offset in range(3):
+    for offset in range(9 if days else 3):
         d = day + timedelta(days=offset)
+        if days and d.weekday() not in days:
+            continue
         candidate = datetime(d.year, d.month, d.day, hour, tzinfo=zone)
         window_end = datetime(d.year, d.month, d.day, tzinfo=zone) + timedelta(hours=end)
         if candidate >= now:
@@ -85,22 +93,25 @@ def send_instant(*, tzname: str, hour: int, start: int, end: int, now: datetime)
         if offset == 0 and now < window_end.astimezone(timezone.UTC) and local_now.hour >= start:
             return now
         hour = start if offset == 0 else hour
-    return now  # unreachable: the next day always has the window
+    return now  # unreachable: a sending day comes within a week, with its window
 
 
 def _local_day(moment: datetime, tzname: str):
     return moment.astimezone(_zone(tzname)).date()
 
 
-def in_quiet_hours(*, tzname: str, start: int, end: int, now: datetime) -> bool:
-    """Is `now` outside the sending window [start, end) in the zone?"""
-    return not (start <= now.astimezone(_zone(tzname)).hour < end)
+def in_quiet_hours(*, tzname: str, start: int, end: int, now: datetime, days: frozenset[int] | None = None) -> bool:
+    """Is `now` outside the sending window [start, end) (or on a day not in `days`) in the zone?"""
+    local = now.astimezone(_zone(tzname))
+    return not (start <= local.hour < end) or (days is not None and local.weekday() not in days)
 
 
-def send_instants(*, zones: list[str], start: int, end: int, now: datetime) -> list[tuple[str, int, datetime]]:
+def send_instants(
+    *, zones: list[str], start: int, end: int, now: datetime, days: frozenset[int] | None = None
+) -> list[tuple[str, int, datetime]]:
     """(zone, hour, utc instant) for each zone and each hour 0-23 (clamped into the window)."""
     return [
-        (name, hour, send_instant(tzname=name, hour=hour, start=start, end=end, now=now))
+        (name, hour, send_instant(tzname=name, hour=hour, start=start, end=end, now=now, days=days))
         for name in zones
         for hour in range(24)
     ]
@@ -354,7 +365,7 @@ def step_plan(*, step: CampaignStep, now: datetime | None = None) -> dict:
         built = step_plan_sql(step=step, now=now)
         if built is None:
             return {"planned": 0, "held": 0}
-        sql, params, _channels, _window_channels = built
+        sql, params, _channels, _window_channels, test = built
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
                 # Hashes and the per-contact ranking stay in memory; JIT compiling this
@@ -367,16 +378,36 @@ def step_plan(*, step: CampaignStep, now: datetime | None = None) -> dict:
                 cursor.execute(sql, params)
                 statuses = [row[0] for row in cursor.fetchall()]
                 total, held = len(statuses), statuses.count(OutboxStatus.SKIPPED)
+        if test is not None and total:
+            # The arms the statement assigned are the experiment's exposures, held rows included
+            # (intention to treat: an arm whose channel cannot reach a contact is part of its effect).
+            planned = OutboxMessage.objects.filter(step=step, created_at=now).exclude(send_arm="")
+            exposures_add_from(test=test, **_exposure_source(planned), now=now)
     return {"planned": total - held, "held": held}
 
 
+def _exposure_source(planned) -> dict:
+    sql, params = planned.order_by().values("contact_id", arm=F("send_arm")).query.sql_with_params()
+    return {"source_sql": sql, "params": list(params)}
+
+
 def step_plan_sql(*, step: CampaignStep, now: datetime):
-    """The planning statement for a step: (sql, params, channels, window channels), or None
-    when there is nothing to plan. On PostgreSQL it returns one row (rows written, rows held);
-    elsewhere it returns the status of each row written."""
+    """The planning statement for a step: (sql, params, channels, window channels, the running
+    send experiment whose arms it assigns or None), or None when there is nothing to plan. On
+    PostgreSQL it returns one row (rows written, rows held); elsewhere the status of each row
+    written. With a running send experiment each waiting contact gets its arm (the one it was
+    exposed to before, else a deterministic weighted bucket of its id) and is planned in the arm's
+    window, on its weekdays and channel."""
     campaign = step.campaign
-    channels = _step_channels(step)
-    if not channels:
+    own_channels = _step_channels(step)
+    arms = campaign.send_arms(fresh=True)
+    testing = len(arms) > 1
+    if not testing and arms[0].channel_for(step.pk):  # a rolled-out channel experiment's winner
+        own_channels = [arms[0].channel_for(step.pk)]
+    # Each arm's channels for this step: the channel an arm names, or the step's own.
+    arm_channels = {arm.key: [arm.channel_for(step.pk)] if arm.channel_for(step.pk) else own_channels for arm in arms}
+    channels = sorted({c for listed in arm_channels.values() for c in listed}, key=lambda c: (c not in own_channels, c))
+    if not own_channels or not channels:
         return None
     zones = list(
         Contact.objects.filter(enrollments__campaign=campaign, enrollments__position=step.position)
@@ -386,7 +417,7 @@ def step_plan_sql(*, step: CampaignStep, now: datetime):
     )
     if not zones:
         return None
-    start, end = campaign.window_start_hour, campaign.window_end_hour
+    start, end = arms[0].start, arms[0].end  # without an experiment: the campaign's (or the winner's)
     day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
     week_start = day_start - timedelta(days=6)
     costs = channel_costs()
@@ -408,24 +439,71 @@ def step_plan_sql(*, step: CampaignStep, now: datetime):
         ).aggregate(c=Sum("cost"))["c"] or Decimal("0")
         remaining_spend = max(campaign.daily_spend_cap - _spent_today(campaign, now.date()) - committed, Decimal("0"))
 
-    instants = send_instants(zones=zones, start=start, end=end, now=now)
     # `deferred`: quiet hours moved the send (preferred hour outside the window, or to another day).
     tz_rows = [
-        (name, hour, _dt(instant), int(not start <= hour < end or _local_day(instant, name) != _local_day(now, name)))
-        for name, hour, instant in instants
-    ]
-    tz_sql, tz_params = _values(tz_rows, "siti")
+        (index, name, hour, _dt(instant),
+         int(not arm.start <= hour < arm.end or _local_day(instant, name) != _local_day(now, name)))
+        for index, arm in enumerate(arms)
+        for name, hour, instant in send_instants(zones=zones, start=arm.start, end=arm.end, now=now, days=arm.weekdays)
+    ]  # fmt: skip
+    tz_sql, tz_params = _values(tz_rows, "isiti")
     window_channels = [c for c in channels if c in WINDOW_CHANNELS]
     whatsapp_templated = step.templates.filter(channel=Channel.WHATSAPP).exclude(whatsapp_template="").exists()
     if not whatsapp_templated and Channel.WHATSAPP in channels:
         window_channels.append(Channel.WHATSAPP)
     # Money goes to SQL as float: SQLite would compare Decimal parameters as text.
     ch_rows = [
-        (c, rates[c], float(costs[c]), per_channel[c][0], per_channel[c][1], int(c in window_channels))
+        (c, rates[c], float(costs[c]), per_channel[c][0], per_channel[c][1], int(c in window_channels),
+         int(c in own_channels))
         for c in channels
-    ]
-    ch_sql, ch_params = _values(ch_rows, "sffiii")
-
+    ]  # fmt: skip
+    ch_sql, ch_params = _values(ch_rows, "sffiiii")
+    # A running send-time or channel experiment: each waiting contact's arm (the one it was exposed
+    # to before, else a deterministic weighted bucket), with the arm's window and channel.
+    # A running send experiment: each waiting contact's arm (by its index in `arms`: the arm it was
+    # exposed to before, else a deterministic weighted bucket of its id), with the arm's window and
+    # channel. Everything but the arms' keys goes in as integer literals (and channel names checked
+    # against the choices), so the join order stays the planner's usual hash joins.
+    arm_params: list = []
+    if testing:
+        test_id = int(arms[0].test_id)
+        total = sum(arm.weight for arm in arms) or 1.0
+        bucket = f"((e.contact_id * 2246822519 + {test_id} * 3266489917) %% 1000033) %% 10000"
+        edges, picks, exposed, reach = 0.0, [], [], []
+        for index, arm in enumerate(arms):
+            edges += arm.weight / total
+            if index < len(arms) - 1:
+                picks.append(f"WHEN {bucket} < {round(edges * 10_000)} THEN {index}")
+            exposed.append(f"WHEN {int(arm.variant_id)} THEN {index}")
+            channel = arm.channel_for(step.pk)
+            if channel and channel not in Channel.values:
+                raise ValueError(f"Unknown channel {channel!r} in a send experiment's arm.")
+            reach.append(f"(w.aidx = {index} AND u.channel = '{channel}')" if channel
+                         else f"(w.aidx = {index} AND u.own = 1)")  # fmt: skip
+        exposure = ABTestExposure._meta.db_table
+        arm_cols = f", COALESCE(xa.aidx, CASE {' '.join(picks)} ELSE {len(arms) - 1} END) AS aidx"
+        arm_joins = f"""
+        LEFT JOIN (SELECT x.contact_id, MIN(CASE x.variant_id {" ".join(exposed)} END) AS aidx FROM {exposure} x
+                   WHERE x.test_id = {test_id} GROUP BY x.contact_id) xa ON xa.contact_id = e.contact_id"""
+        starts = " ".join(f"WHEN {i} THEN {int(arm.start)}" for i, arm in enumerate(arms))
+        ends = " ".join(f"WHEN {i} THEN {int(arm.end)}" for i, arm in enumerate(arms))
+        cand_arm = f", w.aidx, CASE w.aidx {starts} END AS astart, CASE w.aidx {ends} END AS aend"
+        usable_on = f"AND ({' OR '.join(reach)})"
+        start_sql, end_sql, span_sql, tz_arm = "x.astart", "x.aend", "(aend - astart)", "AND t.aidx = x.aidx"
+        akey_sql = f"CASE x.aidx {' '.join(f'WHEN {i} THEN %s' for i in range(len(arms)))} END"
+        arm_params = [arm.key for arm in arms]
+        pref_start = "astart"
+    else:
+        arm_cols, arm_joins, cand_arm = "", "", ""
+        usable_on = ""
+        start_sql, end_sql, span_sql, tz_arm, akey_sql, pref_start = (
+            str(start),
+            str(end),
+            str(end - start),
+            "",
+            "''",
+            str(start),
+        )
     outbox = OutboxMessage._meta.db_table
     enrollment = CampaignEnrollment._meta.db_table
     contact = Contact._meta.db_table
@@ -446,7 +524,6 @@ def step_plan_sql(*, step: CampaignStep, now: datetime):
     direct_counted = ", ".join(f"'{status}'" for status in DIRECT_COUNTED)
     channel_in = ", ".join(["%s"] * len(channels))
     sto = int(campaign.sto_enabled)
-    span = end - start
     # Running totals only when a budget needs them (they order the whole audience).
     seq_sql = (
         "SUM(b.eligible) OVER (ORDER BY b.contact_id ROWS UNBOUNDED PRECEDING)" if remaining_volume < NO_CAP else "0"
@@ -458,16 +535,16 @@ def step_plan_sql(*, step: CampaignStep, now: datetime):
     )
     insert = f"""INSERT INTO {outbox} (campaign_id, step_id, contact_id, channel, status, due_at, reason,
                           channel_score, hold_reason, sto_arm, claimed_by, attempts, fallback_from, variant_key,
-                          cost, error, created_at)"""
+                          send_arm, cost, error, created_at)"""
     # One row per (waiting contact, usable step channel) — or one row with no channel — then
     # the best row per contact: a planned send (eligible and under the caps), a 'skipped' row
     # naming the guard (nothing eligible), or nothing (held by a cap: planned another day).
     select = f"""
-    tz(tzname, hour, due, deferred) AS ({tz_sql}),
-    ch(channel, rate, cost, cap_day, cap_week, windowed) AS ({ch_sql}),
+    tz(aidx, tzname, hour, due, deferred) AS ({tz_sql}),
+    ch(channel, rate, cost, cap_day, cap_week, windowed, own) AS ({ch_sql}),
     waiting AS (
-        SELECT e.contact_id, c.timezone
-        FROM {enrollment} e JOIN {contact} c ON c.id = e.contact_id
+        SELECT e.contact_id, c.timezone{arm_cols}
+        FROM {enrollment} e JOIN {contact} c ON c.id = e.contact_id{arm_joins}
         WHERE e.campaign_id = %s AND e.state = 'active' AND e.position = %s
           AND NOT EXISTS (SELECT 1 FROM {outbox} o
                           WHERE o.step_id = %s AND o.contact_id = e.contact_id AND o.campaign_id = %s)
@@ -494,12 +571,12 @@ def step_plan_sql(*, step: CampaignStep, now: datetime):
     ),
     usable AS (
         SELECT i.contact_id, i.channel, i.value, {usable_digest}, i.last_inbound_at, ch.rate, ch.cost, ch.cap_day,
-               ch.cap_week, ch.windowed
+               ch.cap_week, ch.windowed, ch.own
         FROM {identity} i JOIN ch ON ch.channel = i.channel
         WHERE i.is_valid
     ),
     cand AS (
-        SELECT w.contact_id, w.timezone, u.channel, u.cost, g.best_hour,
+        SELECT w.contact_id, w.timezone{cand_arm}, u.channel, u.cost, g.best_hour,
                CASE WHEN g.sent >= {MIN_HISTORY} THEN (g.responses * 1.0) / g.sent ELSE u.rate END AS score,
                CASE WHEN g.sent >= {MIN_HISTORY} THEN 'contact' ELSE 'population' END AS why,
                CASE WHEN cs.contact_id IS NOT NULL AND sa.value IS NULL AND sc.value IS NULL {digest_clear}
@@ -509,7 +586,7 @@ def step_plan_sql(*, step: CampaignStep, now: datetime):
                       OR COALESCE(la.day_n, 0) >= %s OR COALESCE(la.week_n, 0) >= %s
                     THEN 1 ELSE 0 END AS capped
         FROM waiting w
-        LEFT JOIN usable u ON u.contact_id = w.contact_id
+        LEFT JOIN usable u ON u.contact_id = w.contact_id {usable_on}
         LEFT JOIN {consent} cs ON cs.contact_id = w.contact_id AND cs.channel = u.channel AND cs.status = 'opted_in'
         LEFT JOIN {suppression} sa ON sa.channel = '' AND sa.value = u.value
         LEFT JOIN {suppression} sc ON sc.channel = u.channel AND sc.value = u.value
@@ -532,7 +609,8 @@ def step_plan_sql(*, step: CampaignStep, now: datetime):
     ),
     timed AS (
         SELECT best.*,
-               CASE WHEN arm = 'sto' THEN COALESCE(best_hour, %s) ELSE {start} + (contact_id %% {span}) END AS pref
+               CASE WHEN arm = 'sto' THEN COALESCE(best_hour, %s) ELSE {pref_start} + (contact_id %% {span_sql}) END
+                 AS pref
         FROM best
         WHERE eligible = 0 OR (seq <= %s AND running_cost <= %s)
     )
@@ -551,13 +629,14 @@ def step_plan_sql(*, step: CampaignStep, now: datetime):
                                       AND c.channel IN ({channel_in}) AND c.status = 'unsubscribed')
                               THEN 'unsubscribed'
                          ELSE 'no_channel' END
-                WHEN t.deferred = 1 OR x.pref < {start} OR x.pref >= {end} THEN 'quiet_hours'
+                WHEN t.deferred = 1 OR x.pref < {start_sql} OR x.pref >= {end_sql} THEN 'quiet_hours'
                 ELSE '' END,
            CASE WHEN x.eligible = 1 THEN x.arm ELSE '' END, '', 0, '[]', '',
+           {akey_sql},
            CASE WHEN x.eligible = 1 THEN x.cost ELSE 0 END, '', %s
     FROM timed x
-    LEFT JOIN tz t ON t.tzname = x.timezone AND t.hour = (
-        CASE WHEN x.pref < {start} THEN {start} WHEN x.pref >= {end} THEN {end - 1} ELSE x.pref END)
+    LEFT JOIN tz t ON t.tzname = x.timezone {tz_arm} AND t.hour = (
+        CASE WHEN x.pref < {start_sql} THEN {start_sql} WHEN x.pref >= {end_sql} THEN {end_sql} - 1 ELSE x.pref END)
     """
     params = [
         *tz_params,
@@ -580,12 +659,13 @@ def step_plan_sql(*, step: CampaignStep, now: datetime):
         float(remaining_spend),
         campaign.pk,
         step.pk,
-        channels[0],
+        own_channels[0],
         _dt(now),
         _dt(now),
         step.channel,
         *channels,
         *channels,
+        *arm_params,
         _dt(now),
     ]
     if connection.vendor == "postgresql":
@@ -597,7 +677,7 @@ def step_plan_sql(*, step: CampaignStep, now: datetime):
         )
     else:
         sql = f"WITH {select} RETURNING status"
-    return sql, params, channels, window_channels
+    return sql, params, channels, window_channels, ABTest.objects.get(pk=arms[0].test_id) if testing else None
 
 
 # --- the daily run ------------------------------------------------------------------------------

@@ -79,6 +79,11 @@ class CampaignRequest(BaseModel):
     window_end_hour: conint(ge=1, le=24) | None = Field(
         None, description="Sends stop at this hour"
     )
+    send_weekdays: list[conint(ge=0, le=6)] | None = Field(
+        None,
+        description="Local weekdays to send on, 0 = Monday … 6 = Sunday; empty: every day",
+        max_length=7,
+    )
     daily_volume_cap: conint(ge=0) | None = None
     daily_spend_cap: Decimal | None = None
     sto_enabled: bool | None = Field(
@@ -93,6 +98,10 @@ class CampaignRequest(BaseModel):
     subject_test: int | None = Field(
         None,
         description="A/B test whose variants carry {'subject': ...} for email sends",
+    )
+    send_test: int | None = Field(
+        None,
+        description='Send-time or channel experiment: each arm carries its own window ({"window_start_hour": 8, "window_end_hour": 12}), weekdays ({"send_weekdays": [1, 2]}) or channel ({"channel": "sms", "steps": [step ids]}); the planner assigns the arms',
     )
 
 
@@ -475,6 +484,11 @@ class PatchedCampaignRequest(BaseModel):
     window_end_hour: conint(ge=1, le=24) | None = Field(
         None, description="Sends stop at this hour"
     )
+    send_weekdays: list[conint(ge=0, le=6)] | None = Field(
+        None,
+        description="Local weekdays to send on, 0 = Monday … 6 = Sunday; empty: every day",
+        max_length=7,
+    )
     daily_volume_cap: conint(ge=0) | None = None
     daily_spend_cap: Decimal | None = None
     sto_enabled: bool | None = Field(
@@ -489,6 +503,10 @@ class PatchedCampaignRequest(BaseModel):
     subject_test: int | None = Field(
         None,
         description="A/B test whose variants carry {'subject': ...} for email sends",
+    )
+    send_test: int | None = Field(
+        None,
+        description='Send-time or channel experiment: each arm carries its own window ({"window_start_hour": 8, "window_end_hour": 12}), weekdays ({"send_weekdays": [1, 2]}) or channel ({"channel": "sms", "steps": [step ids]}); the planner assigns the arms',
     )
 
 
@@ -1060,12 +1078,14 @@ class ABTest(BaseModel):
             "website_copy",
             "email_subject",
             "message_copy",
+            "send_time",
+            "channel",
             "any",
         ]
         | None
     ) = Field(
         None,
-        description="* `website_element` - Website element\n* `website_cta` - Website call to action\n* `website_copy` - Website copy\n* `email_subject` - Email subject line\n* `message_copy` - Message copy\n* `any` - Any",
+        description="* `website_element` - Website element\n* `website_cta` - Website call to action\n* `website_copy` - Website copy\n* `email_subject` - Email subject line\n* `message_copy` - Message copy\n* `send_time` - Send time (window or weekdays)\n* `channel` - Channel of a campaign step\n* `any` - Any",
     )
     status: Literal["draft", "running", "stopped", "rolled_out"] = Field(
         ...,
@@ -1130,12 +1150,14 @@ class ABTestRequest(BaseModel):
             "website_copy",
             "email_subject",
             "message_copy",
+            "send_time",
+            "channel",
             "any",
         ]
         | None
     ) = Field(
         None,
-        description="* `website_element` - Website element\n* `website_cta` - Website call to action\n* `website_copy` - Website copy\n* `email_subject` - Email subject line\n* `message_copy` - Message copy\n* `any` - Any",
+        description="* `website_element` - Website element\n* `website_cta` - Website call to action\n* `website_copy` - Website copy\n* `email_subject` - Email subject line\n* `message_copy` - Message copy\n* `send_time` - Send time (window or weekdays)\n* `channel` - Channel of a campaign step\n* `any` - Any",
     )
     primary_metric: constr(min_length=1, max_length=100) = Field(
         ...,
@@ -1276,8 +1298,9 @@ class CampaignChange(BaseModel):
     recommendation: int
     title: str
     campaign: int
-    field: Literal["send_window", "channel"] = Field(
-        ..., description="* `send_window` - Send window\n* `channel` - Step channel"
+    field: Literal["send_window", "send_weekdays", "channel"] = Field(
+        ...,
+        description="* `send_window` - Send window\n* `send_weekdays` - Send weekdays\n* `channel` - Step channel",
     )
     before: Any = Field(..., description="The campaign as the draft found it")
     after: Any = Field(..., description="The campaign once approved")
@@ -2059,12 +2082,14 @@ class PatchedABTestRequest(BaseModel):
             "website_copy",
             "email_subject",
             "message_copy",
+            "send_time",
+            "channel",
             "any",
         ]
         | None
     ) = Field(
         None,
-        description="* `website_element` - Website element\n* `website_cta` - Website call to action\n* `website_copy` - Website copy\n* `email_subject` - Email subject line\n* `message_copy` - Message copy\n* `any` - Any",
+        description="* `website_element` - Website element\n* `website_cta` - Website call to action\n* `website_copy` - Website copy\n* `email_subject` - Email subject line\n* `message_copy` - Message copy\n* `send_time` - Send time (window or weekdays)\n* `channel` - Channel of a campaign step\n* `any` - Any",
     )
     primary_metric: constr(min_length=1, max_length=100) | None = Field(
         None,
@@ -2627,6 +2652,11 @@ class Campaign(BaseModel):
     window_end_hour: conint(ge=1, le=24) | None = Field(
         None, description="Sends stop at this hour"
     )
+    send_weekdays: list[conint(ge=0, le=6)] | None = Field(
+        None,
+        description="Local weekdays to send on, 0 = Monday … 6 = Sunday; empty: every day",
+        max_length=7,
+    )
     daily_volume_cap: conint(ge=0) | None = None
     daily_spend_cap: Decimal | None = None
     sto_enabled: bool | None = Field(
@@ -2641,6 +2671,10 @@ class Campaign(BaseModel):
     subject_test: int | None = Field(
         None,
         description="A/B test whose variants carry {'subject': ...} for email sends",
+    )
+    send_test: int | None = Field(
+        None,
+        description='Send-time or channel experiment: each arm carries its own window ({"window_start_hour": 8, "window_end_hour": 12}), weekdays ({"send_weekdays": [1, 2]}) or channel ({"channel": "sms", "steps": [step ids]}); the planner assigns the arms',
     )
     steps: list[CampaignStep]
     created_at: AwareDatetime

@@ -38,6 +38,7 @@ from outreach.services.dispatch.shared import (
     _rows,
     _spend_add,
     lease,
+    row_send_arm,
     worker_name,
 )
 from outreach.services.planning import in_quiet_hours
@@ -59,10 +60,13 @@ def _plain(row: OutboxMessage, worker: str, now: datetime) -> bool:
         and not (row.is_unsubscribed or row.is_suppressed)
         and row.identity_value
         and row.identity_is_valid
-        and not in_quiet_hours(
-            tzname=row.contact.timezone, start=campaign.window_start_hour, end=campaign.window_end_hour, now=now
-        )
+        and not _quiet(row, now)
     )
+
+
+def _quiet(row: OutboxMessage, now: datetime) -> bool:
+    arm = row_send_arm(row)
+    return in_quiet_hours(tzname=row.contact.timezone, start=arm.start, end=arm.end, now=now, days=arm.weekdays)
 
 
 def _message_for(row: OutboxMessage, rendered, created_at: datetime) -> Message:

@@ -29,6 +29,7 @@ from outreach.services.dispatch.shared import (
     _rows,
     _spend_add,
     lease,
+    row_send_arm,
 )
 from outreach.services.planning import in_quiet_hours, send_instant
 
@@ -47,14 +48,15 @@ def _over_budget(row: OutboxMessage, cost: Decimal, now: datetime) -> bool:
 
 
 def _next_day_start(row: OutboxMessage, now: datetime) -> datetime:
-    campaign = row.campaign
+    arm = row_send_arm(row)
     tomorrow = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
     return send_instant(
         tzname=row.contact.timezone,
-        hour=campaign.window_start_hour,
-        start=campaign.window_start_hour,
-        end=campaign.window_end_hour,
+        hour=arm.start,
+        start=arm.start,
+        end=arm.end,
         now=max(tomorrow, now),
+        days=arm.weekdays,
     )
 
 
@@ -137,16 +139,10 @@ def outbox_send_one(*, row_id: int, worker: str, provider=None, now: datetime | 
         if blocked:
             _release(row_id, worker, status=OutboxStatus.SKIPPED, hold_reason=blocked)
             return "skipped"
-        campaign = row.campaign
-        if in_quiet_hours(
-            tzname=row.contact.timezone, start=campaign.window_start_hour, end=campaign.window_end_hour, now=now
-        ):
+        arm = row_send_arm(row)
+        if in_quiet_hours(tzname=row.contact.timezone, start=arm.start, end=arm.end, now=now, days=arm.weekdays):
             due = send_instant(
-                tzname=row.contact.timezone,
-                hour=campaign.window_start_hour,
-                start=campaign.window_start_hour,
-                end=campaign.window_end_hour,
-                now=now,
+                tzname=row.contact.timezone, hour=arm.start, start=arm.start, end=arm.end, now=now, days=arm.weekdays
             )
             _release(row_id, worker, status=OutboxStatus.PENDING, due_at=due, hold_reason=HoldReason.QUIET_HOURS)
             return "deferred"

@@ -25,6 +25,8 @@ from outreach.models import (
     OutreachCampaign,
     SuppressionEntry,
 )
+from outreach.models.campaigns import SendArm
+from outreach.services.content import _cached
 from outreach.services.planning import channel_costs
 
 MAX_ATTEMPTS = SEND.max_attempts
@@ -34,6 +36,16 @@ backoff_seconds = SEND.delay  # exponential backoff with jitter, at least the pr
 def lease() -> timedelta:
     """How long a claim holds (settings.OUTREACH_LEASE_SECONDS, longer than any provider timeout)."""
     return timedelta(seconds=settings.OUTREACH_LEASE_SECONDS)
+
+
+def row_send_arm(row: OutboxMessage) -> SendArm:
+    """The window, weekdays and channel a planned send goes out under: its campaign's, or its arm's
+    in the campaign's send-time or channel experiment (arms read once per 10 s in a dispatcher run)."""
+    campaign = row.campaign
+    if campaign.send_test_id is None:
+        return campaign.send_arm(row.send_arm)
+    arms = _cached(("send_arms", campaign.pk, campaign.send_test_id), campaign.send_arms)
+    return campaign.send_arm(row.send_arm, arms=arms)
 
 
 def worker_name() -> str:
@@ -150,5 +162,6 @@ def _message_fields(row: OutboxMessage, rendered) -> dict:
             "outbox_id": row.pk,
             "channel_reason": row.reason,
             "variant": rendered.variant_key,
+            "send_arm": row.send_arm,
         },
     }
