@@ -40,12 +40,15 @@ class Move:
     ci_high: float
     versus: str
     sends: int
+    detail: str = ""  # said instead of the interval when the move rests on another value's estimate
 
     def evidence(self) -> dict:
         return {"outcome": self.practice.outcome, "lift": self.lift, "ci_low": self.ci_low,
                 "ci_high": self.ci_high, "versus": self.versus, "sends": self.sends}  # fmt: skip
 
     def said(self) -> str:
+        if self.detail:
+            return f"{self.practice.outcome} {self.lift:+.0%} ({self.detail}, {self.sends:,} sends)"
         return (
             f"{self.practice.outcome} {self.lift:+.0%} (CI {self.ci_low:+.0%} to {self.ci_high:+.0%} "
             f"vs {self.versus}, {self.sends:,} sends)"
@@ -87,11 +90,20 @@ def best_move(practices: list[BestPractice], *, current: str, targets) -> Move |
 
 
 def days_said(days) -> str:
-    """'every day', or the weekdays' names: 'Tue, Wed'."""
-    days = sorted(days)
+    """'every day', or the weekdays' names, runs of three or more as a range: 'Mon–Fri', 'Tue, Wed'."""
+    days = sorted(set(days))
     if not days or len(days) == 7:
         return "every day"
-    return ", ".join(WEEKDAYS[d].capitalize() for d in days)
+    runs, parts = [], []
+    for day in days:
+        if runs and day == runs[-1][-1] + 1:
+            runs[-1].append(day)
+        else:
+            runs.append([day])
+    for run in runs:
+        names = [WEEKDAYS[d].capitalize() for d in run]
+        parts.append(f"{names[0]}–{names[-1]}" if len(run) >= 3 else ", ".join(names))
+    return ", ".join(parts)
 
 
 def weekday_move(practices: list[BestPractice], *, current: list[int]) -> tuple[Move, list[int]] | None:
@@ -125,6 +137,10 @@ def weekday_move(practices: list[BestPractice], *, current: list[int]) -> tuple[
         return None
     days, lift, reasons = best
     strongest = max((by_day[d] for d in reasons), key=lambda p: abs(p.lift))
+    detail = (
+        f"{strongest.value.capitalize()} {strongest.lift:+.0%} vs {strongest.baseline.capitalize()}, "
+        f"CI {strongest.ci_low:+.0%} to {strongest.ci_high:+.0%}"
+    )
     move = Move(strongest, days_said(now_days), days_said(days), lift, strongest.ci_low, strongest.ci_high,
-                f"{strongest.baseline}, for {strongest.value}", _sends(strongest))  # fmt: skip
+                strongest.baseline, _sends(strongest), detail)  # fmt: skip
     return move, days

@@ -214,7 +214,10 @@ def recommendation_create_test(*, recommendation: Recommendation, actor=None) ->
     metric = METRIC_OF_OUTCOME.get(practice.outcome, Outcome.CLICK)
     if recommendation.changes_campaign:
         test = recommendation_campaign_test(
-            recommendation=recommendation, metric=metric, hypothesis=_hypothesis(practice), actor=actor
+            recommendation=recommendation,
+            metric=metric,
+            hypothesis=f"{recommendation.title}. The practice behind it: {_hypothesis(practice)}",
+            actor=actor,
         )
     else:
         test = abtest_create(

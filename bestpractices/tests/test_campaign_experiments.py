@@ -150,8 +150,9 @@ def test_weekend_days_doing_worse_make_a_weekday_recommendation(evening):
     assert recommendation.change["from"] == {"send_weekdays": []}
     assert recommendation.change["to"] == {"send_weekdays": [0, 1, 2, 3, 4]}
     assert recommendation.expected_lift == pytest.approx(1 / (6.45 / 7) - 1)  # five days at 1 vs 0.7 and 0.75
-    assert recommendation.title.startswith("Send on Mon, Tue, Wed, Thu, Fri, not every day: opened +9%")
-    assert "vs mon, for sat" in recommendation.title  # the strongest evidence behind it
+    assert recommendation.title == (  # the strongest evidence behind it: Saturday's estimate
+        "Send on Mon–Fri, not every day: opened +9% (Sat -30% vs Mon, CI -40% to -20%, 1,900 sends)"
+    )
 
     test = services.recommendation_create_test(recommendation=recommendation)
     assert test.variants.get(key="treatment").content == {"send_weekdays": [0, 1, 2, 3, 4]}
@@ -168,6 +169,7 @@ def test_the_weekday_move_keeps_only_better_days_when_that_gains_more():
                  row("weekday", "tue", "mon", 0.5, (0.3, 0.7))]]  # fmt: skip
     move, days = weekday_move(practices, current=[])
     assert days == [1] and move.lift == pytest.approx(1.5 / (6.95 / 7) - 1) and move.target == "Tue"
+    assert move.said() == "opened +51% (Tue +50% vs Mon, CI +30% to +70%, 1,000 sends)"
     assert weekday_move(practices, current=[1]) is None  # already there
     # a campaign already on weekdays only: nothing to leave out, Tuesday still gains
     move, days = weekday_move(practices, current=[0, 1, 2, 3, 4])
@@ -176,6 +178,14 @@ def test_the_weekday_move_keeps_only_better_days_when_that_gains_more():
                                        lift=0.6, ci_low=0.3, ci_high=0.9, n=900, significant=True, evidence={})]  # fmt: skip
     move, days = weekday_move(fewer_unsubscribes, current=[])
     assert days == [0, 1, 2, 3, 4, 5] and move.lift < 0
+
+
+def test_days_are_said_with_ranges():
+    from bestpractices.advice import days_said
+
+    assert [days_said(d) for d in ([], [0, 1, 2, 3, 4], [1, 2], [0, 2, 3, 4, 6], list(range(7)))] == [
+        "every day", "Mon–Fri", "Tue, Wed", "Mon, Wed–Fri, Sun", "every day",
+    ]  # fmt: skip
 
 
 def test_approving_a_weekday_change_sets_the_campaigns_days(evening):
