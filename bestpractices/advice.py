@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from bestpractices.features import ORDERED_LEVELS, WEEKDAYS, hour_bucket
 from bestpractices.models import LOWER_IS_BETTER, BestPractice
+from outreach.models.campaigns import weekdays_said as days_said
 
 # The window proposed for each part of the day; night is never proposed (quiet hours).
 WINDOW_OF_HOURS = {"morning": (8, 12), "afternoon": (12, 18), "evening": (18, 22)}
@@ -87,23 +88,6 @@ def best_move(practices: list[BestPractice], *, current: str, targets) -> Move |
             )  # fmt: skip
     helpful = [move for move in moves if better * move.lift > 0]
     return max(helpful, key=lambda move: better * move.lift, default=None)
-
-
-def days_said(days) -> str:
-    """'every day', or the weekdays' names, runs of three or more as a range: 'Mon–Fri', 'Tue, Wed'."""
-    days = sorted(set(days))
-    if not days or len(days) == 7:
-        return "every day"
-    runs, parts = [], []
-    for day in days:
-        if runs and day == runs[-1][-1] + 1:
-            runs[-1].append(day)
-        else:
-            runs.append([day])
-    for run in runs:
-        names = [WEEKDAYS[d].capitalize() for d in run]
-        parts.append(f"{names[0]}–{names[-1]}" if len(run) >= 3 else ", ".join(names))
-    return ", ".join(parts)
 
 
 def weekday_move(practices: list[BestPractice], *, current: list[int]) -> tuple[Move, list[int]] | None:

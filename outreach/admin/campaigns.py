@@ -25,6 +25,7 @@ from outreach.models import (
     SuppressionEntry,
     TemplateVariant,
 )
+from outreach.models.campaigns import weekdays_said
 from outreach.services import campaigns as services
 from outreach.services.content import variants_generate
 from outreach.services.copy import arms_from_approved, copy_experiment_start
@@ -117,14 +118,12 @@ WEEKDAY_CHOICES = [(0, "Monday"), (1, "Tuesday"), (2, "Wednesday"), (3, "Thursda
 
 
 def send_arm_said(content: dict) -> str:
-    """A send experiment's arm in words: 'as the campaign', '08-12 h', 'Mon, Fri', 'sms'."""
+    """A send experiment's arm in words: 'as the campaign', '08-12 h', 'Mon, Fri', 'on sms'."""
     parts = []
     if "window_start_hour" in (content or {}):
         parts.append(f"{content['window_start_hour']:02d}-{content['window_end_hour']:02d} h")
-    if content.get("send_weekdays"):
-        parts.append(", ".join(dict(WEEKDAY_CHOICES)[d][:3] for d in sorted(content["send_weekdays"])))
-    elif "send_weekdays" in content:
-        parts.append("every day")
+    if "send_weekdays" in content:
+        parts.append(weekdays_said(content["send_weekdays"]))
     if content.get("channel"):
         parts.append(f"on {content['channel']}")
     return " ".join(parts) or "as the campaign"

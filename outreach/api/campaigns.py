@@ -26,6 +26,7 @@ from outreach.models import (
     OutreachCampaign,
     Segment,
 )
+from outreach.models.campaigns import weekdays_error
 from outreach.services import campaigns as services
 from outreach.services.content import ContentError, message_render, variants_generate
 
@@ -119,8 +120,9 @@ class CampaignSerializer(serializers.ModelSerializer):
         return value
 
     def validate_send_weekdays(self, value):
-        if len(set(value)) != len(value):
-            raise serializers.ValidationError("A weekday is listed twice.")
+        error = weekdays_error(value)
+        if error:
+            raise serializers.ValidationError(error)
         return sorted(value)
 
     def validate(self, attrs):

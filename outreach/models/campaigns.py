@@ -249,6 +249,28 @@ class OutreachCampaign(models.Model):
         return next((arm for arm in arms if key and arm.key == key), self._own_arm())
 
 
+WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def weekdays_said(days) -> str:
+    """'every day', or the weekdays' names, runs of three or more as a range: 'Mon–Fri', 'Tue, Wed'."""
+    days = sorted(set(days))
+    if not days or len(days) == 7:
+        return "every day"
+    runs: list[list[int]] = []
+    for day in days:
+        if runs and day == runs[-1][-1] + 1:
+            runs[-1].append(day)
+        else:
+            runs.append([day])
+    return ", ".join(
+        f"{WEEKDAY_NAMES[run[0]]}–{WEEKDAY_NAMES[run[-1]]}"
+        if len(run) >= 3
+        else ", ".join(WEEKDAY_NAMES[d] for d in run)
+        for run in runs
+    )
+
+
 def weekdays_error(value) -> str:
     """Why a send_weekdays value is wrong ('' when right): a list of distinct weekdays 0-6."""
     if not isinstance(value, list) or not all(isinstance(d, int) and not isinstance(d, bool) for d in value):
