@@ -303,9 +303,11 @@ def _patterns_extract(table: SendTable, *, alpha: float) -> dict:
 
 
 def _logit_or_none(successes: int, trials: int):
+    """The log-odds of an outcome too thin or too one-sided to model: the Jeffreys estimate
+    (s + ½) / (n + 1), so 0 of 40 predicts 1.2%, not a certainty that the next send fails."""
     if not trials:
         return None
-    rate = min(max(successes / trials, 1e-6), 1 - 1e-6)
+    rate = (successes + 0.5) / (trials + 1)
     return math.log(rate / (1 - rate))
 
 

@@ -150,6 +150,12 @@ else:
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 30,
             },
+            # Tests run on a file too, not on SQLite's shared in-memory database: pytest-django
+            # hands the live server's request threads the test's one in-memory connection, and
+            # concurrent requests on one sqlite3 connection corrupt each other (IndexError in a
+            # row, "bad parameter or other API misuse"). A file gives each thread its own
+            # connection; WAL lets them read while one writes. xdist workers get a suffix each.
+            "TEST": {"NAME": str(VAR_DIR / "test.sqlite3")},
         }
     }
 IS_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")

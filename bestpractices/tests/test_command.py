@@ -145,6 +145,35 @@ def test_null_outcome_means_not_measured(tmp_path):
     assert patterns["outcomes"]["clicked"]["n"] == 200
 
 
+def test_an_outcome_never_seen_is_predicted_rare_not_impossible(tmp_path):
+    # Given 40 sends, none converted, and 1 of 1 measured clicks (too few to model either)
+    lines = [
+        {"send_id": f"s{i}", "channel": "email", "outcomes": {"opened": i % 2 == 0, "converted": False}}
+        for i in range(40)
+    ]
+    lines[0]["outcomes"]["clicked"] = True
+    sends = tmp_path / "sends.jsonl"
+    sends.write_bytes(b"\n".join(orjson.dumps(line) for line in lines))
+
+    # When the engine extracts and predicts from the files
+    call_command("best_practices", "extract", "--input", str(sends), "--output", str(tmp_path / "p.json"))
+    call_command(
+        "best_practices",
+        "predict",
+        "--model",
+        str(tmp_path / "p.json"),
+        "--input",
+        str(sends),
+        "--output",
+        str(tmp_path / "pred.jsonl"),
+    )
+
+    # Then the predictions are Jeffreys estimates, (s + ½) / (n + 1), never a certainty
+    p = orjson.loads((tmp_path / "pred.jsonl").read_bytes().splitlines()[0])["p"]
+    assert p["converted"] == pytest.approx(0.5 / 41)
+    assert p["clicked"] == pytest.approx(1.5 / 2)
+
+
 def test_evaluate_reports_brier_against_the_base_rate_and_a_reliability_table(tmp_path, capsys):
     sends, held_out = tmp_path / "sends.jsonl", tmp_path / "held_out.jsonl"
     write_sends(sends, sends_generate(20000, seed=8))

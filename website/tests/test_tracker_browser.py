@@ -5,7 +5,6 @@ import os
 import time
 
 import pytest
-from django.db import OperationalError
 
 from website.ingest.identify import identity_hash
 from website.models import Site, WebsiteEvent, WebsiteSession
@@ -24,11 +23,8 @@ def wait_for(page, predicate, timeout=10.0):
     """Poll while letting Playwright dispatch its events (time.sleep would block them)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        try:
-            if predicate():
-                return True
-        except OperationalError:  # SQLite's shared in-memory test DB: the server thread holds a lock
-            pass
+        if predicate():
+            return True
         page.wait_for_timeout(100)
     return False
 
