@@ -35,16 +35,11 @@ LOOKBACK = 64
 
 
 def live_publish(*, topics: list[str], kind: str, data: dict | None = None) -> None:
-    """Notify the readers of `topics` once the current transaction commits."""
+    """Notify the readers of `topics` once the current transaction commits. The writer's work has
+    committed by then: a failed insert (SQLite's file locked past its busy timeout, say) is
+    logged by `robust=True` and never turns its request into an error."""
     rows = [LiveEvent(topic=topic[:100], kind=kind[:32], data=data or {}) for topic in topics]
-    transaction.on_commit(lambda: _insert(rows), robust=True)
-
-
-def _insert(rows: list[LiveEvent]) -> None:
-    """Insert the events. The writer's own transaction has committed: a failure here (SQLite's
-    file locked past its busy timeout, say) is logged by `on_commit(robust=True)` and never turns
-    its request into an error."""
-    LiveEvent.objects.bulk_create(rows)
+    transaction.on_commit(lambda: LiveEvent.objects.bulk_create(rows), robust=True)
 
 
 def live_events_since(*, topics: list[str], after: int, limit: int = MAX_EVENTS) -> list[dict]:

@@ -153,20 +153,14 @@ def test_an_outcome_never_seen_is_predicted_rare_not_impossible(tmp_path):
     ]
     lines[0]["outcomes"]["clicked"] = True
     sends = tmp_path / "sends.jsonl"
-    sends.write_bytes(b"\n".join(orjson.dumps(line) for line in lines))
+    write_sends(sends, lines)
 
     # When the engine extracts and predicts from the files
     call_command("best_practices", "extract", "--input", str(sends), "--output", str(tmp_path / "p.json"))
     call_command(
-        "best_practices",
-        "predict",
-        "--model",
-        str(tmp_path / "p.json"),
-        "--input",
-        str(sends),
-        "--output",
-        str(tmp_path / "pred.jsonl"),
-    )
+        "best_practices", "predict", "--model", str(tmp_path / "p.json"), "--input", str(sends),
+        "--output", str(tmp_path / "pred.jsonl"),
+    )  # fmt: skip
 
     # Then the predictions are Jeffreys estimates, (s + ½) / (n + 1), never a certainty
     p = orjson.loads((tmp_path / "pred.jsonl").read_bytes().splitlines()[0])["p"]
